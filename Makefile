@@ -13,7 +13,11 @@ deps:
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --werror
 
+# Meson reads the source lists at configure time; reconfigure when they change.
 build: $(BUILD)/build.ninja
+	@list=$$(cd src && ls */*.c; cd ../tests && ls unit/*/test_*.c fuzz/fuzz_*.c 2>/dev/null); \
+	if [ "$$list" != "$$(cat $(BUILD)/.zk-files 2>/dev/null)" ]; then \
+	  meson setup --reconfigure $(BUILD) >/dev/null && echo "$$list" > $(BUILD)/.zk-files; fi
 	ninja -C $(BUILD)
 
 # Install what is missing, build, and start a single-machine cluster.
