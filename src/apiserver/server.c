@@ -1,9 +1,586 @@
+/* `zke server`: options, start-up (PKI, kubeconfig, store, bootstrap
+ * objects), the request entry point, and shutdown. */
 #include "apiserver/server.h"
 
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "apiserver/internal.h"
+#include "apiserver/rbac.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/time.h"
+#include "net/pki.h"
+
+typedef struct zk_server_opts {
+    const char *data_dir;
+    int https_port;
+    const char *bind;
+    bool disable_agent;
+    const char *token_file;
+    const char *advertise;
+    int sync;
+    int request_timeout_s;
+} zk_server_opts;
+
+static zk_apiserver *zk__srv;
+
+/* ---- the request entry point ---- */
+
+static void zk__table_accept(zk_call *c)
+{
+    size_t len = 0;
+    const char *acc = zk_http_header(c->req, "accept", &len);
+    if (!acc)
+        return;
+    /* the first media type that we can produce wins: Table if asked first */
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) - 1 ? len : sizeof(buf) - 1), acc);
+    char *save = NULL;
+    for (char *part = strtok_r(buf, ",", &save); part; part = strtok_r(NULL, ",", &save)) {
+        if (strstr(part, "as=Table")) {
+            c->table = true;
+            return;
+        }
+        if (strstr(part, "application/json") || strstr(part, "*/*"))
+            return;
+    }
+}
+
+static int zk__on_request(void *ctx, h2o_req_t *req)
+{
+    zk_apiserver *srv = ctx;
+    zk_call *c = zk_apis_call_new(srv, req);
+    zk_err err = {0};
+    if (zk_reqinfo_parse(&c->ri, req->method.base, req->method.len, req->path.base, req->path.len,
+                         &err) < 0) {
+        zk_apis_status_fmt(req, 400, "BadRequest", "%s", err.msg);
+        goto done;
+    }
+    if (zk_apis_authenticate(c) < 0)
+        goto done;
+    if (!zk_apis_authorize(c))
+        goto done;
+    char dry[16];
+    const char *d = zk_query_get(c->ri.query, "dryRun", dry, sizeof(dry));
+    if (d) {
+        if (strcmp(d, "All")) {
+            zk_apis_status_fmt(req, 400, "BadRequest",
+                               "dryRun: Unsupported value: \"%s\": supported values: \"All\"", d);
+            goto done;
+        }
+        c->dry_run = true;
+    }
+    if (!c->ri.resource_request) {
+        if (!zk_apis_serve_nonresource(c))
+            zk_apis_status(req, 404, "NotFound", "the server could not find the requested resource",
+                           NULL);
+        goto done;
+    }
+    c->kind = zk_kinds_find(c->ri.group, c->ri.version, c->ri.resource);
+    if (!c->kind) {
+        zk_apis_status(req, 404, "NotFound", "the server could not find the requested resource",
+                       NULL);
+        goto done;
+    }
+    if (!strcmp(c->ri.verb, "get") || !strcmp(c->ri.verb, "list") || !strcmp(c->ri.verb, "watch") ||
+        c->ri.subresource[0] == '\0')
+        zk__table_accept(c);
+    if (c->ri.subresource[0] && strcmp(c->ri.subresource, "status"))
+        c->table = false;
+    zk_apis_serve_resource(c);
+done:
+    zk_apis_call_unref(c);
+    return 0;
+}
+
+/* ---- loading ---- */
+
+static int zk__load_each(void *ctx, const char *key, const char *value, size_t len, int64_t rev)
+{
+    zk_apiserver *srv = ctx;
+    /* "/registry/<storage>/<ns>/<name>" where storage has one or more '/' */
+    if (strncmp(key, "/registry/", 10))
+        return 0;
+    zk_obj *o = zk_obj_new(value, len, rev);
+    if (!o) {
+        zk_warn("store: %s does not hold a JSON object; skipped", key);
+        return 0;
+    }
+    size_t klen = strlen(key);
+    char okey[600];
+    zk_storage_key(okey, sizeof(okey), o->ns, o->name);
+    size_t oklen = strlen(okey);
+    if (klen <= 10 + oklen + 1) {
+        zk_obj_unref(o);
+        return 0;
+    }
+    char storage[512];
+    snprintf(storage, sizeof(storage), "%.*s", (int)(klen - 10 - oklen - 1), key + 10);
+    zk_storage *st = zk_storage_get(srv->storages, storage, true);
+    zk_entry *e = zk_storage_entry(st, okey, true);
+    e->cur = o;
+    e->latest = zk_obj_ref(o);
+    zk_storage_touch(st);
+    return 0;
+}
+
+static int zk__history_each(void *ctx, int64_t rev, const char *key, const char *value, size_t len)
+{
+    /* Kept history primes the watch ring so clients resume across restarts.
+     * Only events whose object we can name are replayed. */
+    zk_apiserver *srv = ctx;
+    if (!value)
+        return 0; /* deletions: their last state is not kept; resume falls back to a relist */
+    zk_obj *o = zk_obj_new(value, len, rev);
+    if (!o)
+        return 0;
+    char okey[600];
+    zk_storage_key(okey, sizeof(okey), o->ns, o->name);
+    size_t klen = strlen(key), oklen = strlen(okey);
+    if (strncmp(key, "/registry/", 10) || klen <= 10 + oklen + 1) {
+        zk_obj_unref(o);
+        return 0;
+    }
+    char storage[512];
+    snprintf(storage, sizeof(storage), "%.*s", (int)(klen - 10 - oklen - 1), key + 10);
+    zk_storage *st = zk_storage_get(srv->storages, storage, true);
+    zk_apis_watch_publish(srv, ZK_EV_MODIFIED, st, o, NULL);
+    zk_obj_unref(o);
+    return 0;
+}
+
+/* ---- bootstrap ---- */
+
+typedef struct zk__boot {
+    int pending;
+    int failed;
+} zk__boot;
+
+static void zk__boot_done(zk_apiserver *srv, void *ctx, const char *err)
+{
+    zk__boot *b = ctx;
+    b->pending--;
+    if (err) {
+        b->failed++;
+        zk_error("bootstrap write failed: %s", err);
+    }
+}
+
+/* Create doc (cluster object or namespaced) when missing. */
+static void zk__ensure(zk_apiserver *srv, zk__boot *b, const zk_kind *k, json_t *doc)
+{
+    zk_storage *st = zk_apis_storage(srv, k);
+    const char *ns = zk_json_path_str(doc, "metadata", "namespace", NULL);
+    const char *name = zk_json_path_str(doc, "metadata", "name", NULL);
+    char key[600];
+    zk_storage_key(key, sizeof(key), ns ? ns : "", name);
+    zk_entry *e = zk_storage_entry(st, key, false);
+    if (e && e->latest) {
+        json_decref(doc);
+        return;
+    }
+    json_t *meta = zk_json_path_obj(doc, "metadata", NULL);
+    char uid[40], now[32];
+    zk_apis_new_uid(uid, sizeof(uid));
+    zk_time_rfc3339(zk_wall_s(), now, sizeof(now));
+    zk_json_set_str(meta, "uid", uid);
+    zk_json_set_str(meta, "creationTimestamp", now);
+    int64_t rev = zk_apis_next_rev(srv);
+    zk_apis_set_rv(doc, rev);
+    zk_obj *o = zk_obj_from_json(doc, rev);
+    json_decref(doc);
+    zk_write *w = zk_apis_write_new(srv, 1);
+    zk_apis_write_set(w, 0, st, o->ns, o->name, o);
+    if (b)
+        b->pending++;
+    zk_apis_write_submit(w, b ? zk__boot_done : NULL, b);
+}
+
+static json_t *zk__namespace(const char *name)
+{
+    return json_pack("{s:s,s:s,s:{s:s,s:{s:s}},s:{s:[s]},s:{s:s}}", "apiVersion", "v1", "kind",
+                     "Namespace", "metadata", "name", name, "labels", "kubernetes.io/metadata.name",
+                     name, "spec", "finalizers", "kubernetes", "status", "phase", "Active");
+}
+
+/* Per namespace: the "default" ServiceAccount and the kube-root-ca.crt
+ * ConfigMap, as the serviceaccounts and root-ca-publisher controllers keep. */
+static void zk__namespace_defaults(zk_apiserver *srv, zk__boot *b)
+{
+    const zk_kind *nsk = zk_kinds_find("", "v1", "namespaces");
+    const zk_kind *sak = zk_kinds_find("", "v1", "serviceaccounts");
+    const zk_kind *cmk = zk_kinds_find("", "v1", "configmaps");
+    zk_storage *nss = zk_apis_storage(srv, nsk);
+    zk_entry **ents;
+    char **keys;
+    size_t n;
+    zk_storage_sorted(nss, &ents, &keys, &n);
+    char **names = zk_xcalloc(n ? n : 1, sizeof(char *));
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ents[i]->cur && !ents[i]->cur->terminating)
+            names[m++] = zk_xstrdup(ents[i]->cur->name);
+    static char *ca_pem;
+    if (!ca_pem) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/ca.crt", srv->pki_dir);
+        size_t len;
+        zk_err err = {0};
+        if (zk_net_pki_read_file(path, 1 << 20, &ca_pem, &len, &err) < 0)
+            ca_pem = NULL;
+    }
+    for (size_t i = 0; i < m; i++) {
+        zk__ensure(srv, b, sak,
+                   json_pack("{s:s,s:s,s:{s:s,s:s}}", "apiVersion", "v1", "kind", "ServiceAccount",
+                             "metadata", "name", "default", "namespace", names[i]));
+        if (ca_pem)
+            zk__ensure(srv, b, cmk,
+                       json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s}},s:{s:s}}", "apiVersion", "v1",
+                                 "kind", "ConfigMap", "metadata", "name", "kube-root-ca.crt",
+                                 "namespace", names[i], "annotations",
+                                 "kubernetes.io/description",
+                                 "Contains a CA bundle that can be used to verify the "
+                                 "kube-apiserver when using internal endpoints such as the "
+                                 "internal service IP or kubernetes.default.svc. No other usage is "
+                                 "guaranteed across distributions of Kubernetes clusters.",
+                                 "data", "ca.crt", ca_pem));
+        free(names[i]);
+    }
+    free(names);
+}
+
+static void zk__bootstrap(zk_apiserver *srv, zk__boot *b, int port)
+{
+    const zk_kind *nsk = zk_kinds_find("", "v1", "namespaces");
+    static const char *const nss[] = {"default", "kube-system", "kube-public", "kube-node-lease"};
+    for (size_t i = 0; i < ZK_ARRAY_LEN(nss); i++)
+        zk__ensure(srv, b, nsk, zk__namespace(nss[i]));
+    json_t *rbac = zk_apis_rbac_bootstrap();
+    size_t i;
+    json_t *o;
+    json_array_foreach(rbac, i, o) {
+        const char *kind = zk_json_str(o, "kind");
+        const zk_kind *k = zk_kinds_find_kind("rbac.authorization.k8s.io", "v1", kind ? kind : "");
+        if (k)
+            zk__ensure(srv, b, k, json_incref(o));
+    }
+    json_decref(rbac);
+    const zk_kind *svck = zk_kinds_find("", "v1", "services");
+    zk__ensure(srv, b, svck,
+               json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s,s:s}},s:{s:s,s:[s],s:[s],s:s,s:s,s:[{s:s,s:s,s:i,s:i}],s:s},s:{s:{}}}",
+                         "apiVersion", "v1", "kind", "Service", "metadata", "name", "kubernetes",
+                         "namespace", "default", "labels", "component", "apiserver", "provider",
+                         "kubernetes", "spec", "clusterIP", "10.43.0.1", "clusterIPs", "10.43.0.1",
+                         "ipFamilies", "IPv4", "ipFamilyPolicy", "SingleStack", "type", "ClusterIP",
+                         "ports", "name", "https", "protocol", "TCP", "port", 443, "targetPort",
+                         port, "sessionAffinity", "None", "status", "loadBalancer"));
+    const zk_kind *epk = zk_kinds_find("", "v1", "endpoints");
+    zk__ensure(srv, b, epk,
+               json_pack("{s:s,s:s,s:{s:s,s:s},s:[{s:[{s:s}],s:[{s:s,s:i,s:s}]}]}", "apiVersion",
+                         "v1", "kind", "Endpoints", "metadata", "name", "kubernetes", "namespace",
+                         "default", "subsets", "addresses", "ip", "127.0.0.1", "ports", "name",
+                         "https", "port", port, "protocol", "TCP"));
+}
+
+/* ---- periodic work ---- */
+
+static uv_timer_t zk__tick_timer;
+
+static void zk__tick(uv_timer_t *t)
+{
+    zk_apiserver *srv = t->data;
+    zk_apis_ns_tick(srv);
+    zk__namespace_defaults(srv, NULL);
+}
+
+/* ---- signals ---- */
+
+static uv_signal_t zk__sigint, zk__sigterm;
+
+static void zk__on_signal(uv_signal_t *h, int signum)
+{
+    zk_info("received signal %d, shutting down", signum);
+    uv_stop(h->loop);
+}
+
+/* ---- options ---- */
+
+static void zk__usage(FILE *f)
+{
+    fprintf(f,
+            "usage: zke server --data-dir DIR --https-port PORT [options]\n"
+            "\n"
+            "  --data-dir DIR          where the store, certificates and kubeconfig live\n"
+            "  --https-port PORT       HTTPS port of the API (default 6443)\n"
+            "  --bind-address ADDR     address to listen on (default 127.0.0.1)\n"
+            "  --advertise-address A   extra name or IP for the serving certificate\n"
+            "  --token-auth-file FILE  static bearer tokens: token,user,uid,\"group1,group2\"\n"
+            "  --store-sync MODE       full (fsync each commit, default) or normal\n"
+            "  --disable-agent         do not run a node agent in this process\n"
+            "  --request-timeout SECS  time a client has to send a whole request (default 30)\n"
+            "  --log-level LEVEL       debug, info, warn or error\n");
+}
+
+static int zk__parse(int argc, char **argv, zk_server_opts *o)
+{
+    static const struct option longopts[] = {
+        {"data-dir", required_argument, NULL, 'd'},
+        {"https-port", required_argument, NULL, 'p'},
+        {"bind-address", required_argument, NULL, 'b'},
+        {"advertise-address", required_argument, NULL, 'a'},
+        {"token-auth-file", required_argument, NULL, 't'},
+        {"store-sync", required_argument, NULL, 's'},
+        {"disable-agent", no_argument, NULL, 'n'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"request-timeout", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof(*o));
+    o->https_port = 6443;
+    o->bind = "127.0.0.1";
+    o->request_timeout_s = 30;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': o->data_dir = optarg; break;
+        case 'p': {
+            char *end;
+            long p = strtol(optarg, &end, 10);
+            if (*end || p < 0 || p > 65535) {
+                fprintf(stderr, "zke server: --https-port: '%s' is not a port number\n", optarg);
+                return -1;
+            }
+            o->https_port = (int)p;
+            break;
+        }
+        case 'b': o->bind = optarg; break;
+        case 'a': o->advertise = optarg; break;
+        case 't': o->token_file = optarg; break;
+        case 's':
+            if (!strcmp(optarg, "full"))
+                o->sync = ZK_STORE_SYNC_FULL;
+            else if (!strcmp(optarg, "normal"))
+                o->sync = ZK_STORE_SYNC_NORMAL;
+            else {
+                fprintf(stderr, "zke server: --store-sync must be full or normal\n");
+                return -1;
+            }
+            break;
+        case 'n': o->disable_agent = true; break;
+        case 'r': {
+            char *end;
+            long t = strtol(optarg, &end, 10);
+            if (*end || t < 1 || t > 3600) {
+                fprintf(stderr, "zke server: --request-timeout wants seconds (1-3600)\n");
+                return -1;
+            }
+            o->request_timeout_s = (int)t;
+            break;
+        }
+        case 'l':
+            if (!strcmp(optarg, "debug"))
+                zk_log_set_level(ZK_LOG_DEBUG);
+            else if (!strcmp(optarg, "info"))
+                zk_log_set_level(ZK_LOG_INFO);
+            else if (!strcmp(optarg, "warn"))
+                zk_log_set_level(ZK_LOG_WARN);
+            else if (!strcmp(optarg, "error"))
+                zk_log_set_level(ZK_LOG_ERROR);
+            else {
+                fprintf(stderr, "zke server: --log-level must be debug, info, warn or error\n");
+                return -1;
+            }
+            break;
+        case 'h': zk__usage(stdout); exit(0);
+        default: zk__usage(stderr); return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "zke server: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    if (!o->data_dir) {
+        fprintf(stderr, "zke server: --data-dir is required\n");
+        zk__usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+static int zk__mkdir(const char *path, zk_err *err)
+{
+    if (mkdir(path, 0700) < 0 && errno != EEXIST)
+        return zk_err_set(err, ZK_EIO, "create %s: %s", path, strerror(errno));
+    return 0;
+}
+
+static int zk__write_kubeconfig(zk_apiserver *srv, const char *url, zk_err *err)
+{
+    char path[4096];
+    zk_autofree char *ca = NULL, *cert = NULL, *key = NULL;
+    size_t len;
+    snprintf(path, sizeof(path), "%s/ca.crt", srv->pki_dir);
+    if (zk_net_pki_read_file(path, 1 << 20, &ca, &len, err) < 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/admin.crt", srv->pki_dir);
+    if (zk_net_pki_read_file(path, 1 << 20, &cert, &len, err) < 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/admin.key", srv->pki_dir);
+    if (zk_net_pki_read_file(path, 1 << 20, &key, &len, err) < 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/kubeconfig.yaml", srv->data_dir);
+    return zk_net_kubeconfig_write(path, url, ca, cert, key, NULL, "zke", err);
+}
 
 int zk_apis_server_main(int argc, char **argv)
 {
-    fprintf(stderr, "zke server: starting\n");
+    zk_server_opts o;
+    if (zk__parse(argc, argv, &o) < 0)
+        return 2;
+    signal(SIGPIPE, SIG_IGN);
+    /* watches hold connections open: allow as many descriptors as we may */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max > 1048576 ? 1048576 : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    zk_err err = {0};
+    zk_apiserver *srv = zk_xcalloc(1, sizeof(*srv));
+    zk__srv = srv;
+    srv->loop = uv_default_loop();
+    srv->data_dir = zk_xstrdup(o.data_dir);
+    srv->pki_dir = zk_xasprintf("%s/pki", o.data_dir);
+    srv->storages = zk_map_new();
+    srv->start_time = zk_wall_s();
+    srv->issuer = zk_xstrdup("https://kubernetes.default.svc.cluster.local");
+    srv->sa_key_file = zk_xasprintf("%s/sa.key", srv->pki_dir);
+    srv->sa_pub_file = zk_xasprintf("%s/sa.pub", srv->pki_dir);
+    zk_kinds_init();
+
+    if (zk__mkdir(o.data_dir, &err) < 0 || zk__mkdir(srv->pki_dir, &err) < 0)
+        goto fail;
+    const char *sans[3] = {"10.43.0.1", NULL, NULL};
+    size_t nsans = 1;
+    if (o.advertise)
+        sans[nsans++] = o.advertise;
+    if (strcmp(o.bind, "0.0.0.0") && strcmp(o.bind, "::") && strcmp(o.bind, "127.0.0.1") &&
+        strcmp(o.bind, "localhost"))
+        sans[nsans++] = o.bind;
+    if (zk_net_pki_ensure(srv->pki_dir, sans, nsans, &err) < 0) {
+        zk_err_wrap(&err, "certificates");
+        goto fail;
+    }
+    if (o.token_file && zk_apis_load_token_file(srv, o.token_file, &err) < 0)
+        goto fail;
+
+    char dbpath[4096];
+    snprintf(dbpath, sizeof(dbpath), "%s/state.db", o.data_dir);
+    zk_store_options so = {.sync = o.sync};
+    srv->store = zk_store_open(dbpath, &so, &err);
+    if (!srv->store) {
+        zk_err_wrap(&err, "store");
+        goto fail;
+    }
+    zk_apis_commit_init(srv);
+    zk_apis_watch_init(srv);
+    int64_t rev = 0;
+    if (zk_store_load(srv->store, zk__load_each, srv, &rev, &err) < 0) {
+        zk_err_wrap(&err, "load");
+        goto fail;
+    }
+    srv->next_rev = srv->committed_rev = rev;
+    int64_t oldest = 0;
+    if (zk_store_history(srv->store, 0, zk__history_each, srv, &oldest, &err) < 0)
+        zk_warn("store history: %s", err.msg);
+    /* serve the custom resources that were defined before */
+    zk_storage *crds = zk_storage_get(srv->storages, "apiextensions/customresourcedefinitions", false);
+    if (crds) {
+        size_t pos = 0;
+        void *v;
+        while (zk_map_next(crds->entries, &pos, NULL, &v)) {
+            json_t *doc = zk_obj_parse(((zk_entry *)v)->cur);
+            zk_apis_crd_register(srv, doc);
+            json_decref(doc);
+        }
+    }
+    size_t nobj = 0;
+    {
+        size_t pos = 0;
+        void *v;
+        while (zk_map_next(srv->storages, &pos, NULL, &v))
+            nobj += zk_map_count(((zk_storage *)v)->entries);
+    }
+    zk_info("store: %zu objects loaded, revision %lld", nobj, (long long)rev);
+
+    zk_http_options ho = {.bind_address = o.bind, .port = o.https_port};
+    char cert[4096], key[4096], ca[4096];
+    snprintf(cert, sizeof(cert), "%s/server.crt", srv->pki_dir);
+    snprintf(key, sizeof(key), "%s/server.key", srv->pki_dir);
+    snprintf(ca, sizeof(ca), "%s/ca.crt", srv->pki_dir);
+    ho.cert_file = cert;
+    ho.key_file = key;
+    ho.client_ca_file = ca;
+    ho.req_timeout_ms = (uint64_t)o.request_timeout_s * 1000;
+    srv->http = zk_http_server_new(srv->loop, &ho, zk__on_request, srv, &err);
+    if (!srv->http)
+        goto fail;
+    int port = zk_http_server_port(srv->http);
+
+    zk__boot boot = {0};
+    zk__bootstrap(srv, &boot, port);
+    while (boot.pending > 0)
+        uv_run(srv->loop, UV_RUN_ONCE);
+    zk__namespace_defaults(srv, &boot);
+    while (boot.pending > 0)
+        uv_run(srv->loop, UV_RUN_ONCE);
+    if (boot.failed) {
+        zk_err_set(&err, ZK_EIO, "%d bootstrap objects could not be stored", boot.failed);
+        goto fail;
+    }
+
+    char url[256];
+    const char *host = (!strcmp(o.bind, "0.0.0.0") || !strcmp(o.bind, "::")) ? "127.0.0.1" : o.bind;
+    if (strchr(host, ':'))
+        snprintf(url, sizeof(url), "https://[%s]:%d", host, port);
+    else
+        snprintf(url, sizeof(url), "https://%s:%d", host, port);
+    if (zk__write_kubeconfig(srv, url, &err) < 0) {
+        zk_err_wrap(&err, "kubeconfig");
+        goto fail;
+    }
+    if (!o.disable_agent)
+        zk_info("the node agent is not part of this build yet; running the control plane only");
+
+    uv_timer_init(srv->loop, &zk__tick_timer);
+    zk__tick_timer.data = srv;
+    uv_timer_start(&zk__tick_timer, zk__tick, 1000, 1000);
+    uv_signal_init(srv->loop, &zk__sigint);
+    uv_signal_init(srv->loop, &zk__sigterm);
+    uv_signal_start(&zk__sigint, zk__on_signal, SIGINT);
+    uv_signal_start(&zk__sigterm, zk__on_signal, SIGTERM);
+
+    printf("zke server: ready on %s (kubeconfig: %s/kubeconfig.yaml)\n", url, o.data_dir);
+    fflush(stdout);
+    uv_run(srv->loop, UV_RUN_DEFAULT);
+
+    /* Commits already acknowledged are durable; the store flushes the rest. */
+    zk_store_close(srv->store);
+    zk_info("stopped");
+    return 0;
+fail:
+    fprintf(stderr, "zke server: %s\n", err.msg[0] ? err.msg : "failed to start");
+    if (srv->store)
+        zk_store_close(srv->store);
     return 1;
 }

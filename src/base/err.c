@@ -31,8 +31,20 @@ int zk_err_wrap(zk_err *err, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return -err->code;
+    /* "prefix: message", cut to fit */
     char joined[ZK_ERR_MSG_MAX];
-    snprintf(joined, sizeof(joined), "%s: %s", prefix, err->msg);
+    size_t plen = strnlen(prefix, sizeof(joined) - 1);
+    memcpy(joined, prefix, plen);
+    size_t pos = plen;
+    if (pos + 2 < sizeof(joined)) {
+        joined[pos++] = ':';
+        joined[pos++] = ' ';
+    }
+    size_t mlen = strnlen(err->msg, sizeof(err->msg));
+    if (mlen > sizeof(joined) - 1 - pos)
+        mlen = sizeof(joined) - 1 - pos;
+    memcpy(joined + pos, err->msg, mlen);
+    joined[pos + mlen] = '\0';
     memcpy(err->msg, joined, sizeof(err->msg));
     return -err->code;
 }

@@ -11,3 +11,61 @@ const zk_schema_field *zk_kube_schema_field(const zk_schema_type *t, const char 
             return f;
     return NULL;
 }
+
+#include <stdio.h>
+
+static void zk__unknown_walk(const zk_schema_type *t, const json_t *obj, char *path, size_t plen,
+                             size_t cap, int depth, zk_schema_unknown_fn fn, void *ctx);
+
+static void zk__unknown_item(const zk_schema_item *it, const json_t *v, char *path, size_t plen,
+                             size_t cap, int depth, zk_schema_unknown_fn fn, void *ctx)
+{
+    if (it->kind == ZK_S_OBJECT && it->ref && json_is_object(v))
+        zk__unknown_walk(it->ref, v, path, plen, cap, depth + 1, fn, ctx);
+}
+
+static void zk__unknown_walk(const zk_schema_type *t, const json_t *obj, char *path, size_t plen,
+                             size_t cap, int depth, zk_schema_unknown_fn fn, void *ctx)
+{
+    if (!t || !t->fields || depth > 64)
+        return;
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v) {
+        int n = snprintf(path + plen, cap - plen, plen ? ".%s" : "%s", key);
+        if (n < 0 || (size_t)n >= cap - plen)
+            continue;
+        size_t np = plen + (size_t)n;
+        const zk_schema_field *f = zk_kube_schema_field(t, key);
+        if (!f) {
+            fn(ctx, path);
+        } else if (f->kind == ZK_S_OBJECT && f->ref && json_is_object(v)) {
+            zk__unknown_walk(f->ref, v, path, np, cap, depth + 1, fn, ctx);
+        } else if (f->kind == ZK_S_ARRAY && json_is_array(v)) {
+            size_t i;
+            json_t *item;
+            json_array_foreach(v, i, item) {
+                int m = snprintf(path + np, cap - np, "[%zu]", i);
+                if (m > 0 && (size_t)m < cap - np)
+                    zk__unknown_item(&f->elem, item, path, np + (size_t)m, cap, depth, fn, ctx);
+            }
+        } else if (f->kind == ZK_S_MAP && json_is_object(v)) {
+            const char *k2;
+            json_t *item;
+            json_object_foreach(v, k2, item) {
+                int m = snprintf(path + np, cap - np, "[%s]", k2);
+                if (m > 0 && (size_t)m < cap - np)
+                    zk__unknown_item(&f->elem, item, path, np + (size_t)m, cap, depth, fn, ctx);
+            }
+        }
+        path[plen] = '\0';
+    }
+}
+
+void zk_kube_schema_unknown_fields(const zk_schema_type *t, const json_t *obj,
+                                   zk_schema_unknown_fn fn, void *ctx)
+{
+    char path[1024] = "";
+    if (json_is_object(obj))
+        zk__unknown_walk(t, obj, path, 0, sizeof(path), 0, fn, ctx);
+}

@@ -85,3 +85,13 @@ const zk_schema_type *zk_kube_schema_for_kind(const char *group, const char *ver
 const zk_schema_type *const *zk_kube_schema_all(void);
 
 #endif
+
+#include <jansson.h>
+
+/* Walk obj against type t and call fn for each field the schema does not
+ * know (path like "spec.template.spec.containers[0].imagee"). Fields of kind
+ * ZK_S_ANY and maps of ANY are not descended. metadata/apiVersion/kind at the
+ * top are checked like any other field. */
+typedef void (*zk_schema_unknown_fn)(void *ctx, const char *path);
+void zk_kube_schema_unknown_fields(const zk_schema_type *t, const json_t *obj,
+                                   zk_schema_unknown_fn fn, void *ctx);

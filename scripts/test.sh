@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Run every suite: unit (cmocka), integration (real zke processes driven by
+# kubectl, python3-kubernetes and curl), the same against an ASan+UBSan
+# build, and each libFuzzer target for a bounded time. Ends with one line:
+# "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+passed=0
+failed=0
+failures=()
+
+count_meson() { # build dir, log of `meson test`, label
+  local ok fail timeout
+  ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$2" | tail -1)
+  fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$2" | tail -1)
+  timeout=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$2" | tail -1)
+  passed=$((passed + ${ok:-0}))
+  failed=$((failed + ${fail:-0} + ${timeout:-0}))
+  if [ "${fail:-0}" != 0 ] || [ "${timeout:-0}" != 0 ] || [ -z "$ok" ]; then
+    failures+=("$3")
+    [ -z "$ok" ] && failed=$((failed + 1))
+  fi
+}
+
+run_integration() { # zke binary, label
+  local out
+  out=$(mktemp)
+  ZKE_BIN="$1" python3 tests/integration/run.py 2>&1 | tee "$out"
+  local p f
+  p=$(sed -n 's/^integration: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$out" | tail -1)
+  f=$(sed -n 's/^integration: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$out" | tail -1)
+  if [ -z "$p" ]; then
+    failures+=("$2 (runner crashed)")
+    failed=$((failed + 1))
+  else
+    passed=$((passed + p))
+    failed=$((failed + f))
+    [ "$f" != 0 ] && failures+=("$2")
+  fi
+  rm -f "$out"
+}
+
+echo "== unit tests"
+log=$(mktemp)
+meson test -C build --suite unit --print-errorlogs 2>&1 | tee "$log"
+count_meson build "$log" "unit"
+
+echo "== integration tests"
+run_integration "$PWD/build/zke" "integration"
+
+echo "== sanitizers (ASan+UBSan): unit and integration"
+if [ ! -f build-asan/build.ninja ]; then
+  meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false --werror >/dev/null
+else
+  meson setup --reconfigure build-asan >/dev/null
+fi
+if ninja -C build-asan >/dev/null; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    meson test -C build-asan --suite unit --print-errorlogs 2>&1 | tee "$log"
+  count_meson build-asan "$log" "unit (asan)"
+  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    run_integration "$PWD/build-asan/zke" "integration (asan)"
+else
+  failures+=("asan build")
+  failed=$((failed + 1))
+fi
+
+echo "== fuzz targets, ${FUZZ_SECONDS}s each"
+if [ ! -f build-fuzz/build.ninja ]; then
+  CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+else
+  meson setup --reconfigure build-fuzz >/dev/null
+fi
+if ninja -C build-fuzz >/dev/null; then
+  for src in tests/fuzz/fuzz_*.c; do
+    name=$(basename "$src" .c)
+    corpus=tests/fuzz/corpus/${name#fuzz_}
+    work=$(mktemp -d)
+    [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null
+    if ./build-fuzz/tests/fuzz/"$name" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+         -print_final_stats=0 "$work" >"$work.log" 2>&1; then
+      echo "fuzz $name: ok"
+      passed=$((passed + 1))
+    else
+      echo "fuzz $name: FAILED"; tail -40 "$work.log"
+      failures+=("fuzz $name")
+      failed=$((failed + 1))
+    fi
+    rm -rf "$work" "$work.log"
+  done
+else
+  failures+=("fuzz build")
+  failed=$((failed + 1))
+fi
+rm -f "$log"
+
+if [ "${#failures[@]}" -gt 0 ]; then
+  echo "failed suites: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

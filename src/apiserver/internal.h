@@ -1,0 +1,249 @@
+/* zke apiserver: state shared by the files of the apiserver module.
+ * Everything here runs on the server's one loop thread unless noted. */
+#ifndef ZK_APIS_INTERNAL_H
+#define ZK_APIS_INTERNAL_H
+
+#include <h2o.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "apiserver/kinds.h"
+#include "apiserver/objects.h"
+#include "apiserver/reqinfo.h"
+#include "base/buf.h"
+#include "base/map.h"
+#include "net/http.h"
+#include "store/store.h"
+
+#define ZK_MAX_BODY (3u * 1024 * 1024)   /* Kubernetes' request body limit */
+#define ZK_WATCH_MAX_QUEUED (16u * 1024 * 1024)
+#define ZK_HISTORY_MAX 20000
+
+typedef struct zk_apiserver zk_apiserver;
+typedef struct zk_watcher zk_watcher;
+
+/* One committed change, kept in the history ring for watch resume. */
+typedef struct zk_event {
+    int refs;
+    int64_t rev;
+    int type;              /* ZK_EV_ADDED, MODIFIED, DELETED */
+    const char *storage;   /* interned storage name */
+    zk_obj *obj;           /* new state, or the last state for DELETED */
+    zk_obj *prev;          /* old state or NULL */
+    zk_chunk *line;        /* {"type":..,"object":..}\n, built on first use */
+} zk_event;
+
+enum { ZK_EV_ADDED = 0, ZK_EV_MODIFIED = 1, ZK_EV_DELETED = 2 };
+
+/* The authenticated caller. */
+typedef struct zk_user {
+    char *name;
+    char *uid;
+    char **groups;
+    size_t ngroups;
+    bool admin;            /* in system:masters */
+} zk_user;
+
+/* One request being served: lives in the request's pool. */
+typedef struct zk_call {
+    zk_apiserver *srv;
+    h2o_req_t *req;        /* NULL once the client went away */
+    zk_reqinfo ri;
+    zk_user user;
+    const zk_kind *kind;   /* resource requests */
+    bool table;            /* Accept asks for as=Table */
+    bool dry_run;
+    bool scale_reply;      /* answer writes with the Scale view */
+    bool status_reply;     /* answer writes with a Status Success */
+    char accept[256];
+} zk_call;
+
+struct zk_apiserver {
+    uv_loop_t *loop;
+    zk_http_server *http;
+    zk_store *store;
+    char *data_dir;
+    char *pki_dir;
+    zk_map *storages;          /* storage name -> zk_storage */
+    int64_t next_rev;          /* last revision handed out */
+    int64_t committed_rev;     /* last revision made visible */
+    int64_t start_time;
+
+    /* store completions, handed from the writer thread */
+    uv_async_t commit_async;
+    pthread_mutex_t commit_mu;
+    struct zk_write *commit_head, *commit_tail;
+
+    /* watch */
+    zk_event **history;        /* ring */
+    size_t hist_cap, hist_start, hist_len;
+    zk_map *watchers;          /* storage name -> zk_watcher list head */
+    size_t nwatchers;
+    uv_timer_t bookmark_timer;
+
+    /* auth */
+    zk_map *static_tokens;     /* token -> zk_user* */
+    char *sa_key_file;
+    char *sa_pub_file;
+    char *issuer;
+
+    /* openapi cache */
+    json_t *openapi_v2;
+    zk_buf openapi_v2_pb;
+    unsigned openapi_gen;
+
+    const char *ready_line;
+};
+
+/* ---- status.c: Kubernetes Status responses ---- */
+void zk_apis_status(h2o_req_t *req, int code, const char *reason, const char *message,
+                    json_t *details);
+void zk_apis_status_fmt(h2o_req_t *req, int code, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* "deployments.apps" / "pods" for messages and details.group */
+const char *zk_apis_qualified_resource(const zk_kind *k, char *buf, size_t n);
+void zk_apis_not_found(h2o_req_t *req, const zk_kind *k, const char *name);
+void zk_apis_respond_json(h2o_req_t *req, int code, const json_t *doc);
+void zk_apis_respond_text(h2o_req_t *req, int code, const char *body, size_t len);
+
+/* ---- commit path (write.c) ---- */
+typedef struct zk_write_item {
+    zk_storage *st;
+    char *key;             /* storage key "ns/name" */
+    char *store_key;       /* "/registry/<storage>/<key>" */
+    zk_obj *obj;           /* new state, or NULL for a delete */
+    zk_obj *last;          /* for a delete: the state being deleted */
+} zk_write_item;
+
+typedef void (*zk_write_done_fn)(zk_apiserver *srv, void *ctx, const char *err);
+
+typedef struct zk_write {
+    struct zk_write *next;
+    zk_apiserver *srv;
+    char *err;
+    zk_write_done_fn done;
+    void *ctx;
+    size_t n;
+    zk_write_item items[];
+} zk_write;
+
+/* Accept writes: each item's object gets the next revision (already in its
+ * JSON: the caller builds it with zk_apis_next_rev() first), becomes the
+ * entry's latest, and goes to the store; done runs on the loop when durable. */
+int64_t zk_apis_next_rev(zk_apiserver *srv);
+zk_write *zk_apis_write_new(zk_apiserver *srv, size_t n);
+void zk_apis_write_set(zk_write *w, size_t i, zk_storage *st, const char *ns, const char *name,
+                       zk_obj *obj /* owned; NULL = delete */);
+int zk_apis_write_submit(zk_write *w, zk_write_done_fn done, void *ctx);
+void zk_apis_commit_init(zk_apiserver *srv);
+
+/* ---- watch.c ---- */
+void zk_apis_watch_init(zk_apiserver *srv);
+void zk_apis_watch_publish(zk_apiserver *srv, int type, zk_storage *st, zk_obj *obj,
+                           zk_obj *prev);
+void zk_apis_watch_serve(zk_call *c, zk_storage *st);
+void zk_event_unref(zk_event *e);
+
+/* ---- the resource handlers (crud.c) ---- */
+void zk_apis_serve_resource(zk_call *c);
+/* Set metadata.resourceVersion and return the object to write. */
+void zk_apis_set_rv(json_t *doc, int64_t rev);
+const char *zk_apis_storage_name(const zk_kind *k);
+
+void zk_apis_new_uid(char *out, size_t n);
+void zk_apis_respond_obj(zk_call *c, int code, const zk_obj *o);
+bool zk_apis_kind_is_storage_version(const zk_kind *k);
+/* Decode the request body (JSON or YAML, bounded); answers and returns NULL on error. */
+json_t *zk_apis_read_body(zk_call *c);
+bool zk_apis_check_gvk(zk_call *c, json_t *doc, const char *want_kind, const char *want_av);
+/* The storage of a kind (created on first use). */
+zk_storage *zk_apis_storage(zk_apiserver *srv, const zk_kind *k);
+/* Delete objects (with cascade to dependents per policy) in one commit. */
+typedef void (*zk_apis_after_fn)(zk_call *c, const char *err);
+
+/* ---- discovery.c ---- */
+bool zk_apis_serve_nonresource(zk_call *c);
+
+/* ---- auth.c ---- */
+int zk_apis_authenticate(zk_call *c);     /* 0 ok, <0 answered 401 */
+bool zk_apis_authorize(zk_call *c);       /* false: answered 403 */
+void zk_apis_user_free(zk_user *u);
+
+/* ---- tables and conversion ---- */
+json_t *zk_apis_convert(const zk_kind *to, json_t *doc); /* in place; returns doc */
+
+#endif
+
+/* ---- filter.c: which objects a list or watch wants ---- */
+typedef struct zk_filter {
+    const zk_kind *kind;
+    char *ns;              /* "" = every namespace */
+    char *name;            /* metadata.name= from the field selector, or "" */
+    void *labels;          /* parsed label selector or NULL */
+    void *fields;          /* parsed field selector or NULL */
+} zk_filter;
+
+/* Read namespace, labelSelector and fieldSelector of the call. On a bad
+ * selector answers 400 and returns -1. */
+int zk_apis_filter_init(zk_filter *f, zk_call *c);
+bool zk_apis_filter_match(const zk_filter *f, const zk_obj *o);
+void zk_apis_filter_free(zk_filter *f);
+/* Encode obj (storage JSON) for the kind the client asked for: converts
+ * between versions where needed. New reference. */
+json_t *zk_apis_obj_for_kind(const zk_kind *k, const zk_obj *o);
+/* One Table (one row, or many) for objects, as JSON. */
+json_t *zk_apis_table(const zk_kind *k, const zk_obj *const *objs, size_t n, const char *rv,
+                      const char *cont, const char *include_object);
+
+/* ---- calls that outlive their handler (async commits) ---- */
+zk_call *zk_apis_call_new(zk_apiserver *srv, h2o_req_t *req);
+zk_call *zk_apis_call_ref(zk_call *c);
+void zk_apis_call_unref(zk_call *c);
+
+/* ---- hooks.c: per-kind behaviour on create/update ---- */
+/* Fill server-owned parts of a new object (status, allocations). Returns
+ * false when it answered an error. */
+bool zk_apis_hook_create(zk_call *c, json_t *obj);
+bool zk_apis_hook_update(zk_call *c, json_t *obj, const json_t *old);
+/* After a write of kind k was accepted (CRD registration etc.). */
+void zk_apis_hook_accepted(zk_apiserver *srv, const zk_kind *k, const json_t *obj, bool deleted);
+
+/* ---- crd.c ---- */
+struct zk_field_errors;
+void zk_apis_crd_validate(const zk_kind *k, json_t *obj, struct zk_field_errors *errs);
+void zk_apis_crd_register(zk_apiserver *srv, const json_t *crd);
+void zk_apis_crd_unregister(zk_apiserver *srv, const json_t *crd);
+
+/* ---- shared by crud.c and sub.c ---- */
+bool zk_apis_admit(zk_call *c, json_t *obj, const json_t *old);
+void zk_apis_invalid(zk_call *c, const char *name, struct zk_field_errors *errs);
+/* Write doc (already admitted) over the entry's latest, or create it; answer
+ * with code when durable. Consumes doc. */
+void zk_apis_write_one(zk_call *c, zk_storage *st, json_t *doc, int code);
+/* Replace `cur` by `doc` as an update: RV check, immutable metadata, status
+ * rules, generation, admission, no-op detection, finalizer completion. */
+void zk_apis_update_obj(zk_call *c, zk_storage *st, const zk_obj *cur, json_t *doc,
+                        bool status_only, bool check_rv);
+/* Delete helpers (delete.c) */
+void zk_apis_delete(zk_call *c, zk_storage *st, const char *ns, const char *name);
+void zk_apis_delete_collection(zk_call *c, zk_storage *st, const char *ns);
+void zk_apis_ns_tick(zk_apiserver *srv);
+void zk_apis_serve_virtual(zk_call *c);
+void zk_apis_serve_subresource(zk_call *c, zk_storage *st, const char *ns);
+void zk_apis_serve_status_sub(zk_call *c, zk_storage *st, const char *ns);
+void zk_apis_already_exists(zk_call *c, const char *name);
+/* Convert an object in the client's version into the storage version, in place. */
+void zk_apis_convert_to_storage(const zk_kind *k, json_t *doc);
+
+/* ---- auth.c extras ---- */
+struct zk_authz_attrs;
+bool zk_apis_allowed(zk_apiserver *srv, const zk_user *u, const struct zk_authz_attrs *a,
+                     char *reason, size_t n);
+json_t *zk_apis_rules_for(zk_apiserver *srv, const zk_user *u, const char *ns);
+bool zk_apis_token_user(zk_apiserver *srv, const char *tok, size_t len, zk_user *u);
+int zk_apis_load_token_file(zk_apiserver *srv, const char *path, zk_err *err);
+json_t *zk_apis_scale_reply(zk_call *c, const zk_obj *o);
+const zk_kind *zk_apis_storage_kind(const zk_kind *k);

@@ -1,0 +1,202 @@
+#include "apiserver/objects.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "base/mem.h"
+
+static void zk__obj_header(zk_obj *o, const json_t *doc)
+{
+    json_t *meta = json_object_get(doc, "metadata");
+    const char *ns = zk_json_str(meta, "namespace");
+    const char *name = zk_json_str(meta, "name");
+    const char *uid = zk_json_str(meta, "uid");
+    o->ns = zk_xstrdup(ns ? ns : "");
+    o->name = zk_xstrdup(name ? name : "");
+    o->uid = zk_xstrdup(uid ? uid : "");
+    json_t *labels = json_object_get(meta, "labels");
+    o->labels = json_is_object(labels) && json_object_size(labels) ? json_incref(labels) : NULL;
+    o->terminating = json_object_get(meta, "deletionTimestamp") != NULL &&
+                     !json_is_null(json_object_get(meta, "deletionTimestamp"));
+    json_t *refs = json_object_get(meta, "ownerReferences");
+    if (json_is_array(refs) && json_array_size(refs)) {
+        o->owners = zk_xcalloc(json_array_size(refs), sizeof(char *));
+        size_t i;
+        json_t *r;
+        json_array_foreach(refs, i, r) {
+            const char *u = zk_json_str(r, "uid");
+            if (u)
+                o->owners[o->nowners++] = zk_xstrdup(u);
+        }
+    }
+    json_t *fin = json_object_get(meta, "finalizers");
+    o->has_finalizers = json_is_array(fin) && json_array_size(fin) > 0;
+}
+
+zk_obj *zk_obj_from_json(const json_t *doc, int64_t rev)
+{
+    if (!json_is_object(doc))
+        return NULL;
+    zk_obj *o = zk_xcalloc(1, sizeof(*o));
+    o->refs = 1;
+    o->rev = rev;
+    o->json = zk_json_dumps(doc);
+    o->len = strlen(o->json);
+    zk__obj_header(o, doc);
+    /* labels must not alias the caller's tree, which may change later */
+    if (o->labels) {
+        json_t *copy = json_deep_copy(o->labels);
+        json_decref(o->labels);
+        o->labels = copy;
+    }
+    return o;
+}
+
+zk_obj *zk_obj_new(const char *json, size_t len, int64_t rev)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(json, len, 0, &jerr);
+    if (!json_is_object(doc)) {
+        if (doc)
+            json_decref(doc);
+        return NULL;
+    }
+    zk_obj *o = zk_xcalloc(1, sizeof(*o));
+    o->refs = 1;
+    o->rev = rev;
+    o->json = zk_xstrndup(json, len);
+    o->len = len;
+    zk__obj_header(o, doc);
+    json_decref(doc);
+    return o;
+}
+
+zk_obj *zk_obj_ref(zk_obj *o)
+{
+    if (o)
+        o->refs++;
+    return o;
+}
+
+void zk_obj_unref(zk_obj *o)
+{
+    if (!o || --o->refs > 0)
+        return;
+    free(o->json);
+    free(o->ns);
+    free(o->name);
+    free(o->uid);
+    for (size_t i = 0; i < o->nowners; i++)
+        free(o->owners[i]);
+    free(o->owners);
+    if (o->labels)
+        json_decref(o->labels);
+    free(o);
+}
+
+json_t *zk_obj_parse(const zk_obj *o)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(o->json, o->len, 0, &jerr);
+    if (!doc) {
+        fprintf(stderr, "zke: stored object does not parse: %s\n", jerr.text);
+        abort();
+    }
+    return doc;
+}
+
+zk_storage *zk_storage_get(zk_map *all, const char *name, bool create)
+{
+    zk_storage *st = zk_map_get(all, name);
+    if (st || !create)
+        return st;
+    st = zk_xcalloc(1, sizeof(*st));
+    st->name = zk_xstrdup(name);
+    st->entries = zk_map_new();
+    st->dirty = true;
+    zk_map_put(all, name, st);
+    return st;
+}
+
+void zk_storage_key(char *buf, size_t n, const char *ns, const char *name)
+{
+    if (ns && *ns)
+        snprintf(buf, n, "%s/%s", ns, name);
+    else
+        snprintf(buf, n, "%s", name);
+}
+
+zk_entry *zk_storage_entry(zk_storage *st, const char *key, bool create)
+{
+    zk_entry *e = zk_map_get(st->entries, key);
+    if (e || !create)
+        return e;
+    e = zk_xcalloc(1, sizeof(*e));
+    zk_map_put(st->entries, key, e);
+    return e;
+}
+
+void zk_storage_gc_entry(zk_storage *st, const char *key, zk_entry *e)
+{
+    if (e->cur || e->latest || e->npending)
+        return;
+    zk_map_del(st->entries, key);
+    free(e);
+}
+
+zk_obj *zk_storage_get_obj(zk_storage *st, const char *ns, const char *name)
+{
+    if (!st)
+        return NULL;
+    char key[512];
+    zk_storage_key(key, sizeof(key), ns, name);
+    zk_entry *e = zk_map_get(st->entries, key);
+    return e ? e->cur : NULL;
+}
+
+void zk_storage_touch(zk_storage *st)
+{
+    st->dirty = true;
+}
+
+typedef struct { const char *key; zk_entry *e; } zk__sort_item;
+
+static int zk__sort_cmp(const void *a, const void *b)
+{
+    return strcmp(((const zk__sort_item *)a)->key, ((const zk__sort_item *)b)->key);
+}
+
+void zk_storage_sorted(zk_storage *st, zk_entry ***entries, char ***keys, size_t *n)
+{
+    if (st->dirty) {
+        size_t count = zk_map_count(st->entries);
+        zk__sort_item *items = zk_xmalloc((count ? count : 1) * sizeof(*items));
+        size_t m = 0, pos = 0;
+        const char *k;
+        void *v;
+        while (zk_map_next(st->entries, &pos, &k, &v)) {
+            zk_entry *e = v;
+            if (e->cur)
+                items[m++] = (zk__sort_item){k, e};
+        }
+        qsort(items, m, sizeof(*items), zk__sort_cmp);
+        if (m > st->capsorted) {
+            st->capsorted = m * 2;
+            st->sorted = zk_xrealloc(st->sorted, st->capsorted * sizeof(zk_entry *));
+            st->sorted_keys = zk_xrealloc(st->sorted_keys, st->capsorted * sizeof(char *));
+        }
+        for (size_t i = 0; i < m; i++) {
+            st->sorted[i] = items[i].e;
+            st->sorted_keys[i] = (char *)items[i].key;
+        }
+        st->nsorted = m;
+        st->count = m;
+        st->dirty = false;
+        free(items);
+    }
+    *entries = st->sorted;
+    *keys = st->sorted_keys;
+    *n = st->nsorted;
+}

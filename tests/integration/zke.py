@@ -1,0 +1,160 @@
+"""Start real `zke server` processes for integration tests.
+
+Each server runs in its own temporary directory on a free loopback port and
+is stopped by its PID. Clients are the real ones: kubectl (1.32 on the
+machine, 1.20 from Debian's kubernetes-client), python3-kubernetes, curl.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ZKE = os.environ.get("ZKE_BIN", os.path.join(ROOT, "build", "zke"))
+KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+KUBECTL_OLD = "/opt/zke-deps/kubectl-1.20/kubectl"
+
+# every client call is bounded in time
+CALL_TIMEOUT = 60
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    """A zke server in a temp dir. Use as a context manager or call stop()."""
+
+    def __init__(self, extra_args=(), data_dir=None, port=None):
+        self.own_dir = data_dir is None
+        self.dir = data_dir or tempfile.mkdtemp(prefix="zke-it-")
+        self.port = port or free_port()
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "server.log")
+
+    @property
+    def kubeconfig(self):
+        return os.path.join(self.dir, "kubeconfig.yaml")
+
+    @property
+    def url(self):
+        return "https://127.0.0.1:%d" % self.port
+
+    def start(self, timeout=30):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [ZKE, "server", "--data-dir", self.dir, "--https-port", str(self.port),
+             "--disable-agent"] + self.extra_args,
+            stdout=subprocess.PIPE, stderr=self.log, stdin=subprocess.DEVNULL)
+        deadline = time.time() + timeout
+        line = b""
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            if b"ready" in line:
+                return self
+        self.stop()
+        raise RuntimeError("zke server did not become ready: %r\n%s" % (line, self.tail_log()))
+
+    def tail_log(self, n=40):
+        try:
+            with open(self.log_path, "rb") as f:
+                return b"".join(f.readlines()[-n:]).decode(errors="replace")
+        except OSError:
+            return ""
+
+    def kill9(self):
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        if self.proc:
+            rc = self.proc.returncode
+            self.proc.stdout.close()
+            self.proc = None
+        else:
+            rc = None
+        if getattr(self, "log", None):
+            self.log.close()
+            self.log = None
+        return rc
+
+    def cleanup(self):
+        self.stop()
+        if self.own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+    # ---- clients ----
+
+    def kubectl(self, *args, old=False, input=None, check=True, kubeconfig=None, timeout=CALL_TIMEOUT):
+        exe = KUBECTL_OLD if old else KUBECTL
+        env = dict(os.environ, KUBECONFIG=kubeconfig or self.kubeconfig, HOME=self.dir)
+        p = subprocess.run([exe] + list(args), input=input, capture_output=True, text=True,
+                           env=env, timeout=timeout)
+        if check and p.returncode != 0:
+            raise AssertionError("kubectl %s failed (%d):\nstdout: %s\nstderr: %s\nserver log:\n%s"
+                                 % (" ".join(args), p.returncode, p.stdout, p.stderr,
+                                    self.tail_log()))
+        return p
+
+    def kjson(self, *args, old=False):
+        return json.loads(self.kubectl(*(list(args) + ["-o", "json"]), old=old).stdout)
+
+    def curl(self, path, method="GET", data=None, headers=(), token=None, cert=True):
+        """curl with the admin client certificate (or a token); returns (code, body)."""
+        pki = os.path.join(self.dir, "pki")
+        cmd = ["curl", "-sS", "--max-time", "30", "-o", "-", "-w", "\n%{http_code}",
+               "--cacert", os.path.join(pki, "ca.crt"), "-X", method]
+        if token:
+            cmd += ["-H", "Authorization: Bearer " + token]
+        elif cert:
+            cmd += ["--cert", os.path.join(pki, "admin.crt"), "--key", os.path.join(pki, "admin.key")]
+        for h in headers:
+            cmd += ["-H", h]
+        if data is not None:
+            cmd += ["--data-binary", "@-"]
+        p = subprocess.run(cmd + [self.url + path], input=data, capture_output=True,
+                           timeout=CALL_TIMEOUT)
+        out = p.stdout
+        body, _, code = out.rpartition(b"\n")
+        return int(code or 0), body
+
+
+class ServerTest(unittest.TestCase):
+    """One server for the whole test class."""
+
+    server_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server(cls.server_args).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.cleanup()
