@@ -64,6 +64,10 @@ typedef struct zk_schema_field {
     const char *list_type;       /* x-kubernetes-list-type: "atomic", "set", "map" or NULL */
     const char *const *list_map_keys; /* x-kubernetes-list-map-keys, NULL-terminated */
     const char *description;
+    /* Field number in Kubernetes' generated.proto for this type, so that
+     * protobuf request bodies (kubectl's typed clients send them) decode
+     * through the same table; 0 when not declared. */
+    int proto;
 } zk_schema_field;
 
 struct zk_schema_type {

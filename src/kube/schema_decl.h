@@ -119,6 +119,8 @@
 /* ---- modifiers ------------------------------------------------------ */
 
 #define REQ .flags = ZK_F_REQUIRED
+/* The field's number in Kubernetes' generated.proto (protobuf decoding). */
+#define PB(n) .proto = (n)
 #define ENUM(...) .enums = (const char *const[]){ __VA_ARGS__, NULL }
 #define FMT(f) .format = (f)
 #define ZK__KEYS(...) (const char *const[]){ __VA_ARGS__, NULL }
