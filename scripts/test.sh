@@ -27,7 +27,7 @@ count_meson() { # build dir, log of `meson test`, label
 run_integration() { # zke binary, label
   local out
   out=$(mktemp)
-  ZKE_BIN="$1" python3 tests/integration/run.py 2>&1 | tee "$out"
+  ZKE_BIN="$1" /usr/bin/python3 tests/integration/run.py 2>&1 | tee "$out"
   local p f
   p=$(sed -n 's/^integration: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$out" | tail -1)
   f=$(sed -n 's/^integration: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$out" | tail -1)

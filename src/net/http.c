@@ -422,9 +422,18 @@ zk_http_stream *zk_http_stream_start(h2o_req_t *req, int status, const char *con
     h2o_iovec_t ct = h2o_strdup(&req->pool, content_type, SIZE_MAX);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ct.base, ct.len);
     h2o_start_response(req, &s->gen);
-    /* send the headers now so the client knows the watch is established */
+    /* Send the headers now so the client knows the stream is established.
+     * HTTP/1.1 in h2o writes headers only with the first bytes of body, so
+     * there the stream opens with a newline, which JSON stream readers skip
+     * as whitespace. */
     s->sending = true;
-    h2o_send(req, NULL, 0, H2O_SEND_STATE_IN_PROGRESS);
+    if (req->version < 0x200) {
+        static char nl[] = "\n";
+        h2o_iovec_t b = h2o_iovec_init(nl, 1);
+        h2o_send(req, &b, 1, H2O_SEND_STATE_IN_PROGRESS);
+    } else {
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_IN_PROGRESS);
+    }
     return s;
 }
 

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Run every tests/integration/test_*.py and print one summary line:
 "integration: N passed, N failed"."""
 import os

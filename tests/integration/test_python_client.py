@@ -42,7 +42,7 @@ class PythonClientTest(ServerTest):
         def run():
             for ev in w.stream(self.core.list_namespaced_config_map, "py",
                                resource_version=patched.metadata.resource_version,
-                               timeout_seconds=20):
+                               field_selector="metadata.name=py-cm", timeout_seconds=20):
                 events.append((ev["type"], ev["object"].metadata.name))
                 if ev["type"] == "DELETED":
                     w.stop()
