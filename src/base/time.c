@@ -65,22 +65,52 @@ int64_t zk_time_parse_rfc3339(const char *s)
 
 void zk_time_age(int64_t d, char *out, size_t outlen)
 {
-    if (d < 0)
-        d = 0;
-    if (d < 120)
-        snprintf(out, outlen, "%llds", (long long)d);
-    else if (d < 600)
-        snprintf(out, outlen, "%lldm%llds", (long long)(d / 60), (long long)(d % 60));
-    else if (d < 3 * 3600)
-        snprintf(out, outlen, "%lldm", (long long)(d / 60));
-    else if (d < 8 * 3600)
-        snprintf(out, outlen, "%lldh%lldm", (long long)(d / 3600), (long long)(d % 3600 / 60));
-    else if (d < 48 * 3600)
-        snprintf(out, outlen, "%lldh", (long long)(d / 3600));
-    else if (d < 8 * 86400)
-        snprintf(out, outlen, "%lldd%lldh", (long long)(d / 86400), (long long)(d % 86400 / 3600));
-    else if (d < 2 * 365 * 86400LL)
-        snprintf(out, outlen, "%lldd", (long long)(d / 86400));
-    else
-        snprintf(out, outlen, "%lldy", (long long)(d / (365 * 86400LL)));
+    /* the rules of apimachinery's duration.HumanDuration, which kubectl prints */
+    long long s = d;
+    if (s < -1) {
+        snprintf(out, outlen, "<invalid>");
+        return;
+    }
+    if (s < 0)
+        s = 0;
+    if (s < 120) {
+        snprintf(out, outlen, "%llds", s);
+        return;
+    }
+    long long m = s / 60;
+    if (m < 10) {
+        if (s % 60)
+            snprintf(out, outlen, "%lldm%llds", m, s % 60);
+        else
+            snprintf(out, outlen, "%lldm", m);
+        return;
+    }
+    if (m < 180) {
+        snprintf(out, outlen, "%lldm", m);
+        return;
+    }
+    long long h = s / 3600;
+    if (h < 8) {
+        if (m % 60)
+            snprintf(out, outlen, "%lldh%lldm", h, m % 60);
+        else
+            snprintf(out, outlen, "%lldh", h);
+    } else if (h < 48) {
+        snprintf(out, outlen, "%lldh", h);
+    } else if (h < 24 * 8) {
+        if (h % 24)
+            snprintf(out, outlen, "%lldd%lldh", h / 24, h % 24);
+        else
+            snprintf(out, outlen, "%lldd", h / 24);
+    } else if (h < 24 * 365 * 2) {
+        snprintf(out, outlen, "%lldd", h / 24);
+    } else if (h < 24 * 365 * 8) {
+        long long dy = (h / 24) % 365;
+        if (dy)
+            snprintf(out, outlen, "%lldy%lldd", h / 24 / 365, dy);
+        else
+            snprintf(out, outlen, "%lldy", h / 24 / 365);
+    } else {
+        snprintf(out, outlen, "%lldy", h / 24 / 365);
+    }
 }

@@ -61,6 +61,8 @@ static SSL_CTX *zk__http_ssl_ctx(const zk_http_options *opt, zk_err *err)
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* idle connections (watches) give their TLS buffers back */
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     if (SSL_CTX_use_certificate_chain_file(ctx, opt->cert_file) != 1) {
         zk_err_set(err, ZK_EIO, "load serving certificate %s: %s", opt->cert_file,
                    ERR_reason_error_string(ERR_get_error()));
