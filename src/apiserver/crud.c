@@ -86,7 +86,7 @@ void zk_apis_respond_obj(zk_call *c, int code, const zk_obj *o)
         const zk_obj *one[1] = {o};
         char rv[32];
         snprintf(rv, sizeof(rv), "%lld", (long long)o->rev);
-        json_t *t = zk_apis_table(c->kind, one, 1, rv, NULL, "Metadata");
+        json_t *t = zk_apis_table(c->kind, one, 1, rv, NULL, zk_apis_include_object(c));
         zk_apis_respond_json(c->req, code, t);
         json_decref(t);
         return;
@@ -476,7 +476,7 @@ static void zk__list(zk_call *c, zk_storage *st)
     snprintf(rvs, sizeof(rvs), "%lld", (long long)list_rv);
 
     if (c->table) {
-        json_t *t = zk_apis_table(c->kind, sel, nsel, rvs, next, "Metadata");
+        json_t *t = zk_apis_table(c->kind, sel, nsel, rvs, next, zk_apis_include_object(c));
         if (more)
             json_object_set_new(zk_json_path_obj(t, "metadata", NULL), "remainingItemCount",
                                 json_integer((json_int_t)remaining));

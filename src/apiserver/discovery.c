@@ -185,8 +185,6 @@ static zk_openapi_kind *zk__openapi_kinds(size_t *n)
     static const char *const sub_names[][2] = {{"status", 0}, {"scale", 0}};
     (void)sub_names;
     while ((k = zk_kinds_next(&pos))) {
-        if (k->flags & ZK_KF_VIRTUAL)
-            continue;
         if (m == cap) {
             cap *= 2;
             ks = zk_xrealloc(ks, cap * sizeof(*ks));
@@ -194,6 +192,7 @@ static zk_openapi_kind *zk__openapi_kinds(size_t *n)
         static const char *const status_scale[] = {"status", "scale", NULL};
         static const char *const status_only[] = {"status", NULL};
         static const char *const scale_only[] = {"scale", NULL};
+        static const char *const create_only[] = {"create", NULL};
         const char *const *subs = NULL;
         bool st = k->subresources & ZK_SUB_STATUS, sc = k->subresources & ZK_SUB_SCALE;
         if (st && sc)
@@ -204,7 +203,9 @@ static zk_openapi_kind *zk__openapi_kinds(size_t *n)
             subs = scale_only;
         ks[m++] = (zk_openapi_kind){
             .group = k->group, .version = k->version, .kind = k->kind, .resource = k->resource,
-            .namespaced = k->namespaced, .verbs = NULL, .subresources = subs,
+            .namespaced = k->namespaced,
+            .verbs = (k->verbs == ZK_VERBS_CREATE_ONLY) ? create_only : NULL,
+            .subresources = subs,
             .type = zk_kube_schema_for_kind(k->group, k->version, k->kind),
             .crd_schema = k->crd_schema,
         };
@@ -249,31 +250,48 @@ static void zk__openapi_v2(zk_call *c)
     zk_apis_respond_json(c->req, 200, c->srv->openapi_v2);
 }
 
+/* OpenAPI v3 documents are built once per set of kinds and kept. */
+static zk_map *zk__v3_cache;
+static unsigned zk__v3_gen;
+
 static void zk__openapi_v3(zk_call *c, const char *rest)
 {
-    size_t n;
-    zk_openapi_kind *ks = zk__openapi_kinds(&n);
-    json_t *doc = NULL;
-    if (!*rest) {
-        doc = zk_kube_openapi_v3_index(ks, n);
-    } else if (!strncmp(rest, "/api/", 5)) {
-        doc = zk_kube_openapi_v3_group_version(ks, n, "", rest + 5);
-    } else if (!strncmp(rest, "/apis/", 6)) {
-        char group[256];
-        const char *slash = strchr(rest + 6, '/');
-        if (slash && (size_t)(slash - rest - 6) < sizeof(group)) {
-            snprintf(group, sizeof(group), "%.*s", (int)(slash - rest - 6), rest + 6);
-            doc = zk_kube_openapi_v3_group_version(ks, n, group, slash + 1);
+    if (!zk__v3_cache || zk__v3_gen != zk_kinds_generation()) {
+        if (zk__v3_cache) {
+            size_t pos = 0;
+            void *v;
+            while (zk_map_next(zk__v3_cache, &pos, NULL, &v))
+                json_decref(v);
+            zk_map_free(zk__v3_cache);
         }
+        zk__v3_cache = zk_map_new();
+        zk__v3_gen = zk_kinds_generation();
     }
-    free(ks);
+    json_t *doc = zk_map_get(zk__v3_cache, rest);
     if (!doc) {
-        zk_apis_status(c->req, 404, "NotFound", "the server could not find the requested resource",
-                       NULL);
-        return;
+        size_t n;
+        zk_openapi_kind *ks = zk__openapi_kinds(&n);
+        if (!*rest) {
+            doc = zk_kube_openapi_v3_index(ks, n);
+        } else if (!strncmp(rest, "/api/", 5)) {
+            doc = zk_kube_openapi_v3_group_version(ks, n, "", rest + 5);
+        } else if (!strncmp(rest, "/apis/", 6)) {
+            char group[256];
+            const char *slash = strchr(rest + 6, '/');
+            if (slash && (size_t)(slash - rest - 6) < sizeof(group)) {
+                snprintf(group, sizeof(group), "%.*s", (int)(slash - rest - 6), rest + 6);
+                doc = zk_kube_openapi_v3_group_version(ks, n, group, slash + 1);
+            }
+        }
+        free(ks);
+        if (!doc) {
+            zk_apis_status(c->req, 404, "NotFound",
+                           "the server could not find the requested resource", NULL);
+            return;
+        }
+        zk_map_put(zk__v3_cache, rest, doc);
     }
     zk_apis_respond_json(c->req, 200, doc);
-    json_decref(doc);
 }
 
 bool zk_apis_serve_nonresource(zk_call *c)

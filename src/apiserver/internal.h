@@ -247,3 +247,6 @@ bool zk_apis_token_user(zk_apiserver *srv, const char *tok, size_t len, zk_user 
 int zk_apis_load_token_file(zk_apiserver *srv, const char *path, zk_err *err);
 json_t *zk_apis_scale_reply(zk_call *c, const zk_obj *o);
 const zk_kind *zk_apis_storage_kind(const zk_kind *k);
+/* includeObject of a Table request: "Metadata" (default), "Object", "None",
+ * or NULL when the value is not one of those. */
+const char *zk_apis_include_object(zk_call *c);

@@ -96,6 +96,12 @@ static int zk__on_request(void *ctx, h2o_req_t *req)
         zk__table_accept(c);
     if (c->ri.subresource[0] && strcmp(c->ri.subresource, "status"))
         c->table = false;
+    if (c->table && !zk_apis_include_object(c)) {
+        zk_apis_status(req, 400, "BadRequest",
+                       "includeObject: Unsupported value: supported values: \"Metadata\", "
+                       "\"None\", \"Object\"", NULL);
+        goto done;
+    }
     zk_apis_serve_resource(c);
 done:
     zk_apis_call_unref(c);

@@ -20,8 +20,7 @@ static zk_map *zk__crd_printers;
 static const zk_table_printer *zk__printer(const zk_kind *k)
 {
     if (k->flags & ZK_KF_CRD) {
-        if (!k->printer_columns || !json_array_size(k->printer_columns))
-            return zk_kube_table_default_printer();
+        /* with no columns declared a CRD prints Name and Age */
         if (!zk__crd_printers)
             zk__crd_printers = zk_map_new();
         char key[512];
@@ -36,7 +35,9 @@ static const zk_table_printer *zk__printer(const zk_kind *k)
             zk_kube_table_printer_free(cp->p);
         }
         zk_err err = {0};
-        cp->p = zk_kube_table_crd_printer(k->printer_columns, &err);
+        json_t *none = json_array();
+        cp->p = zk_kube_table_crd_printer(k->printer_columns ? k->printer_columns : none, &err);
+        json_decref(none);
         cp->gen = zk_kinds_generation();
         if (!cp->p)
             zk_warn("printer columns of %s: %s", key, err.msg);
@@ -58,4 +59,19 @@ json_t *zk_apis_table(const zk_kind *k, const zk_obj *const *objs, size_t n, con
         json_decref(docs[i]);
     free(docs);
     return t;
+}
+
+const char *zk_apis_include_object(zk_call *c)
+{
+    char v[32];
+    const char *io = zk_query_get(c->ri.query, "includeObject", v, sizeof(v));
+    if (!io || !*io)
+        return "Metadata";
+    if (!strcmp(io, "None"))
+        return "None";
+    if (!strcmp(io, "Object"))
+        return "Object";
+    if (!strcmp(io, "Metadata"))
+        return "Metadata";
+    return NULL;
 }
