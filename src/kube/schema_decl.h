@@ -121,6 +121,13 @@
 #define REQ .flags = ZK_F_REQUIRED
 /* The field's number in Kubernetes' generated.proto (protobuf decoding). */
 #define PB(n) .proto = (n)
+/* A field of a struct that Go embeds inline (Volume's VolumeSource, Probe's
+ * ProbeHandler, the LocalObjectReference in key selectors, IngressRule's
+ * IngressRuleValue): JSON flattens it, protobuf nests it as one message field.
+ * PB_IN(outer, inner) numbers it: outer is the embedded message's field
+ * number, inner the field's number inside it (kube/protobuf.c decodes both). */
+#define ZK_PB_INLINE 1000
+#define PB_IN(outer, inner) .proto = ((outer) * ZK_PB_INLINE + (inner))
 #define ENUM(...) .enums = (const char *const[]){ __VA_ARGS__, NULL }
 #define FMT(f) .format = (f)
 #define ZK__KEYS(...) (const char *const[]){ __VA_ARGS__, NULL }
@@ -147,17 +154,24 @@
 #define E_COND ENUM("False", "True", "Unknown")
 #define E_PROTO ENUM("SCTP", "TCP", "UDP")
 
-/* Rows every top-level kind starts with. */
+/* Rows every top-level kind starts with.
+ *
+ * apiVersion and kind are TypeMeta, which no generated.proto message holds
+ * (the protobuf envelope, runtime.Unknown, carries them), so F_TYPEMETA rows
+ * have no field number. metadata is field 1 of every Kubernetes message that
+ * has one (the first Go field after the untagged, inlined TypeMeta). */
 #define F_APIVERSION                                                                  \
     F_STR("apiVersion", "The versioned schema of this representation of an object, " \
                         "group/version; servers may reject versions they do not know.")
 #define F_KINDNAME                                                                    \
     F_STR("kind", "The REST resource this object represents, in CamelCase; " \
                   "servers infer it from the endpoint when it is missing.")
+#define F_TYPEMETA F_APIVERSION, F_KINDNAME
 #define F_METADATA F_OBJ("metadata", meta_ObjectMeta, "Standard object metadata: name, " \
-                         "namespace, labels, annotations, owners and server-set fields.")
-#define F_LISTMETA F_OBJ("metadata", meta_ListMeta, "Standard list metadata.")
-#define F_TOP F_APIVERSION, F_KINDNAME, F_METADATA
+                         "namespace, labels, annotations, owners and server-set fields.", \
+                         PB(1))
+#define F_LISTMETA F_OBJ("metadata", meta_ListMeta, "Standard list metadata.", PB(1))
+#define F_TOP F_TYPEMETA, F_METADATA
 
 /* ---- every declared type -------------------------------------------- */
 
