@@ -1,0 +1,315 @@
+#!/usr/bin/python3
+"""Measure zke's API server and, beside it, etcd on the same disk.
+
+Every server runs on loopback in a temp dir and is stopped by PID; every
+load loop is bounded in time (wrk -d) or count. Prints one table."""
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import http.client
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ZKE = os.environ.get("ZKE_BIN", os.path.join(ROOT, "build", "zke"))
+DUR = os.environ.get("BENCH_SECONDS", "10")
+TOKEN = "bench-admin-token"
+results = []
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def report(name, value, unit, peer=None):
+    results.append((name, value, unit, peer))
+    print("%-52s %12s %-6s %s" % (name, value, unit, "" if peer is None else "(etcd: %s)" % peer),
+          flush=True)
+
+
+def wrk(url, script, conns, env, threads=None):
+    threads = threads or min(2, conns)
+    e = dict(os.environ, **env)
+    p = subprocess.run(["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ss" % DUR, "--timeout", "10s",
+                        "-s", os.path.join(ROOT, "bench", script), url],
+                       capture_output=True, text=True, env=e, timeout=int(DUR) + 60)
+    for line in p.stdout.splitlines():
+        if line.startswith("RESULT"):
+            kv = dict(x.split("=") for x in line.split()[1:])
+            return {k: float(v) for k, v in kv.items()}
+    raise RuntimeError("wrk failed: %s %s" % (p.stdout, p.stderr))
+
+
+class Zke:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="zke-bench-")
+        self.port = free_port()
+        tok = os.path.join(self.dir, "tokens.csv")
+        with open(tok, "w") as f:
+            f.write('%s,bench,0,"system:masters"\n' % TOKEN)
+        os.chmod(tok, 0o600)
+        self.proc = subprocess.Popen([ZKE, "server", "--data-dir", self.dir, "--https-port",
+                                      str(self.port), "--disable-agent", "--token-auth-file", tok,
+                                      "--log-level", "warn"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if b"ready" in self.proc.stdout.readline():
+                break
+        self.url = "https://127.0.0.1:%d" % self.port
+        self.ctx = ssl.create_default_context(cafile=os.path.join(self.dir, "pki", "ca.crt"))
+
+    def conn(self):
+        return http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=60)
+
+    def request(self, c, method, path, body=None):
+        h = {"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"}
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        return r.status, r.read()
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Etcd:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="etcd-bench-", dir=os.environ.get("TMPDIR", "/tmp"))
+        self.port, peer = free_port(), free_port()
+        self.proc = subprocess.Popen(
+            ["etcd", "--data-dir", os.path.join(self.dir, "data"),
+             "--listen-client-urls", "http://127.0.0.1:%d" % self.port,
+             "--advertise-client-urls", "http://127.0.0.1:%d" % self.port,
+             "--listen-peer-urls", "http://127.0.0.1:%d" % peer,
+             "--initial-advertise-peer-urls", "http://127.0.0.1:%d" % peer,
+             "--initial-cluster", "default=http://127.0.0.1:%d" % peer, "--log-level", "error"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = "http://127.0.0.1:%d" % self.port
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                c.request("POST", "/v3/kv/range", body=b'{"key":"AA=="}')
+                if c.getresponse().status == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("etcd did not start")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def seed_updates(z, n=100):
+    c = z.conn()
+    for i in range(n):
+        body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "u-%d" % i},
+                           "data": {"payload": "y" * 700}})
+        z.request(c, "POST", "/api/v1/namespaces/default/configmaps", body)
+    c.close()
+
+
+def seed_etcd(e, n=100):
+    import base64
+    c = http.client.HTTPConnection("127.0.0.1", e.port, timeout=10)
+    for i in range(n):
+        k = base64.b64encode(("/registry/u/u-%d" % i).encode()).decode()
+        v = base64.b64encode(b"w" * 800).decode()
+        c.request("POST", "/v3/kv/put", body=json.dumps({"key": k, "value": v}))
+        c.getresponse().read()
+    c.close()
+
+
+def bulk_create(z, path, make, n, workers=8):
+    """Create n objects with `workers` keep-alive connections (bounded by n)."""
+    def run(start):
+        c = z.conn()
+        for i in range(start, n, workers):
+            st, body = z.request(c, "POST", path, json.dumps(make(i)))
+            if st != 201:
+                raise RuntimeError("create failed %d %s" % (st, body[:200]))
+        c.close()
+    ts = [threading.Thread(target=run, args=(w,)) for w in range(workers)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+
+
+def pod(i):
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "pod-%05d" % i, "labels": {"app": "bench-%d" % (i % 50)}},
+            "spec": {"nodeName": "node-%04d" % (i % 1000),
+                     "containers": [{"name": "app", "image": "registry.local/app:1.%d" % (i % 7),
+                                     "ports": [{"containerPort": 8080}],
+                                     "env": [{"name": "MODE", "value": "bench"}],
+                                     "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}}}]}}
+
+
+def node(i):
+    return {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": "node-%04d" % i, "labels": {"kubernetes.io/hostname": "node-%04d" % i}},
+            "spec": {"podCIDR": "10.42.%d.0/24" % (i % 256)},
+            "status": {"capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+                       "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+                       "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}]}}
+
+
+async def watchers(z, n, events):
+    ctx = ssl.create_default_context(cafile=os.path.join(z.dir, "pki", "ca.crt"))
+    ctx.set_alpn_protocols(["http/1.1"])
+    req = ("GET /api/v1/namespaces/default/configmaps?watch=1&fieldSelector=metadata.name%%3Dwatched"
+           "&timeoutSeconds=300 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n" % TOKEN).encode()
+    sem = asyncio.Semaphore(100)
+
+    async def open_one():
+        async with sem:
+            r, w = await asyncio.open_connection("127.0.0.1", z.port, ssl=ctx, server_hostname="localhost")
+            w.write(req)
+            await w.drain()
+            await r.readuntil(b"\r\n\r\n")
+            return r, w
+
+    conns = await asyncio.gather(*[open_one() for _ in range(n)])
+    sent = {}
+    lags = []
+    received = [0] * n
+
+    async def reader(i, r):
+        while received[i] < events:
+            line = await asyncio.wait_for(r.readline(), 60)
+            if b'"n":"' not in line:
+                continue
+            t = time.time()
+            k = int(line.split(b'"n":"')[1].split(b'"')[0])
+            lags.append((t - sent[k]) * 1000)
+            received[i] += 1
+
+    loop = asyncio.get_running_loop()
+    tasks = [asyncio.create_task(reader(i, r)) for i, (r, _) in enumerate(conns)]
+
+    def write(k):
+        c = z.conn()
+        body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "watched"},
+                           "data": {"n": str(k)}})
+        sent[k] = time.time()
+        if k == 0:
+            z.request(c, "POST", "/api/v1/namespaces/default/configmaps", body)
+        else:
+            z.request(c, "PUT", "/api/v1/namespaces/default/configmaps/watched", body)
+        c.close()
+
+    for k in range(events):
+        await loop.run_in_executor(None, write, k)
+        await asyncio.sleep(0.05)
+    await asyncio.wait_for(asyncio.gather(*tasks), 120)
+    for _, w in conns:
+        w.close()
+    lags.sort()
+    return sum(received), len(lags), lags[len(lags) // 2], lags[int(len(lags) * 0.99)]
+
+
+def main():
+    print("zke API benchmark, %s, %d cores, wrk %ss per run" % (time.strftime("%Y-%m-%d"),
+                                                              os.cpu_count(), DUR), flush=True)
+    e = Etcd()
+    try:
+        seed_etcd(e)
+        r1 = wrk(e.url + "/v3/kv/put", "wrk_create.lua", 1, {"ZK_KIND": "etcd"})
+        r32 = wrk(e.url + "/v3/kv/put", "wrk_create.lua", 32, {"ZK_KIND": "etcd"})
+        g32 = wrk(e.url, "wrk_update.lua", 32, {"ZK_MODE": "etcdget"})
+        g1 = wrk(e.url, "wrk_update.lua", 1, {"ZK_MODE": "etcdget"})
+        etcd = {"put1": r1, "put32": r32, "get32": g32, "get1": g1}
+    finally:
+        e.stop()
+
+    z = Zke()
+    try:
+        time.sleep(2)
+        report("RSS idle", rss_kb(z.proc.pid) // 1024, "MB")
+        seed_updates(z)
+        env = {"ZK_TOKEN": TOKEN}
+        c1 = wrk(z.url + "/api/v1/namespaces/default/configmaps", "wrk_create.lua", 1, dict(env, ZK_PREFIX="c1"))
+        c32 = wrk(z.url + "/api/v1/namespaces/default/configmaps", "wrk_create.lua", 32, dict(env, ZK_PREFIX="c32"))
+        report("creates/s, 1 client", int(c1["req/s"]), "/s", int(etcd["put1"]["req/s"]))
+        report("create p50 / p99, 1 client", "%.2f / %.2f" % (c1["p50_ms"], c1["p99_ms"]), "ms",
+               "%.2f / %.2f" % (etcd["put1"]["p50_ms"], etcd["put1"]["p99_ms"]))
+        report("creates/s, 32 clients", int(c32["req/s"]), "/s", int(etcd["put32"]["req/s"]))
+        report("create p50 / p99, 32 clients", "%.2f / %.2f" % (c32["p50_ms"], c32["p99_ms"]), "ms",
+               "%.2f / %.2f" % (etcd["put32"]["p50_ms"], etcd["put32"]["p99_ms"]))
+        report("zke creates / etcd puts, 32 clients", "%.2f" % (c32["req/s"] / etcd["put32"]["req/s"]), "x")
+        u1 = wrk(z.url, "wrk_update.lua", 1, dict(env, ZK_MODE="update"))
+        u32 = wrk(z.url, "wrk_update.lua", 32, dict(env, ZK_MODE="update"))
+        report("updates/s, 1 / 32 clients", "%d / %d" % (u1["req/s"], u32["req/s"]), "/s")
+        report("update p99, 1 / 32 clients", "%.2f / %.2f" % (u1["p99_ms"], u32["p99_ms"]), "ms")
+        g1 = wrk(z.url, "wrk_update.lua", 1, dict(env, ZK_MODE="get"))
+        g32 = wrk(z.url, "wrk_update.lua", 32, dict(env, ZK_MODE="get"))
+        report("GETs/s, 1 / 32 clients", "%d / %d" % (g1["req/s"], g32["req/s"]), "/s",
+               "%d / %d" % (etcd["get1"]["req/s"], etcd["get32"]["req/s"]))
+        report("GET p50 / p99, 32 clients", "%.2f / %.2f" % (g32["p50_ms"], g32["p99_ms"]), "ms",
+               "%.2f / %.2f" % (etcd["get32"]["p50_ms"], etcd["get32"]["p99_ms"]))
+        for r in (c1, c32, u1, u32, g1, g32):
+            if r["errors"] or r["non2xx"]:
+                print("  warning: a run had errors/non-2xx: %s" % r, flush=True)
+
+        got, n, p50, p99 = asyncio.run(watchers(z, 1000, 20))
+        report("1,000 watchers x 20 events: delivered", "%d/%d" % (got, 20000), "")
+        report("watch delivery lag p50 / p99", "%.1f / %.1f" % (p50, p99), "ms")
+
+        t0 = time.time()
+        bulk_create(z, "/api/v1/nodes", node, 1000)
+        bulk_create(z, "/api/v1/namespaces/default/pods", pod, 10000)
+        report("bulk create 10k pods + 1k nodes (8 conns)", "%.1f" % (time.time() - t0), "s")
+        c = z.conn()
+        times = []
+        for _ in range(5):
+            t = time.time()
+            st, body = z.request(c, "GET", "/api/v1/pods")
+            times.append(time.time() - t)
+            assert st == 200 and body.count(b'"kind":"Pod"') >= 10000, st
+        report("LIST 10,000 pods (JSON, median of 5)", "%.0f" % (statistics.median(times) * 1000), "ms")
+        c.close()
+        p = subprocess.run(["kubectl", "--kubeconfig", os.path.join(z.dir, "kubeconfig.yaml"), "get",
+                            "pods", "-A", "--chunk-size=0", "--no-headers"], capture_output=True, timeout=120)
+        t = time.time()
+        p = subprocess.run(["kubectl", "--kubeconfig", os.path.join(z.dir, "kubeconfig.yaml"), "get",
+                            "pods", "-A", "--chunk-size=0", "--no-headers"], capture_output=True, timeout=120)
+        report("kubectl get pods -A, 10,000 rows (Table)", "%.0f" % ((time.time() - t) * 1000), "ms")
+        time.sleep(1)
+        report("RSS with 10k pods + 1k nodes", rss_kb(z.proc.pid) // 1024, "MB")
+    finally:
+        z.stop()
+
+
+if __name__ == "__main__":
+    main()
