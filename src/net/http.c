@@ -365,7 +365,8 @@ static void zk__stream_flush(zk_http_stream *s)
         s->queued_bytes -= s->queue[i]->len;
     }
     s->ninflight = n;
-    memmove(s->queue, s->queue + n, (s->nqueue - n) * sizeof(zk_chunk *));
+    if (s->nqueue > n)
+        memmove(s->queue, s->queue + n, (s->nqueue - n) * sizeof(zk_chunk *));
     s->nqueue -= n;
     bool final = s->ending && s->nqueue == 0;
     if (n == 0 && !final)

@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -81,6 +82,10 @@ class Server:
         self.proc = None
 
     def stop(self):
+        if self.proc and self.proc.poll() is not None and self.proc.returncode != 0:
+            # it died on its own: show why (sanitizer reports land here)
+            sys.stderr.write("zke server exited with %d; its log:\n%s\n"
+                             % (self.proc.returncode, self.tail_log(80)))
         if self.proc and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGTERM)
             try:
