@@ -138,6 +138,11 @@ class BadInputTest(ServerTest):
         code, _ = self.srv.curl("/healthz")
         self.assertEqual(code, 200)
 
+
+
+class ManyWatchesTest(ServerTest):
+    """Ten thousand open watches on one server (default request timeout)."""
+
     def test_ten_thousand_watches(self):
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         want = 10000
@@ -171,7 +176,7 @@ class BadInputTest(ServerTest):
             code, _ = await asyncio.get_running_loop().run_in_executor(None, self.srv.curl, "/healthz")
             doc = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "watched-by-many"}}
             await asyncio.get_running_loop().run_in_executor(
-                None, lambda: self.post("/api/v1/namespaces/default/configmaps", json.dumps(doc).encode()))
+                None, lambda: self.srv.curl("/api/v1/namespaces/default/configmaps", method="POST", data=json.dumps(doc).encode(), headers=JSON))
             got = 0
             sample = conns[:: max(1, want // 200)]
             for r, _, _ in sample:
