@@ -13,6 +13,7 @@
 #include "base/yaml.h"
 #include "kube/fielderr.h"
 #include "kube/patch.h"
+#include "kube/protobuf.h"
 #include "kube/schema.h"
 #include "kube/structural.h"
 #include "kube/defaults.h"
@@ -138,10 +139,18 @@ json_t *zk_apis_read_body(zk_call *c)
     } else if (!strcmp(ctype, "application/yaml") || !strcmp(ctype, "application/x-yaml") ||
                !strcmp(ctype, "text/yaml")) {
         rc = zk_yaml_decode(req->entity.base, req->entity.len, &doc, &err);
+    } else if (!strcmp(ctype, "application/vnd.kubernetes.protobuf")) {
+        /* kubectl's typed clients send built-in kinds as protobuf */
+        rc = zk_kube_protobuf_decode(req->entity.base, req->entity.len, &doc, &err);
+        if (rc == -ZK_EUNSUPPORTED) {
+            zk_apis_status_fmt(req, 415, "UnsupportedMediaType", "%s", err.msg);
+            return NULL;
+        }
     } else {
         zk_apis_status_fmt(req, 415, "UnsupportedMediaType",
                            "the body of the request was in an unknown format - accepted media "
-                           "types include: application/json, application/yaml");
+                           "types include: application/json, application/yaml, "
+                           "application/vnd.kubernetes.protobuf");
         return NULL;
     }
     if (rc < 0) {
@@ -231,8 +240,6 @@ static bool zk__field_validation(zk_call *c, json_t *doc)
                            "\"Ignore\", \"Strict\", \"Warn\"", mode);
         return false;
     }
-    if (mode && !strcmp(mode, "Ignore"))
-        return true;
     const zk_schema_type *t =
         zk_kube_schema_for_kind(c->kind->group, c->kind->version, c->kind->kind);
     if (!t && !c->kind->crd_schema)
@@ -240,8 +247,13 @@ static bool zk__field_validation(zk_call *c, json_t *doc)
     zk_field_errors errs;
     zk_field_errors_init(&errs);
     zk__unknown_ctx u = {c, mode && !strcmp(mode, "Strict"), &errs, 0};
+    bool ignore = mode && !strcmp(mode, "Ignore");
     if (t) {
-        zk_kube_schema_unknown_fields(t, doc, zk__on_unknown, &u);
+        /* unknown fields are dropped, as decoding into the typed struct does;
+         * Strict refuses them, Warn says so, Ignore is silent */
+        zk_kube_schema_prune(t, doc, ignore ? NULL : zk__on_unknown, &u);
+    } else if (ignore) {
+        /* custom resources are pruned by their structural schema in admission */
     } else {
         /* custom resources: what pruning would drop is unknown */
         json_t *copy = json_deep_copy(doc);
@@ -527,13 +539,15 @@ static void zk__call_guard_dispose(void *p)
 }
 
 struct zk__call_box {
-    zk_call call;
     int refs;
+    zk_call call;  /* last, so that its reqinfo buffer is last */
 };
 
 zk_call *zk_apis_call_new(zk_apiserver *srv, h2o_req_t *req)
 {
-    struct zk__call_box *b = zk_xcalloc(1, sizeof(*b));
+    struct zk__call_box *b = zk_xmalloc(sizeof(*b));
+    /* zero all but the request-info scratch buffer, which parsing fills */
+    memset(b, 0, offsetof(struct zk__call_box, call.ri.storage));
     b->refs = 2; /* the handler's, and the request guard's */
     b->call.srv = srv;
     b->call.req = req;
@@ -542,15 +556,20 @@ zk_call *zk_apis_call_new(zk_apiserver *srv, h2o_req_t *req)
     return &b->call;
 }
 
+static struct zk__call_box *zk__box_of(zk_call *c)
+{
+    return (struct zk__call_box *)((char *)c - offsetof(struct zk__call_box, call));
+}
+
 zk_call *zk_apis_call_ref(zk_call *c)
 {
-    ((struct zk__call_box *)c)->refs++;
+    zk__box_of(c)->refs++;
     return c;
 }
 
 void zk_apis_call_unref(zk_call *c)
 {
-    struct zk__call_box *b = (struct zk__call_box *)c;
+    struct zk__call_box *b = zk__box_of(c);
     if (--b->refs > 0)
         return;
     zk_apis_user_free(&c->user);
@@ -835,7 +854,7 @@ void zk_apis_update_obj(zk_call *c, zk_storage *st, const zk_obj *cur, json_t *d
     /* a terminating object whose last finalizer went away is deleted now */
     json_t *fins = json_object_get(meta, "finalizers");
     if (cur->terminating && !(json_is_array(fins) && json_array_size(fins))) {
-        zk_apis_delete(c, st, cur->ns, cur->name);
+        zk_apis_finish_delete(c, st, zk_steal(&owned));
         return;
     }
     if (zk__json_equal_ignoring_rv(doc, old)) {

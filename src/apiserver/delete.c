@@ -387,6 +387,24 @@ void zk_apis_delete(zk_call *c, zk_storage *st, const char *ns, const char *name
     zk__delopts_free(&o);
 }
 
+void zk_apis_finish_delete(zk_call *c, zk_storage *st, json_t *doc)
+{
+    /* the object's last finalizer went away: it is deleted now, with its
+     * dependents, and the answer is its final state */
+    int64_t rev = zk_apis_next_rev(c->srv);
+    zk_apis_set_rv(doc, rev);
+    zk_obj *o = zk_obj_from_json(doc, rev);
+    json_decref(doc);
+    zk__batch b = {.srv = c->srv, .seen = zk_map_new()};
+    zk_map_put(b.seen, o->uid, (void *)1);
+    zk__dep_ctx dc = {&b, ZK_PROP_BACKGROUND, 0, o->uid};
+    zk__each_dependent(c->srv, o->uid, zk__dep_delete, &dc);
+    zk__batch_add(&b, st, zk_obj_ref(o), true);
+    zk__del_done *d = zk_xcalloc(1, sizeof(*d));
+    d->answer = o;
+    zk__batch_commit(&b, c, d);
+}
+
 void zk_apis_delete_collection(zk_call *c, zk_storage *st, const char *ns)
 {
     zk_delopts o;

@@ -20,7 +20,7 @@
 
 #define ZK_MAX_BODY (3u * 1024 * 1024)   /* Kubernetes' request body limit */
 #define ZK_WATCH_MAX_QUEUED (16u * 1024 * 1024)
-#define ZK_HISTORY_MAX 20000
+#define ZK_HISTORY_MAX 20000       /* default watch history, in events */
 
 typedef struct zk_apiserver zk_apiserver;
 typedef struct zk_watcher zk_watcher;
@@ -51,14 +51,13 @@ typedef struct zk_user {
 typedef struct zk_call {
     zk_apiserver *srv;
     h2o_req_t *req;        /* NULL once the client went away */
-    zk_reqinfo ri;
     zk_user user;
     const zk_kind *kind;   /* resource requests */
     bool table;            /* Accept asks for as=Table */
     bool dry_run;
     bool scale_reply;      /* answer writes with the Scale view */
     bool status_reply;     /* answer writes with a Status Success */
-    char accept[256];
+    zk_reqinfo ri;         /* last: its large buffer is not zeroed per request */
 } zk_call;
 
 struct zk_apiserver {
@@ -230,6 +229,8 @@ void zk_apis_update_obj(zk_call *c, zk_storage *st, const zk_obj *cur, json_t *d
 /* Delete helpers (delete.c) */
 void zk_apis_delete(zk_call *c, zk_storage *st, const char *ns, const char *name);
 void zk_apis_delete_collection(zk_call *c, zk_storage *st, const char *ns);
+/* A terminating object lost its last finalizer: delete it (consumes doc). */
+void zk_apis_finish_delete(zk_call *c, zk_storage *st, json_t *doc);
 void zk_apis_ns_tick(zk_apiserver *srv);
 void zk_apis_serve_virtual(zk_call *c);
 void zk_apis_serve_subresource(zk_call *c, zk_storage *st, const char *ns);

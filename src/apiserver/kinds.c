@@ -151,15 +151,28 @@ const zk_kind *zk_kinds_next(size_t *pos)
     return NULL;
 }
 
+/* "group/version/resource" -> row, rebuilt when the set of kinds changes */
+static zk_map *zk__index;
+static unsigned zk__index_gen;
+
 const zk_kind *zk_kinds_find(const char *group, const char *version, const char *resource)
 {
-    size_t pos = 0;
-    const zk_kind *k;
-    while ((k = zk_kinds_next(&pos)))
-        if (!strcmp(k->resource, resource) && !strcmp(k->version, version) &&
-            !strcmp(k->group, group))
-            return k;
-    return NULL;
+    char key[512];
+    if (!zk__index || zk__index_gen != zk__generation) {
+        zk_map_free(zk__index);
+        zk__index = zk_map_new();
+        size_t pos = 0;
+        const zk_kind *k;
+        while ((k = zk_kinds_next(&pos))) {
+            snprintf(key, sizeof(key), "%s/%s/%s", k->group, k->version, k->resource);
+            if (!zk_map_get(zk__index, key))
+                zk_map_put(zk__index, key, (void *)k);
+        }
+        zk__index_gen = zk__generation;
+    }
+    if ((size_t)snprintf(key, sizeof(key), "%s/%s/%s", group, version, resource) >= sizeof(key))
+        return NULL;
+    return zk_map_get(zk__index, key);
 }
 
 const zk_kind *zk_kinds_find_kind(const char *group, const char *version, const char *kind)

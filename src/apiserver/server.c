@@ -29,6 +29,7 @@ typedef struct zk_server_opts {
     const char *advertise;
     int sync;
     int request_timeout_s;
+    long watch_history;
 } zk_server_opts;
 
 static zk_apiserver *zk__srv;
@@ -333,6 +334,7 @@ static void zk__usage(FILE *f)
             "  --store-sync MODE       full (fsync each commit, default) or normal\n"
             "  --disable-agent         do not run a node agent in this process\n"
             "  --request-timeout SECS  time a client has to send a whole request (default 30)\n"
+            "  --watch-history N       events kept for watch resume (default 20000)\n"
             "  --log-level LEVEL       debug, info, warn or error\n");
 }
 
@@ -348,6 +350,7 @@ static int zk__parse(int argc, char **argv, zk_server_opts *o)
         {"disable-agent", no_argument, NULL, 'n'},
         {"log-level", required_argument, NULL, 'l'},
         {"request-timeout", required_argument, NULL, 'r'},
+        {"watch-history", required_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -384,6 +387,16 @@ static int zk__parse(int argc, char **argv, zk_server_opts *o)
             }
             break;
         case 'n': o->disable_agent = true; break;
+        case 'w': {
+            char *end;
+            long h = strtol(optarg, &end, 10);
+            if (*end || h < 10 || h > 10000000) {
+                fprintf(stderr, "zke server: --watch-history wants a count of events (10-10000000)\n");
+                return -1;
+            }
+            o->watch_history = h;
+            break;
+        }
         case 'r': {
             char *end;
             long t = strtol(optarg, &end, 10);
@@ -499,6 +512,7 @@ int zk_apis_server_main(int argc, char **argv)
         goto fail;
     }
     zk_apis_commit_init(srv);
+    srv->hist_cap = (size_t)o.watch_history;
     zk_apis_watch_init(srv);
     int64_t rev = 0;
     if (zk_store_load(srv->store, zk__load_each, srv, &rev, &err) < 0) {

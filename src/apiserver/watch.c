@@ -190,7 +190,8 @@ static void zk__watch_tick(uv_timer_t *t)
 
 void zk_apis_watch_init(zk_apiserver *srv)
 {
-    srv->hist_cap = ZK_HISTORY_MAX;
+    if (!srv->hist_cap)
+        srv->hist_cap = ZK_HISTORY_MAX;
     srv->history = zk_xcalloc(srv->hist_cap, sizeof(zk_event *));
     srv->watchers = zk_map_new();
     uv_timer_init(srv->loop, &srv->bookmark_timer);

@@ -99,3 +99,7 @@ const zk_schema_type *const *zk_kube_schema_all(void);
 typedef void (*zk_schema_unknown_fn)(void *ctx, const char *path);
 void zk_kube_schema_unknown_fields(const zk_schema_type *t, const json_t *obj,
                                    zk_schema_unknown_fn fn, void *ctx);
+/* The same walk, removing each unknown field from obj after reporting it
+ * (fn may be NULL), as decoding into Kubernetes' typed structs drops them. */
+void zk_kube_schema_prune(const zk_schema_type *t, json_t *obj, zk_schema_unknown_fn fn,
+                          void *ctx);
