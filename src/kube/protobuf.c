@@ -468,14 +468,15 @@ static int new_time(pb_ctx *c, const pb_wire *w, bool micro, json_t **out)
     return 0;
 }
 
-/* resource.Quantity: {string = 1}. Go's zero Quantity is "0". */
-static int new_quantity(pb_ctx *c, const pb_wire *w, json_t **out)
+/* The last field 1 of a wrapper message such as Quantity {string = 1} or
+ * RawExtension {raw = 1}; *len is 0 when there is none. */
+static int wrapped_bytes(pb_ctx *c, const pb_wire *w, const uint8_t **data, size_t *len)
 {
     int rc = want_wt(c, w, WT_BYTES);
     if (rc < 0)
         return rc;
-    const uint8_t *s = (const uint8_t *)"0";
-    size_t n = 1;
+    *data = (const uint8_t *)"";
+    *len = 0;
     pb_reader r = { w->data, w->data + w->len };
     pb_wire f;
     while ((rc = pb_next(c, &r, &f)) > 0) {
@@ -483,14 +484,21 @@ static int new_quantity(pb_ctx *c, const pb_wire *w, json_t **out)
             continue;
         if ((rc = want_wt(c, &f, WT_BYTES)) < 0)
             return rc;
-        if (f.len) {
-            s = f.data;
-            n = f.len;
-        }
+        *data = f.data;
+        *len = f.len;
     }
+    return rc;
+}
+
+/* resource.Quantity: {string = 1}. Go's zero Quantity is "0". */
+static int new_quantity(pb_ctx *c, const pb_wire *w, json_t **out)
+{
+    const uint8_t *s;
+    size_t n;
+    int rc = wrapped_bytes(c, w, &s, &n);
     if (rc < 0)
         return rc;
-    return new_string(c, s, n, out);
+    return n ? new_string(c, s, n, out) : new_string(c, (const uint8_t *)"0", 1, out);
 }
 
 /* intstr.IntOrString: {type = 1 (0 int, 1 string), intVal = 2, strVal = 3}. */
@@ -533,21 +541,9 @@ static int new_int_or_string(pb_ctx *c, const pb_wire *w, json_t **out)
  * (or, from a protobuf client, as a nested "k8s\0" envelope). Nothing is null. */
 static int new_raw_json(pb_ctx *c, const pb_wire *w, int depth, json_t **out)
 {
-    int rc = want_wt(c, w, WT_BYTES);
-    if (rc < 0)
-        return rc;
-    const uint8_t *raw = NULL;
-    size_t n = 0;
-    pb_reader r = { w->data, w->data + w->len };
-    pb_wire f;
-    while ((rc = pb_next(c, &r, &f)) > 0) {
-        if (f.num != 1)
-            continue;
-        if ((rc = want_wt(c, &f, WT_BYTES)) < 0)
-            return rc;
-        raw = f.data;
-        n = f.len;
-    }
+    const uint8_t *raw;
+    size_t n;
+    int rc = wrapped_bytes(c, w, &raw, &n);
     if (rc < 0)
         return rc;
     if (n == 0) {
