@@ -5,7 +5,13 @@
  * so the sequence survives deletes, compaction and restarts. Two
  * connections: the writer's (writer thread only) and a reader for load and
  * history, so reads never wait for a commit. A lock file keeps a second
- * process from opening the same database. */
+ * process from opening the same database.
+ *
+ * Checkpoints (copying the WAL into the database, with an fsync of its own)
+ * run on a checkpointer thread with a third connection, in PASSIVE mode, so
+ * a commit never waits for one; SQLite's automatic checkpoint inside the
+ * committing call is turned off. Should the checkpointer fall far behind,
+ * the writer checkpoints itself rather than let the WAL grow without bound. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -34,7 +40,79 @@ typedef struct zk_sq {
     sqlite3_stmt *begin, *commit, *rollback, *put, *del, *hist, *setmeta, *cscan, *cdel;
     /* reader statements */
     sqlite3_stmt *rbegin, *rend, *rmeta, *rload, *rhist;
+    /* checkpointer */
+    sqlite3 *c;
+    pthread_t cthread;
+    pthread_mutex_t cmu;
+    pthread_cond_t ccv;
+    int cwanted, cstop, crunning;
 } zk_sq;
+
+static int zk_sq__fail(zk_err *err, sqlite3 *db, const char *what);
+static int zk_sq__exec(sqlite3 *db, const char *sql, const char *what, zk_err *err);
+
+/* WAL pages that start a background checkpoint, and the (far larger) count
+ * at which the writer does one itself. */
+#define ZK_SQ_CKPT_PAGES 2000
+#define ZK_SQ_CKPT_FORCE_PAGES 200000
+
+static void *zk_sq__checkpointer(void *arg)
+{
+    zk_sq *q = arg;
+    pthread_mutex_lock(&q->cmu);
+    for (;;) {
+        while (!q->cwanted && !q->cstop)
+            pthread_cond_wait(&q->ccv, &q->cmu);
+        if (q->cstop)
+            break;
+        q->cwanted = 0;
+        pthread_mutex_unlock(&q->cmu);
+        int logp = 0, done = 0;
+        int rc = sqlite3_wal_checkpoint_v2(q->c, NULL, SQLITE_CHECKPOINT_PASSIVE, &logp, &done);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            zk_warn("store: background checkpoint: %s", sqlite3_errmsg(q->c));
+        pthread_mutex_lock(&q->cmu);
+    }
+    pthread_mutex_unlock(&q->cmu);
+    return NULL;
+}
+
+/* After each commit on the writer: wake the checkpointer when the WAL has
+ * grown; checkpoint here only when it is far behind. */
+static int zk_sq__wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    zk_sq *q = arg;
+    if (pages >= ZK_SQ_CKPT_FORCE_PAGES) {
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    } else if (pages >= ZK_SQ_CKPT_PAGES && q->crunning) {
+        pthread_mutex_lock(&q->cmu);
+        q->cwanted = 1;
+        pthread_cond_signal(&q->ccv);
+        pthread_mutex_unlock(&q->cmu);
+    }
+    return SQLITE_OK;
+}
+
+static int zk_sq__setup_checkpointer(zk_sq *q, const char *path, zk_err *err)
+{
+    pthread_mutex_init(&q->cmu, NULL);
+    pthread_cond_init(&q->ccv, NULL);
+    if (sqlite3_open_v2(path, &q->c, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK)
+        return zk_sq__fail(err, q->c, "open checkpointer");
+    sqlite3_busy_timeout(q->c, 5000);
+    char pragma[64];
+    snprintf(pragma, sizeof(pragma), "PRAGMA synchronous=%s",
+             q->opt.sync == ZK_STORE_SYNC_NORMAL ? "NORMAL" : "FULL");
+    if (zk_sq__exec(q->c, pragma, "checkpointer pragmas", err) < 0)
+        return -ZK_EIO;
+    if (pthread_create(&q->cthread, NULL, zk_sq__checkpointer, q) != 0)
+        return zk_err_set(err, ZK_EINTERNAL, "store: cannot start the checkpointer thread");
+    q->crunning = 1;
+    sqlite3_wal_autocheckpoint(q->w, 0);
+    sqlite3_wal_hook(q->w, zk_sq__wal_hook, q);
+    return 0;
+}
 
 static const char zk_sq__schema[] =
     "CREATE TABLE IF NOT EXISTS kv ("
@@ -124,6 +202,16 @@ static void zk_sq__close(void *be)
                            q->rload, q->rhist};
     for (size_t i = 0; i < ZK_ARRAY_LEN(all); i++)
         sqlite3_finalize(all[i]);
+    if (q->crunning) {
+        pthread_mutex_lock(&q->cmu);
+        q->cstop = 1;
+        pthread_cond_signal(&q->ccv);
+        pthread_mutex_unlock(&q->cmu);
+        pthread_join(q->cthread, NULL);
+        q->crunning = 0;
+    }
+    if (q->c)
+        sqlite3_close(q->c);
     /* The last connection to close checkpoints the WAL into the database. */
     if (q->r)
         sqlite3_close(q->r);
@@ -297,6 +385,7 @@ static int zk_sq__open(const char *target, const zk_store_options *opt, void **b
     int rc;
     if ((rc = zk_sq__lock(q, target, err)) < 0 || (rc = zk_sq__setup_writer(q, target, err)) < 0 ||
         (rc = zk_sq__setup_reader(q, target, err)) < 0 ||
+        (rc = zk_sq__setup_checkpointer(q, target, err)) < 0 ||
         (rc = zk_sq__meta(q->r, q->rmeta, "rev", &rev, err)) < 0 ||
         (rc = zk_sq__meta(q->r, q->rmeta, "compacted", &compacted, err)) < 0) {
         zk_sq__close(q);

@@ -1,6 +1,7 @@
 """Authentication and authorization: anonymous 401, RBAC for a restricted
 user, `kubectl auth can-i` (directly and through --as impersonation)."""
 import os
+import shutil
 import tempfile
 import unittest
 
@@ -34,6 +35,16 @@ class AuthTest(unittest.TestCase):
             f.write("bob-token,bob,1002\n")
         os.chmod(cls.tokfile, 0o600)
         cls.srv = Server(["--token-auth-file", cls.tokfile]).start()
+        try:
+            cls._prepare()
+        except BaseException:
+            # tearDownClass does not run when setUpClass fails: stop it here
+            cls.srv.cleanup()
+            shutil.rmtree(cls.tokdir, ignore_errors=True)
+            raise
+
+    @classmethod
+    def _prepare(cls):
         cls.srv.kubectl("create", "namespace", "team-a")
         cls.srv.kubectl("apply", "-f", "-", input=ROLE)
         # a kubeconfig for alice, with her token
@@ -58,6 +69,7 @@ current-context: alice
     @classmethod
     def tearDownClass(cls):
         cls.srv.cleanup()
+        shutil.rmtree(cls.tokdir, ignore_errors=True)
 
     def test_anonymous_is_401(self):
         code, body = self.srv.curl("/api/v1/namespaces", cert=False)

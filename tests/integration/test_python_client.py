@@ -17,8 +17,7 @@ except ImportError:  # installed by scripts/deps.sh
 @unittest.skipUnless(HAVE_CLIENT, "python3-kubernetes is installed by scripts/deps.sh")
 class PythonClientTest(ServerTest):
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def prepare(cls):
         cls.api_client = config.new_client_from_config(config_file=cls.srv.kubeconfig)
         cls.core = client.CoreV1Api(cls.api_client)
         cls.apps = client.AppsV1Api(cls.api_client)

@@ -159,6 +159,15 @@ class ServerTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = Server(cls.server_args).start()
+        try:
+            cls.prepare()
+        except BaseException:
+            cls.srv.cleanup()  # tearDownClass does not run when this fails
+            raise
+
+    @classmethod
+    def prepare(cls):
+        """Per-class setup after the server started."""
 
     @classmethod
     def tearDownClass(cls):
