@@ -294,6 +294,58 @@ static void zk__openapi_v3(zk_call *c, const char *rest)
     zk_apis_respond_json(c->req, 200, doc);
 }
 
+/* Prometheus text format: what an operator watches on a server. */
+static void zk__metrics(zk_call *c)
+{
+    zk_apiserver *srv = c->srv;
+    struct zk_store_stats st;
+    zk_store_stats(srv->store, &st);
+    size_t objects = 0, pos = 0;
+    void *v;
+    while (zk_map_next(srv->storages, &pos, NULL, &v))
+        objects += zk_map_count(((zk_storage *)v)->entries);
+    zk_autobuf zk_buf b = ZK_BUF_INIT(1 << 20);
+    zk_buf_printf(&b,
+                  "# HELP zke_store_commits_total Group commits made durable.\n"
+                  "# TYPE zke_store_commits_total counter\n"
+                  "zke_store_commits_total %llu\n"
+                  "# HELP zke_store_ops_total Writes made durable.\n"
+                  "# TYPE zke_store_ops_total counter\n"
+                  "zke_store_ops_total %llu\n"
+                  "# HELP zke_store_failed_commits_total Group commits that failed.\n"
+                  "# TYPE zke_store_failed_commits_total counter\n"
+                  "zke_store_failed_commits_total %llu\n"
+                  "# HELP zke_store_max_batch_ops Largest group commit, in writes.\n"
+                  "# TYPE zke_store_max_batch_ops gauge\n"
+                  "zke_store_max_batch_ops %llu\n"
+                  "# HELP zke_store_last_commit_seconds Duration of the last commit (write and fsync).\n"
+                  "# TYPE zke_store_last_commit_seconds gauge\n"
+                  "zke_store_last_commit_seconds %.6f\n"
+                  "# HELP zke_store_max_commit_seconds Longest commit so far.\n"
+                  "# TYPE zke_store_max_commit_seconds gauge\n"
+                  "zke_store_max_commit_seconds %.6f\n"
+                  "# HELP zke_store_queued_ops Writes waiting for a commit.\n"
+                  "# TYPE zke_store_queued_ops gauge\n"
+                  "zke_store_queued_ops %zu\n"
+                  "# HELP zke_store_revision The latest committed revision.\n"
+                  "# TYPE zke_store_revision gauge\n"
+                  "zke_store_revision %lld\n"
+                  "# HELP zke_objects Objects held (including writes not yet durable).\n"
+                  "# TYPE zke_objects gauge\n"
+                  "zke_objects %zu\n"
+                  "# HELP zke_watchers Open watches.\n"
+                  "# TYPE zke_watchers gauge\n"
+                  "zke_watchers %zu\n"
+                  "# HELP zke_watch_history_events Events kept for watch resume.\n"
+                  "# TYPE zke_watch_history_events gauge\n"
+                  "zke_watch_history_events %zu\n",
+                  (unsigned long long)st.commits, (unsigned long long)st.ops,
+                  (unsigned long long)st.failed, (unsigned long long)st.max_batch_ops,
+                  st.last_fsync_ms / 1000.0, st.max_fsync_ms / 1000.0, st.queued_ops,
+                  (long long)srv->committed_rev, objects, srv->nwatchers, srv->hist_len);
+    zk_http_respond(c->req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+}
+
 bool zk_apis_serve_nonresource(zk_call *c)
 {
     const char *p = c->ri.path;
@@ -359,6 +411,10 @@ bool zk_apis_serve_nonresource(zk_call *c)
             return false;
         zk_apis_respond_json(req, 200, v);
         json_decref(v);
+        return true;
+    }
+    if (!strcmp(p, "/metrics")) {
+        zk__metrics(c);
         return true;
     }
     if (!strcmp(p, "/openapi/v2") || !strcmp(p, "/swagger.json")) {

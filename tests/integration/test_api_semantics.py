@@ -171,6 +171,19 @@ class SemanticsTest(ServerTest):
         code, _ = self.call("/api/v1/namespaces/default/configmaps/held")
         self.assertEqual(code, 404)
 
+    def test_metrics(self):
+        self.call("/api/v1/namespaces/default/configmaps", "POST", cm("metered"))
+        code, body = self.srv.curl("/metrics")
+        self.assertEqual(code, 200)
+        text = body.decode()
+        values = dict(l.split() for l in text.splitlines() if l and not l.startswith("#"))
+        self.assertGreater(int(values["zke_store_commits_total"]), 0)
+        self.assertGreater(int(values["zke_store_revision"]), 0)
+        self.assertGreater(int(values["zke_objects"]), 10)
+        # RBAC: a user without the monitoring role may not read it
+        code, _ = self.srv.curl("/metrics", cert=False)
+        self.assertEqual(code, 401)
+
     def test_hpa_served_in_v1_and_v2(self):
         hpa = {"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
                "metadata": {"name": "web"},
