@@ -519,6 +519,8 @@ static void zk__list(zk_call *c, zk_storage *st)
         zk_http_respond(c->req, 200, "application/json", b.data, b.len);
         zk_buf_free(&b);
     }
+    if (nsel > 1000)
+        srv->trim_wanted = true;
     free(sel);
     zk_apis_filter_free(&f);
 }

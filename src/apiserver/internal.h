@@ -95,6 +95,7 @@ struct zk_apiserver {
     unsigned openapi_gen;
 
     const char *ready_line;
+    bool trim_wanted;          /* a large response was built: give memory back */
 };
 
 /* ---- status.c: Kubernetes Status responses ---- */

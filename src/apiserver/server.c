@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -307,6 +308,12 @@ static void zk__tick(uv_timer_t *t)
     zk_apiserver *srv = t->data;
     zk_apis_ns_tick(srv);
     zk__namespace_defaults(srv, NULL);
+    /* Large LISTs (and their Tables) allocate and free tens of MB; glibc
+     * keeps freed memory unless asked to give it back. */
+    if (srv->trim_wanted) {
+        srv->trim_wanted = false;
+        malloc_trim(0);
+    }
 }
 
 /* ---- signals ---- */
