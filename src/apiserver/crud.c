@@ -261,12 +261,10 @@ static bool zk__field_validation(zk_call *c, json_t *doc)
         json_decref(copy);
     }
     if (errs.n) {
-        char qr[256];
         zk_autofree char *sum = zk_field_errors_summary(&errs);
         char msg[4096];
         snprintf(msg, sizeof(msg), "%s in version \"%s\" cannot be handled as a %s: strict "
                  "decoding error: %s", c->kind->kind, c->kind->version, c->kind->kind, sum);
-        (void)qr;
         zk_apis_status(c->req, 400, "BadRequest", msg, NULL);
         zk_field_errors_free(&errs);
         return false;
@@ -277,13 +275,11 @@ static bool zk__field_validation(zk_call *c, json_t *doc)
 
 void zk_apis_invalid(zk_call *c, const char *name, zk_field_errors *errs)
 {
-    char qr[256];
     zk_autofree char *sum = zk_field_errors_summary(errs);
     char *msg = zk_xasprintf("%s%s%s \"%s\" is invalid: %s", c->kind->kind,
                              c->kind->group[0] ? "." : "", c->kind->group, name ? name : "", sum);
     json_t *d = json_pack("{s:s,s:s,s:s,s:o}", "name", name ? name : "", "group", c->kind->group,
                           "kind", c->kind->kind, "causes", zk_field_errors_causes(errs));
-    (void)qr;
     zk_apis_status(c->req, 422, "Invalid", msg, d);
     free(msg);
 }
@@ -699,11 +695,7 @@ static void zk__create(zk_call *c, zk_storage *st, const char *ns)
         for (int tries = 0; tries < 8; tries++) {
             zk__random_suffix(suffix, sizeof(suffix));
             char *nm = zk_xasprintf("%.*s%s", 58, gen, suffix);
-            char key[600];
-            zk_storage_key(key, sizeof(key), ns, nm);
-            zk_entry *e = zk_storage_entry(st, key, false);
-            bool taken = e && e->latest;
-            if (!taken) {
+            if (!zk_storage_latest(st, ns, nm)) {
                 zk_json_set_str(meta, "name", nm);
                 free(nm);
                 break;
@@ -732,10 +724,7 @@ static void zk__create(zk_call *c, zk_storage *st, const char *ns)
     if (!zk_apis_admit(c, doc, NULL))
         return;
     name = zk_json_str(meta, "name");
-    char key[600];
-    zk_storage_key(key, sizeof(key), ns, name);
-    zk_entry *e = zk_storage_entry(st, key, false);
-    if (e && e->latest) {
+    if (zk_storage_latest(st, ns, name)) {
         zk_apis_already_exists(c, name);
         return;
     }
@@ -867,14 +856,6 @@ void zk_apis_update_obj(zk_call *c, zk_storage *st, const zk_obj *cur, json_t *d
     zk_apis_write_one(c, st, zk_steal(&owned), 200);
 }
 
-static zk_obj *zk__latest(zk_storage *st, const char *ns, const char *name)
-{
-    char key[600];
-    zk_storage_key(key, sizeof(key), ns, name);
-    zk_entry *e = zk_storage_entry(st, key, false);
-    return e ? e->latest : NULL;
-}
-
 static void zk__update(zk_call *c, zk_storage *st, const char *ns, bool status_only)
 {
     json_t *doc = zk_apis_read_body(c);
@@ -885,7 +866,7 @@ static void zk__update(zk_call *c, zk_storage *st, const char *ns, bool status_o
         return;
     }
     zk_apis_convert_to_storage(c->kind, doc);
-    zk_obj *cur = zk__latest(st, ns, c->ri.name);
+    zk_obj *cur = zk_storage_latest(st, ns, c->ri.name);
     if (!cur) {
         json_decref(doc);
         zk_apis_not_found(c->req, c->kind, c->ri.name);
@@ -932,7 +913,7 @@ static void zk__patch(zk_call *c, zk_storage *st, const char *ns, bool status_on
                        "merge patch (--type=merge) or a JSON patch (--type=json)", NULL);
         return;
     }
-    zk_obj *cur = zk__latest(st, ns, c->ri.name);
+    zk_obj *cur = zk_storage_latest(st, ns, c->ri.name);
     if (!cur) {
         zk_apis_not_found(req, c->kind, c->ri.name);
         return;

@@ -335,10 +335,7 @@ void zk_apis_delete(zk_call *c, zk_storage *st, const char *ns, const char *name
     zk_delopts o;
     if (zk__delopts(c, &o) < 0)
         return;
-    char key[600];
-    zk_storage_key(key, sizeof(key), ns, name);
-    zk_entry *e = zk_storage_entry(st, key, false);
-    zk_obj *cur = e ? e->latest : NULL;
+    zk_obj *cur = zk_storage_latest(st, ns, name);
     if (!cur) {
         zk_apis_not_found(c->req, c->kind, name);
         zk__delopts_free(&o);

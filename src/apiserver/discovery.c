@@ -182,8 +182,6 @@ static zk_openapi_kind *zk__openapi_kinds(size_t *n)
     size_t cap = 64, m = 0, pos = 0;
     zk_openapi_kind *ks = zk_xcalloc(cap, sizeof(*ks));
     const zk_kind *k;
-    static const char *const sub_names[][2] = {{"status", 0}, {"scale", 0}};
-    (void)sub_names;
     while ((k = zk_kinds_next(&pos))) {
         if (m == cap) {
             cap *= 2;

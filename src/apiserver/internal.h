@@ -162,7 +162,6 @@ bool zk_apis_check_gvk(zk_call *c, json_t *doc, const char *want_kind, const cha
 /* The storage of a kind (created on first use). */
 zk_storage *zk_apis_storage(zk_apiserver *srv, const zk_kind *k);
 /* Delete objects (with cascade to dependents per policy) in one commit. */
-typedef void (*zk_apis_after_fn)(zk_call *c, const char *err);
 
 /* ---- discovery.c ---- */
 bool zk_apis_serve_nonresource(zk_call *c);

@@ -146,6 +146,14 @@ void zk_storage_gc_entry(zk_storage *st, const char *key, zk_entry *e)
     free(e);
 }
 
+zk_obj *zk_storage_latest(zk_storage *st, const char *ns, const char *name)
+{
+    char key[512];
+    zk_storage_key(key, sizeof(key), ns, name);
+    zk_entry *e = zk_map_get(st->entries, key);
+    return e ? e->latest : NULL;
+}
+
 zk_obj *zk_storage_get_obj(zk_storage *st, const char *ns, const char *name)
 {
     if (!st)

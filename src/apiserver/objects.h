@@ -60,6 +60,9 @@ void zk_storage_key(char *buf, size_t n, const char *ns, const char *name);
 zk_entry *zk_storage_entry(zk_storage *st, const char *key, bool create);
 /* Drop the entry when it holds nothing. */
 void zk_storage_gc_entry(zk_storage *st, const char *key, zk_entry *e);
+/* The latest accepted state (including writes not yet durable), or NULL
+ * when absent or a delete is pending (borrowed). Writes check against it. */
+zk_obj *zk_storage_latest(zk_storage *st, const char *ns, const char *name);
 /* Visible object or NULL (borrowed). */
 zk_obj *zk_storage_get_obj(zk_storage *st, const char *ns, const char *name);
 /* Sorted view of visible entries; valid until the next write. */

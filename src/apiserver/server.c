@@ -33,8 +33,6 @@ typedef struct zk_server_opts {
     long watch_history;
 } zk_server_opts;
 
-static zk_apiserver *zk__srv;
-
 /* ---- the request entry point ---- */
 
 static void zk__table_accept(zk_call *c)
@@ -189,10 +187,7 @@ static void zk__ensure(zk_apiserver *srv, zk__boot *b, const zk_kind *k, json_t 
     zk_storage *st = zk_apis_storage(srv, k);
     const char *ns = zk_json_path_str(doc, "metadata", "namespace", NULL);
     const char *name = zk_json_path_str(doc, "metadata", "name", NULL);
-    char key[600];
-    zk_storage_key(key, sizeof(key), ns ? ns : "", name);
-    zk_entry *e = zk_storage_entry(st, key, false);
-    if (e && e->latest) {
+    if (zk_storage_latest(st, ns ? ns : "", name)) {
         json_decref(doc);
         return;
     }
@@ -483,7 +478,6 @@ int zk_apis_server_main(int argc, char **argv)
     }
     zk_err err = {0};
     zk_apiserver *srv = zk_xcalloc(1, sizeof(*srv));
-    zk__srv = srv;
     srv->loop = uv_default_loop();
     srv->data_dir = zk_xstrdup(o.data_dir);
     srv->pki_dir = zk_xasprintf("%s/pki", o.data_dir);

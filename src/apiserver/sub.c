@@ -22,14 +22,6 @@ static void zk__method_not_allowed(zk_call *c)
                    "the server does not allow this method on the requested resource", NULL);
 }
 
-static zk_obj *zk__latest(zk_storage *st, const char *ns, const char *name)
-{
-    char key[600];
-    zk_storage_key(key, sizeof(key), ns, name);
-    zk_entry *e = zk_storage_entry(st, key, false);
-    return e ? e->latest : NULL;
-}
-
 /* ---- scale ---- */
 
 /* Where replicas live in this kind: spec.replicas for built-ins, the CRD's
@@ -134,7 +126,7 @@ static json_t *zk__scale_of(const zk_kind *k, json_t *doc)
 
 static void zk__scale(zk_call *c, zk_storage *st, const char *ns)
 {
-    zk_obj *cur = zk__latest(st, ns, c->ri.name);
+    zk_obj *cur = zk_storage_latest(st, ns, c->ri.name);
     if (!cur) {
         zk_apis_not_found(c->req, c->kind, c->ri.name);
         return;
@@ -235,7 +227,7 @@ static void zk__binding(zk_call *c, zk_storage *st, const char *ns)
                            "Binding \"%s\" is invalid: target.name: Required value", c->ri.name);
         return;
     }
-    zk_obj *cur = zk__latest(st, ns, c->ri.name);
+    zk_obj *cur = zk_storage_latest(st, ns, c->ri.name);
     if (!cur) {
         zk_apis_not_found(c->req, c->kind, c->ri.name);
         return;
