@@ -1,7 +1,8 @@
 /* Conversion between served versions that share one storage:
- * autoscaling/v1 HorizontalPodAutoscaler <-> autoscaling/v2 (storage).
- * Fields v1 cannot express ride in annotations, as kube-apiserver does, so a
- * v1 read-modify-write keeps them. */
+ * - autoscaling/v1 HorizontalPodAutoscaler <-> autoscaling/v2 (storage).
+ *   Fields v1 cannot express ride in annotations, as kube-apiserver does, so
+ *   a v1 read-modify-write keeps them.
+ * - events.k8s.io/v1 Event <-> core v1 Event (storage): renamed fields. */
 #include <string.h>
 
 #include "apiserver/internal.h"
@@ -158,15 +159,73 @@ static void zk__hpa_to_v2(json_t *doc)
         json_decref(conds);
 }
 
+/* ---- events: core v1 (storage) <-> events.k8s.io/v1 ---- */
+
+static bool zk__is_events_v1(const zk_kind *k)
+{
+    return !strcmp(k->group, "events.k8s.io");
+}
+
+/* core name, events.k8s.io name */
+static const char *const zk__event_renames[][2] = {
+    {"involvedObject", "regarding"},
+    {"message", "note"},
+    {"reportingComponent", "reportingController"},
+    {"source", "deprecatedSource"},
+    {"firstTimestamp", "deprecatedFirstTimestamp"},
+    {"lastTimestamp", "deprecatedLastTimestamp"},
+    {"count", "deprecatedCount"},
+};
+
+static void zk__event_rename(json_t *doc, int from, int to)
+{
+    for (size_t i = 0; i < sizeof(zk__event_renames) / sizeof(zk__event_renames[0]); i++) {
+        const char *a = zk__event_renames[i][from], *b = zk__event_renames[i][to];
+        json_t *v = json_object_get(doc, a);
+        if (!v)
+            continue;
+        json_object_set(doc, b, v);
+        json_object_del(doc, a);
+    }
+}
+
+/* ---- the two directions ---- */
+
+bool zk_apis_kind_is_storage_version(const zk_kind *k)
+{
+    return !zk__is_hpa_v1(k) && !zk__is_events_v1(k);
+}
+
+const zk_kind *zk_apis_storage_kind(const zk_kind *k)
+{
+    if (zk__is_hpa_v1(k)) {
+        const zk_kind *s = zk_kinds_find("autoscaling", "v2", k->resource);
+        return s ? s : k;
+    }
+    if (zk__is_events_v1(k)) {
+        const zk_kind *s = zk_kinds_find("", "v1", "events");
+        return s ? s : k;
+    }
+    return k;
+}
+
 json_t *zk_apis_convert(const zk_kind *to, json_t *doc)
 {
-    if (zk__is_hpa_v1(to))
+    if (zk__is_hpa_v1(to)) {
         zk__hpa_to_v1(doc);
+    } else if (zk__is_events_v1(to)) {
+        zk_json_set_str(doc, "apiVersion", "events.k8s.io/v1");
+        zk__event_rename(doc, 0, 1);
+    }
     return doc;
 }
 
 void zk_apis_convert_to_storage(const zk_kind *k, json_t *doc)
 {
-    if (zk__is_hpa_v1(k))
+    if (zk__is_hpa_v1(k)) {
         zk__hpa_to_v2(doc);
+    } else if (zk__is_events_v1(k)) {
+        zk_json_set_str(doc, "apiVersion", "v1");
+        zk__event_rename(doc, 1, 0);
+    }
 }

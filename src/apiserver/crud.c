@@ -101,10 +101,6 @@ void zk_apis_respond_obj(zk_call *c, int code, const zk_obj *o)
     json_decref(doc);
 }
 
-bool zk_apis_kind_is_storage_version(const zk_kind *k)
-{
-    return !(!strcmp(k->group, "autoscaling") && !strcmp(k->version, "v1"));
-}
 
 /* ------------------------------------------------------------------ body */
 
@@ -286,14 +282,6 @@ void zk_apis_invalid(zk_call *c, const char *name, zk_field_errors *errs)
 
 /* Defaults and validation for an object about to be written. Returns false
  * when it answered 422. */
-const zk_kind *zk_apis_storage_kind(const zk_kind *k)
-{
-    if (zk_apis_kind_is_storage_version(k))
-        return k;
-    const zk_kind *s = zk_kinds_find(k->group, "v2", k->resource);
-    return s ? s : k;
-}
-
 bool zk_apis_admit(zk_call *c, json_t *obj, const json_t *old)
 {
     const zk_kind *k = zk_apis_storage_kind(c->kind);

@@ -430,7 +430,13 @@ void zk_apis_delete_collection(zk_call *c, zk_storage *st, const char *ns)
     for (size_t i = 0; i < nv; i++) {
         if (i)
             zk_buf_putc(&out, ',');
-        zk_buf_append(&out, victims[i]->json, victims[i]->len);
+        if (zk_apis_kind_is_storage_version(c->kind)) {
+            zk_buf_append(&out, victims[i]->json, victims[i]->len);
+        } else {
+            json_t *conv = zk_apis_obj_for_kind(c->kind, victims[i]);
+            zk_json_encode(conv, &out);
+            json_decref(conv);
+        }
         zk__cascade(&b, st, victims[i], o.prop, 0);
         zk_obj_unref(victims[i]);
     }

@@ -66,8 +66,9 @@ static const zk_kind zk__builtin[] = {
     /* coordination, events, discovery */
     {"coordination.k8s.io", "v1", "Lease", "leases", "lease", true, ALL, 0, 0, {0}, false,
      "coordination.k8s.io/leases"},
+    /* one storage with core/v1 Events (the storage version), converted */
     {"events.k8s.io", "v1", "Event", "events", "event", true, ALL, 0, 0, {"ev"}, false,
-     "events.k8s.io/events"},
+     "core/events"},
     {"discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", true, ALL, 0,
      0, {0}, false, "discovery.k8s.io/endpointslices"},
     /* networking */

@@ -184,6 +184,30 @@ class SemanticsTest(ServerTest):
         code, _ = self.srv.curl("/metrics", cert=False)
         self.assertEqual(code, 401)
 
+    def test_events_served_in_core_and_events_k8s_io(self):
+        ev = {"apiVersion": "events.k8s.io/v1", "kind": "Event",
+              "metadata": {"name": "pull.1", "namespace": "default"},
+              "eventTime": "2026-11-27T08:00:00.000000Z", "reportingController": "zke.io/agent",
+              "reportingInstance": "node-1", "action": "Pulling", "reason": "Pulling",
+              "regarding": {"kind": "Pod", "name": "web", "namespace": "default"},
+              "note": "pulling image nginx", "type": "Normal"}
+        code, body = self.call("/apis/events.k8s.io/v1/namespaces/default/events", "POST",
+                               json.dumps(ev).encode())
+        self.assertEqual(code, 201, body)
+        self.assertEqual(body["note"], "pulling image nginx")
+        code, core = self.call("/api/v1/namespaces/default/events/pull.1")
+        self.assertEqual(code, 200)
+        self.assertEqual(core["apiVersion"], "v1")
+        self.assertEqual(core["message"], "pulling image nginx")
+        self.assertEqual(core["involvedObject"]["name"], "web")
+        self.assertEqual(core["reportingComponent"], "zke.io/agent")
+        self.assertNotIn("note", core)
+        out = self.srv.kubectl("get", "events", "-n", "default").stdout
+        self.assertIn("pulling image nginx", out)
+        code, lst = self.call("/apis/events.k8s.io/v1/namespaces/default/events")
+        names = {i["metadata"]["name"]: i for i in lst["items"]}
+        self.assertEqual(names["pull.1"]["regarding"]["kind"], "Pod")
+
     def test_hpa_served_in_v1_and_v2(self):
         hpa = {"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
                "metadata": {"name": "web"},
