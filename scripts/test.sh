@@ -42,15 +42,17 @@ run_integration() { # zke binary, label
   rm -f "$out"
 }
 
-echo "== unit tests"
+stage() { echo "== $1 (at ${SECONDS}s)"; }
+
+stage "unit tests"
 log=$(mktemp)
 meson test -C build --suite unit --print-errorlogs 2>&1 | tee "$log"
 count_meson build "$log" "unit"
 
-echo "== integration tests"
+stage "integration tests"
 run_integration "$PWD/build/zke" "integration"
 
-echo "== sanitizers (ASan+UBSan): unit and integration"
+stage "sanitizers (ASan+UBSan): unit and integration"
 if [ ! -f build-asan/build.ninja ]; then
   meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false --werror >/dev/null
 else
@@ -67,7 +69,7 @@ else
   failed=$((failed + 1))
 fi
 
-echo "== fuzz targets, ${FUZZ_SECONDS}s each"
+stage "fuzz targets, ${FUZZ_SECONDS}s each"
 if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 else
@@ -96,6 +98,7 @@ else
 fi
 rm -f "$log"
 
+stage "done"
 if [ "${#failures[@]}" -gt 0 ]; then
   echo "failed suites: ${failures[*]}"
 fi
