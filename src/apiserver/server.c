@@ -241,11 +241,15 @@ static void zk__namespace_defaults(zk_apiserver *srv, zk__boot *b)
         if (zk_net_pki_read_file(path, 1 << 20, &ca_pem, &len, &err) < 0)
             ca_pem = NULL;
     }
+    zk_storage *sas = zk_apis_storage(srv, sak), *cms = zk_apis_storage(srv, cmk);
     for (size_t i = 0; i < m; i++) {
-        zk__ensure(srv, b, sak,
-                   json_pack("{s:s,s:s,s:{s:s,s:s}}", "apiVersion", "v1", "kind", "ServiceAccount",
-                             "metadata", "name", "default", "namespace", names[i]));
-        if (ca_pem)
+        /* most ticks find both in place: look before building anything */
+        if (!zk_storage_latest(sas, names[i], "default"))
+            zk__ensure(srv, b, sak,
+                       json_pack("{s:s,s:s,s:{s:s,s:s}}", "apiVersion", "v1", "kind",
+                                 "ServiceAccount", "metadata", "name", "default", "namespace",
+                                 names[i]));
+        if (ca_pem && !zk_storage_latest(cms, names[i], "kube-root-ca.crt"))
             zk__ensure(srv, b, cmk,
                        json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s}},s:{s:s}}", "apiVersion", "v1",
                                  "kind", "ConfigMap", "metadata", "name", "kube-root-ca.crt",
