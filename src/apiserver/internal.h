@@ -96,6 +96,7 @@ struct zk_apiserver {
 
     const char *ready_line;
     bool trim_wanted;          /* a large response was built: give memory back */
+    uint64_t bookmark_ms;      /* interval of BOOKMARK events */
 };
 
 /* ---- status.c: Kubernetes Status responses ---- */

@@ -31,6 +31,7 @@ typedef struct zk_server_opts {
     int sync;
     int request_timeout_s;
     long watch_history;
+    long bookmark_s;
 } zk_server_opts;
 
 /* ---- the request entry point ---- */
@@ -341,6 +342,7 @@ static void zk__usage(FILE *f)
             "  --disable-agent         do not run a node agent in this process\n"
             "  --request-timeout SECS  time a client has to send a whole request (default 30)\n"
             "  --watch-history N       events kept for watch resume (default 20000)\n"
+            "  --watch-bookmark-interval SECS  BOOKMARK events on watches that allow them (60)\n"
             "  --log-level LEVEL       debug, info, warn or error\n");
 }
 
@@ -357,6 +359,7 @@ static int zk__parse(int argc, char **argv, zk_server_opts *o)
         {"log-level", required_argument, NULL, 'l'},
         {"request-timeout", required_argument, NULL, 'r'},
         {"watch-history", required_argument, NULL, 'w'},
+        {"watch-bookmark-interval", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -393,6 +396,16 @@ static int zk__parse(int argc, char **argv, zk_server_opts *o)
             }
             break;
         case 'n': o->disable_agent = true; break;
+        case 'k': {
+            char *end;
+            long b = strtol(optarg, &end, 10);
+            if (*end || b < 1 || b > 3600) {
+                fprintf(stderr, "zke server: --watch-bookmark-interval wants seconds (1-3600)\n");
+                return -1;
+            }
+            o->bookmark_s = b;
+            break;
+        }
         case 'w': {
             char *end;
             long h = strtol(optarg, &end, 10);
@@ -518,6 +531,7 @@ int zk_apis_server_main(int argc, char **argv)
     }
     zk_apis_commit_init(srv);
     srv->hist_cap = (size_t)o.watch_history;
+    srv->bookmark_ms = (uint64_t)o.bookmark_s * 1000;
     zk_apis_watch_init(srv);
     int64_t rev = 0;
     if (zk_store_load(srv->store, zk__load_each, srv, &rev, &err) < 0) {

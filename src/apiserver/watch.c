@@ -171,7 +171,7 @@ static void zk__watch_tick(uv_timer_t *t)
                 zk_http_stream_end(w->stream);
                 continue;
             }
-            if (w->bookmarks && now - w->last_bookmark_ms >= 60000 &&
+            if (w->bookmarks && now - w->last_bookmark_ms >= srv->bookmark_ms &&
                 srv->committed_rev > 0) {
                 w->last_bookmark_ms = now;
                 char av[128], line[512];
@@ -192,6 +192,8 @@ void zk_apis_watch_init(zk_apiserver *srv)
 {
     if (!srv->hist_cap)
         srv->hist_cap = ZK_HISTORY_MAX;
+    if (!srv->bookmark_ms)
+        srv->bookmark_ms = 60000; /* about a minute, as kube-apiserver */
     srv->history = zk_xcalloc(srv->hist_cap, sizeof(zk_event *));
     srv->watchers = zk_map_new();
     uv_timer_init(srv->loop, &srv->bookmark_timer);

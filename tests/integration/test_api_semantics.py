@@ -17,7 +17,7 @@ def cm(name, **data):
 
 
 class SemanticsTest(ServerTest):
-    server_args = ("--watch-history", "50")
+    server_args = ("--watch-history", "50", "--watch-bookmark-interval", "1")
 
     def call(self, path, method="GET", data=None, headers=JSON):
         code, body = self.srv.curl(path, method=method, data=data, headers=headers)
@@ -49,6 +49,22 @@ class SemanticsTest(ServerTest):
         self.assertEqual(events[0]["type"], "ERROR")
         self.assertEqual(events[0]["object"]["code"], 410)
         self.assertEqual(events[0]["object"]["reason"], "Expired")
+
+    def test_bookmarks(self):
+        code, lst = self.call("/api/v1/namespaces/default/configmaps")
+        rv = lst["metadata"]["resourceVersion"]
+        code, body = self.srv.curl("/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=%s"
+                                   "&allowWatchBookmarks=true&timeoutSeconds=3" % rv)
+        self.assertEqual(code, 200)
+        events = [json.loads(l) for l in body.split(b"\n") if l.strip()]
+        marks = [e for e in events if e["type"] == "BOOKMARK"]
+        self.assertTrue(marks, events)
+        self.assertEqual(marks[0]["object"]["kind"], "ConfigMap")
+        self.assertGreaterEqual(int(marks[0]["object"]["metadata"]["resourceVersion"]), int(rv))
+        # without allowWatchBookmarks there are none
+        code, body = self.srv.curl("/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=%s"
+                                   "&timeoutSeconds=2" % rv)
+        self.assertNotIn(b"BOOKMARK", body)
 
     def test_pagination(self):
         self.srv.kubectl("create", "namespace", "pages")

@@ -116,6 +116,26 @@ current-context: alice
                              kubeconfig=self.alice_kc, check=False)
         self.assertIn("cannot impersonate", p.stderr)
 
+    def test_impersonation_by_a_permitted_user(self):
+        # bob may impersonate alice (and only her)
+        self.srv.kubectl("create", "clusterrole", "impersonate-alice", "--verb=impersonate",
+                         "--resource=users", "--resource-name=alice")
+        self.srv.kubectl("create", "clusterrolebinding", "bob-as-alice",
+                         "--clusterrole=impersonate-alice", "--user=bob")
+        bob_kc = os.path.join(self.tokdir, "bob.yaml")
+        with open(self.alice_kc) as f:
+            text = f.read().replace("alice-token", "bob-token").replace("name: alice", "name: bob") \
+                .replace("user: alice", "user: bob").replace("current-context: alice", "current-context: bob")
+        with open(bob_kc, "w") as f:
+            f.write(text)
+        k = lambda *a: self.srv.kubectl(*a, kubeconfig=bob_kc, check=False)
+        self.assertIn("forbidden", k("get", "configmaps", "-n", "team-a").stderr)
+        p = k("get", "configmaps", "-n", "team-a", "--as", "alice")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("cannot impersonate", k("get", "configmaps", "-n", "team-a", "--as", "carol").stderr)
+        self.assertIn("cannot impersonate",
+                      k("get", "configmaps", "-n", "team-a", "--as", "alice", "--as-group", "system:masters").stderr)
+
     def test_kubeconfig_mode(self):
         self.assertEqual(os.stat(self.srv.kubeconfig).st_mode & 0o777, 0o600)
         for key in ("ca.key", "server.key", "admin.key", "sa.key"):
