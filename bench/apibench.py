@@ -217,11 +217,14 @@ def main():
         u1 = wrk(z.url, "wrk_update.lua", 1, dict(env, ZK_MODE="update"))
         u32 = wrk(z.url, "wrk_update.lua", 32, dict(env, ZK_MODE="update"))
         report("updates/s, 1 / 32 clients", "%d / %d" % (u1["req/s"], u32["req/s"]), "/s")
-        report("update p99, 1 / 32 clients", "%.2f / %.2f" % (u1["p99_ms"], u32["p99_ms"]), "ms")
+        report("update p50 / p99, 1 client", "%.2f / %.2f" % (u1["p50_ms"], u1["p99_ms"]), "ms")
+        report("update p50 / p99, 32 clients", "%.2f / %.2f" % (u32["p50_ms"], u32["p99_ms"]), "ms")
         g1 = wrk(z.url, "wrk_update.lua", 1, dict(env, ZK_MODE="get"))
         g32 = wrk(z.url, "wrk_update.lua", 32, dict(env, ZK_MODE="get"))
         report("GETs/s, 1 / 32 clients", "%d / %d" % (g1["req/s"], g32["req/s"]), "/s",
                "%d / %d" % (etcd["get1"]["req/s"], etcd["get32"]["req/s"]))
+        report("GET p50 / p99, 1 client", "%.2f / %.2f" % (g1["p50_ms"], g1["p99_ms"]), "ms",
+               "%.2f / %.2f" % (etcd["get1"]["p50_ms"], etcd["get1"]["p99_ms"]))
         report("GET p50 / p99, 32 clients", "%.2f / %.2f" % (g32["p50_ms"], g32["p99_ms"]), "ms",
                "%.2f / %.2f" % (etcd["get32"]["p50_ms"], etcd["get32"]["p99_ms"]))
         for r in (c1, c32, u1, u32, g1, g32):
