@@ -41,6 +41,20 @@ class BadInputTest(ServerTest):
                                     headers=["Content-Type: application/xml"]),
                           415, "UnsupportedMediaType")
 
+    def test_yaml_alias_bomb(self):
+        lines = ["apiVersion: v1", "kind: ConfigMap", "metadata: {name: lol}",
+                 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+        prev = "a"
+        for name in "bcdefghi":
+            lines.append("%s: &%s [%s]" % (name, name, ",".join(["*" + prev] * 9)))
+            prev = name
+        got = self.post("/api/v1/namespaces/default/configmaps", "\n".join(lines).encode(),
+                        headers=["Content-Type: application/yaml"])
+        self.assertStatus(got, 413, "RequestEntityTooLarge")
+        self.assertIn("expands to more than", got[1]["message"])
+        code, _ = self.srv.curl("/healthz")
+        self.assertEqual(code, 200)
+
     def test_yaml_body_is_accepted(self):
         code, body = self.post("/api/v1/namespaces/default/configmaps",
                                b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-yaml}\ndata: {on: yes}\n",
