@@ -533,7 +533,7 @@ zk_call *zk_apis_call_new(zk_apiserver *srv, h2o_req_t *req)
 {
     struct zk__call_box *b = zk_xmalloc(sizeof(*b));
     /* zero all but the request-info scratch buffer, which parsing fills */
-    memset(b, 0, offsetof(struct zk__call_box, call.ri.storage));
+    memset(b, 0, offsetof(struct zk__call_box, call.ri.inline_buf));
     b->refs = 2; /* the handler's, and the request guard's */
     b->call.srv = srv;
     b->call.req = req;
@@ -559,6 +559,7 @@ void zk_apis_call_unref(zk_call *c)
     if (--b->refs > 0)
         return;
     zk_apis_user_free(&c->user);
+    zk_reqinfo_free(&c->ri);
     free(b);
 }
 

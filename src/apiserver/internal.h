@@ -57,7 +57,7 @@ typedef struct zk_call {
     bool dry_run;
     bool scale_reply;      /* answer writes with the Scale view */
     bool status_reply;     /* answer writes with a Status Success */
-    zk_reqinfo ri;         /* last: its large buffer is not zeroed per request */
+    zk_reqinfo ri;         /* last: its scratch buffer is not zeroed per request */
 } zk_call;
 
 struct zk_apiserver {

@@ -1,6 +1,7 @@
 #include "apiserver/reqinfo.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int zk__hexval(char c)
@@ -41,7 +42,7 @@ int zk_url_decode(const char *src, size_t len, char *out, size_t outlen, bool pl
 int zk_reqinfo_parse(zk_reqinfo *ri, const char *method, size_t mlen, const char *rawpath,
                      size_t plen, zk_err *err)
 {
-    memset(ri, 0, offsetof(zk_reqinfo, storage));
+    memset(ri, 0, offsetof(zk_reqinfo, inline_buf));
     ri->ns = ri->group = ri->version = ri->resource = ri->name = ri->subresource = "";
     ri->prefix = "";
     const char *q = memchr(rawpath, '?', plen);
@@ -49,8 +50,17 @@ int zk_reqinfo_parse(zk_reqinfo *ri, const char *method, size_t mlen, const char
     if (pathlen >= ZK_REQINFO_MAX_PATH || plen - pathlen >= ZK_REQINFO_MAX_PATH)
         return zk_err_set(err, ZK_EINVAL, "request path too long");
 
+    /* the raw query, the decoded path and its segments: at most 2 x plen + 3 */
+    size_t left = 2 * plen + 3;
+    if (left <= sizeof(ri->inline_buf)) {
+        ri->storage = ri->inline_buf;
+        left = sizeof(ri->inline_buf);
+    } else {
+        ri->storage = malloc(left);
+        if (!ri->storage)
+            return zk_err_set(err, ZK_ENOMEM, "out of memory for the request path");
+    }
     char *st = ri->storage;
-    size_t left = sizeof(ri->storage);
     /* query, raw */
     size_t qlen = q ? plen - pathlen - 1 : 0;
     memcpy(st, q ? q + 1 : "", qlen);
@@ -184,6 +194,13 @@ nonresource_keep:
     else
         ri->verb = "unknown";
     return 0;
+}
+
+void zk_reqinfo_free(zk_reqinfo *ri)
+{
+    if (ri->storage && ri->storage != ri->inline_buf)
+        free(ri->storage);
+    ri->storage = NULL;
 }
 
 const char *zk_query_get(const char *query, const char *name, char *out, size_t outlen)

@@ -5,7 +5,8 @@
  * resource "deployments", name "web", subresource "scale". Paths that are not
  * resource paths (/healthz, /openapi/v2, /apis) have resource_request false
  * and verb the lower-case HTTP method. The struct borrows nothing: all strings
- * live in its own storage. */
+ * live in its own storage — a small inline buffer, or the heap for long
+ * paths; release it with zk_reqinfo_free(). */
 #ifndef ZK_APIS_REQINFO_H
 #define ZK_APIS_REQINFO_H
 
@@ -15,6 +16,7 @@
 #include "base/err.h"
 
 #define ZK_REQINFO_MAX_PATH 4096
+#define ZK_REQINFO_INLINE 1024
 
 typedef struct zk_reqinfo {
     bool resource_request;
@@ -28,13 +30,16 @@ typedef struct zk_reqinfo {
     const char *subresource; /* "" when none */
     const char *path;        /* the decoded path without the query */
     const char *query;       /* raw query string without '?', "" when none */
-    char storage[ZK_REQINFO_MAX_PATH * 2];
+    char *storage;           /* inline_buf, or a heap buffer for long paths */
+    char inline_buf[ZK_REQINFO_INLINE];
 } zk_reqinfo;
 
 /* Parse method + raw path (may contain a query). -ZK_EINVAL for a path that
  * is too long, badly escaped, or has empty or "."/".." segments. */
 int zk_reqinfo_parse(zk_reqinfo *ri, const char *method, size_t mlen, const char *rawpath,
                      size_t plen, zk_err *err);
+/* Release what zk_reqinfo_parse allocated (safe after a failed parse). */
+void zk_reqinfo_free(zk_reqinfo *ri);
 
 /* Value of query parameter name (decoded into out), or NULL when absent.
  * With several occurrences the first wins. */

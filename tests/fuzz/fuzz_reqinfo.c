@@ -26,5 +26,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ri.resource_request && !ri.resource[0] && !ri.name[0])
             __builtin_trap();
     }
+    zk_reqinfo_free(&ri);
     return 0;
 }

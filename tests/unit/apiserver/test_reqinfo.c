@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "apiserver/reqinfo.h"
@@ -45,6 +46,7 @@ static void test_request_info_table(void **state)
         if (i == sizeof(cases) / sizeof(cases[0]) - 1) {
             /* an escaped slash is decoded before splitting: a different path */
             assert_int_equal(rc, 0);
+            zk_reqinfo_free(&ri);
             continue;
         }
         assert_int_equal(rc, 0);
@@ -56,6 +58,7 @@ static void test_request_info_table(void **state)
         assert_string_equal(ri.resource, c->resource_name);
         assert_string_equal(ri.name, c->name);
         assert_string_equal(ri.subresource, c->sub);
+        zk_reqinfo_free(&ri);
     }
 }
 
@@ -70,12 +73,38 @@ static void test_bad_paths(void **state)
         zk_err err = {0};
         assert_int_equal(zk_reqinfo_parse(&ri, "GET", 3, bad[i], strlen(bad[i]), &err), -ZK_EINVAL);
         assert_true(err.msg[0] != '\0');
+        zk_reqinfo_free(&ri);
     }
     char longpath[ZK_REQINFO_MAX_PATH + 10];
     memset(longpath, 'a', sizeof(longpath));
     longpath[0] = '/';
     zk_reqinfo ri;
     assert_int_equal(zk_reqinfo_parse(&ri, "GET", 3, longpath, sizeof(longpath), NULL), -ZK_EINVAL);
+    zk_reqinfo_free(&ri);
+}
+
+static void test_long_paths_use_the_heap(void **state)
+{
+    /* a path longer than the inline buffer, with a long selector */
+    char path[3000];
+    int n = snprintf(path, sizeof(path), "/api/v1/namespaces/team/configmaps?labelSelector=");
+    while (n < 2900)
+        n += snprintf(path + n, sizeof(path) - (size_t)n, "k%d%%3Dv,", n);
+    zk_reqinfo ri;
+    zk_err err = {0};
+    assert_int_equal(zk_reqinfo_parse(&ri, "GET", 3, path, (size_t)n, &err), 0);
+    assert_ptr_not_equal(ri.storage, ri.inline_buf);
+    assert_string_equal(ri.ns, "team");
+    assert_string_equal(ri.resource, "configmaps");
+    assert_string_equal(ri.verb, "list");
+    char v[4096];
+    assert_non_null(zk_query_get(ri.query, "labelSelector", v, sizeof(v)));
+    assert_int_equal(strncmp(v, "k", 1), 0);
+    zk_reqinfo_free(&ri);
+    /* a short one stays inline */
+    assert_int_equal(zk_reqinfo_parse(&ri, "GET", 3, "/api/v1/pods", 12, &err), 0);
+    assert_ptr_equal(ri.storage, ri.inline_buf);
+    zk_reqinfo_free(&ri);
 }
 
 static void test_query(void **state)
@@ -99,6 +128,7 @@ int main(void)
         cmocka_unit_test(test_request_info_table),
         cmocka_unit_test(test_bad_paths),
         cmocka_unit_test(test_query),
+        cmocka_unit_test(test_long_paths_use_the_heap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
