@@ -137,8 +137,11 @@ void zk_apis_watch_publish(zk_apiserver *srv, int type, zk_storage *st, zk_obj *
         srv->hist_len++;
     }
     e->refs++;
-    for (zk_watcher *w = zk_map_get(srv->watchers, st->name); w; w = w->next)
+    /* take next first: sending may end a stream, and its watcher with it */
+    for (zk_watcher *w = zk_map_get(srv->watchers, st->name), *next; w; w = next) {
+        next = w->next;
         zk__watcher_event(w, e);
+    }
     zk_event_unref(e);
 }
 
