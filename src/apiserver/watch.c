@@ -265,6 +265,13 @@ void zk_apis_watch_serve(zk_call *c, zk_storage *st)
         char **keys;
         size_t n;
         zk_storage_sorted(st, &ents, &keys, &n);
+        /* The initial state goes out at once: the slow-client bound applies
+         * on top of it, not to it (it is as large as the objects are). */
+        size_t burst = 0;
+        for (size_t i = 0; i < n; i++)
+            if (zk_apis_filter_match(&w->filter, ents[i]->cur))
+                burst += ents[i]->cur->len + 64;
+        zk_http_stream_allow(w->stream, burst);
         for (size_t i = 0; i < n; i++) {
             zk_obj *o = ents[i]->cur;
             if (!zk_apis_filter_match(&w->filter, o))

@@ -456,6 +456,11 @@ int zk_http_stream_write(zk_http_stream *s, zk_chunk *c)
     return 0;
 }
 
+void zk_http_stream_allow(zk_http_stream *s, size_t extra)
+{
+    s->max_queued += extra;
+}
+
 void zk_http_stream_end(zk_http_stream *s)
 {
     if (s->finished || s->ending)

@@ -81,6 +81,8 @@ zk_http_stream *zk_http_stream_start(h2o_req_t *req, int status, const char *con
 /* Queue a chunk (takes a new reference). -ZK_ETOOBIG when over the bound,
  * -ZK_EIO when the stream is ending or gone. */
 int zk_http_stream_write(zk_http_stream *s, zk_chunk *c);
+/* Raise the bound on queued bytes (an initial burst of known size). */
+void zk_http_stream_allow(zk_http_stream *s, size_t extra);
 /* Finish after what is queued has been sent. */
 void zk_http_stream_end(zk_http_stream *s);
 /* Bytes queued but not yet handed to the connection. */

@@ -66,6 +66,19 @@ class SemanticsTest(ServerTest):
                                    "&timeoutSeconds=2" % rv)
         self.assertNotIn(b"BOOKMARK", body)
 
+    def test_watch_initial_state_larger_than_the_queue_bound(self):
+        # 24 ConfigMaps of ~900 KiB: the initial ADDED burst (~21 MiB) exceeds
+        # the 16 MiB slow-client bound, and must still be delivered whole
+        self.srv.kubectl("create", "namespace", "bulk")
+        for i in range(24):
+            code, _ = self.call("/api/v1/namespaces/bulk/configmaps", "POST",
+                                cm("big%02d" % i, payload="x" * (900 * 1024)))
+            self.assertEqual(code, 201)
+        code, body = self.srv.curl("/api/v1/namespaces/bulk/configmaps?watch=1&timeoutSeconds=3")
+        self.assertEqual(code, 200)
+        names = [json.loads(l)["object"]["metadata"]["name"] for l in body.split(b"\n") if l.strip()]
+        self.assertEqual([n for n in names if n.startswith("big")], ["big%02d" % i for i in range(24)])
+
     def test_pagination(self):
         self.srv.kubectl("create", "namespace", "pages")
         for i in range(7):
