@@ -111,28 +111,33 @@ done:
 
 /* ---- loading ---- */
 
+/* The storage of a stored key "/registry/<storage>/<ns>/<name>" (write.c
+ * builds them), whose object is o: storage names hold '/' themselves, so the
+ * object's own key is cut from the end. NULL when the key is not of that form. */
+static zk_storage *zk__storage_of(zk_apiserver *srv, const char *key, const zk_obj *o)
+{
+    char okey[600], storage[512];
+    zk_storage_key(okey, sizeof(okey), o->ns, o->name);
+    size_t klen = strlen(key), oklen = strlen(okey);
+    if (strncmp(key, "/registry/", 10) || klen <= 10 + oklen + 1 ||
+        strcmp(key + klen - oklen, okey) || key[klen - oklen - 1] != '/')
+        return NULL;
+    snprintf(storage, sizeof(storage), "%.*s", (int)(klen - 10 - oklen - 1), key + 10);
+    return zk_storage_get(srv->storages, storage, true);
+}
+
 static int zk__load_each(void *ctx, const char *key, const char *value, size_t len, int64_t rev)
 {
     zk_apiserver *srv = ctx;
-    /* "/registry/<storage>/<ns>/<name>" where storage has one or more '/' */
-    if (strncmp(key, "/registry/", 10))
-        return 0;
     zk_obj *o = zk_obj_new(value, len, rev);
-    if (!o) {
-        zk_warn("store: %s does not hold a JSON object; skipped", key);
-        return 0;
-    }
-    size_t klen = strlen(key);
-    char okey[600];
-    zk_storage_key(okey, sizeof(okey), o->ns, o->name);
-    size_t oklen = strlen(okey);
-    if (klen <= 10 + oklen + 1) {
+    zk_storage *st = o ? zk__storage_of(srv, key, o) : NULL;
+    if (!st) {
+        zk_warn("store: %s does not hold an object of that name; skipped", key);
         zk_obj_unref(o);
         return 0;
     }
-    char storage[512];
-    snprintf(storage, sizeof(storage), "%.*s", (int)(klen - 10 - oklen - 1), key + 10);
-    zk_storage *st = zk_storage_get(srv->storages, storage, true);
+    char okey[600];
+    zk_storage_key(okey, sizeof(okey), o->ns, o->name);
     zk_entry *e = zk_storage_entry(st, okey, true);
     e->cur = o;
     e->latest = zk_obj_ref(o);
@@ -143,24 +148,14 @@ static int zk__load_each(void *ctx, const char *key, const char *value, size_t l
 static int zk__history_each(void *ctx, int64_t rev, const char *key, const char *value, size_t len)
 {
     /* Kept history primes the watch ring so clients resume across restarts.
-     * Only events whose object we can name are replayed. */
+     * Deletions keep no last state: a resume across one falls back to a relist. */
     zk_apiserver *srv = ctx;
     if (!value)
-        return 0; /* deletions: their last state is not kept; resume falls back to a relist */
+        return 0;
     zk_obj *o = zk_obj_new(value, len, rev);
-    if (!o)
-        return 0;
-    char okey[600];
-    zk_storage_key(okey, sizeof(okey), o->ns, o->name);
-    size_t klen = strlen(key), oklen = strlen(okey);
-    if (strncmp(key, "/registry/", 10) || klen <= 10 + oklen + 1) {
-        zk_obj_unref(o);
-        return 0;
-    }
-    char storage[512];
-    snprintf(storage, sizeof(storage), "%.*s", (int)(klen - 10 - oklen - 1), key + 10);
-    zk_storage *st = zk_storage_get(srv->storages, storage, true);
-    zk_apis_watch_publish(srv, ZK_EV_MODIFIED, st, o, NULL);
+    zk_storage *st = o ? zk__storage_of(srv, key, o) : NULL;
+    if (st)
+        zk_apis_watch_publish(srv, ZK_EV_MODIFIED, st, o, NULL);
     zk_obj_unref(o);
     return 0;
 }
