@@ -73,7 +73,22 @@ void zk_kube_informer_observe(zk_kube_informer *inf, json_t *obj);
 /* The same for a deletion this process made and the server confirmed. */
 void zk_kube_informer_observe_delete(zk_kube_informer *inf, const char *ns, const char *name);
 
-/* Events handled so far and relists done, for tests and /metrics. */
+/* Relists done after the first list (410s and resyncs), for tests. */
 size_t zk_kube_informer_relists(const zk_kube_informer *inf);
+
+/* ---- shared informers ----
+ * One informer per resource (all namespaces, no selectors) shared by every
+ * controller and the scheduler of a process. */
+typedef struct zk_kube_factory zk_kube_factory;
+
+zk_kube_factory *zk_kube_factory_new(zk_kube_client *c);
+void zk_kube_factory_free(zk_kube_factory *f);
+zk_kube_client *zk_kube_factory_client(zk_kube_factory *f);
+/* The shared informer of r, created on first use. Indexes may be added to
+ * it until the factory starts; adding an index name twice keeps the first. */
+zk_kube_informer *zk_kube_factory_informer(zk_kube_factory *f, const zk_kube_resource *r);
+/* Start every informer made so far (and any made later, at once). */
+void zk_kube_factory_start(zk_kube_factory *f);
+bool zk_kube_factory_synced(const zk_kube_factory *f);
 
 #endif
