@@ -9,7 +9,7 @@
  *
  * Indexes map a value computed from an object (its namespace, node name,
  * owner uid ...) to the objects that have it. Everything runs on the
- * client's loop thread. */
+ * client's loop thread. Handlers must not free the informer. */
 #ifndef ZK_KUBE_INFORMER_H
 #define ZK_KUBE_INFORMER_H
 

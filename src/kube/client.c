@@ -1,0 +1,809 @@
+/* zke kube: the API client over HTTPS (libcurl multi on a libuv loop).
+ *
+ * Each request is one curl easy handle added to the client's multi handle;
+ * curl tells us which sockets to poll and when to wake it (socket and timer
+ * callbacks), and we hand completed transfers back to their callbacks. A
+ * watch is a request whose body is read as it arrives, line by line. */
+#include "kube/client.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/yaml.h"
+
+#define ZK_KUBE_MAX_RESPONSE (1024u * 1024 * 1024)  /* a LIST page of big objects */
+#define ZK_KUBE_MAX_EVENT (64u * 1024 * 1024)       /* one watch event line */
+#define ZK_KUBE_TIMEOUT_MS 60000
+
+/* ---- resources ---- */
+
+#define RES(var, g, v, r, k, nsd) \
+    const zk_kube_resource var = {.group = g, .version = v, .resource = r, .kind = k, .namespaced = nsd}
+RES(zk_kube_pods, "", "v1", "pods", "Pod", true);
+RES(zk_kube_nodes, "", "v1", "nodes", "Node", false);
+RES(zk_kube_namespaces, "", "v1", "namespaces", "Namespace", false);
+RES(zk_kube_services, "", "v1", "services", "Service", true);
+RES(zk_kube_endpoints, "", "v1", "endpoints", "Endpoints", true);
+RES(zk_kube_events, "", "v1", "events", "Event", true);
+RES(zk_kube_replicationcontrollers, "", "v1", "replicationcontrollers", "ReplicationController",
+    true);
+RES(zk_kube_serviceaccounts, "", "v1", "serviceaccounts", "ServiceAccount", true);
+RES(zk_kube_secrets, "", "v1", "secrets", "Secret", true);
+RES(zk_kube_configmaps, "", "v1", "configmaps", "ConfigMap", true);
+RES(zk_kube_limitranges, "", "v1", "limitranges", "LimitRange", true);
+RES(zk_kube_resourcequotas, "", "v1", "resourcequotas", "ResourceQuota", true);
+RES(zk_kube_endpointslices, "discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", true);
+RES(zk_kube_leases, "coordination.k8s.io", "v1", "leases", "Lease", true);
+RES(zk_kube_deployments, "apps", "v1", "deployments", "Deployment", true);
+RES(zk_kube_replicasets, "apps", "v1", "replicasets", "ReplicaSet", true);
+RES(zk_kube_daemonsets, "apps", "v1", "daemonsets", "DaemonSet", true);
+RES(zk_kube_statefulsets, "apps", "v1", "statefulsets", "StatefulSet", true);
+RES(zk_kube_controllerrevisions, "apps", "v1", "controllerrevisions", "ControllerRevision", true);
+RES(zk_kube_jobs, "batch", "v1", "jobs", "Job", true);
+RES(zk_kube_cronjobs, "batch", "v1", "cronjobs", "CronJob", true);
+RES(zk_kube_poddisruptionbudgets, "policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget",
+    true);
+RES(zk_kube_hpas, "autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler",
+    true);
+
+int zk_kube_path(char *out, size_t n, const zk_kube_resource *r, const char *ns,
+                 const char *name, const char *sub, const char *query)
+{
+    zk_buf b;
+    zk_buf_init(&b, n);
+    int bad = 0;
+    if (r->group[0])
+        bad |= zk_buf_printf(&b, "/apis/%s/%s", r->group, r->version);
+    else
+        bad |= zk_buf_printf(&b, "/api/%s", r->version);
+    if (r->namespaced && ns && ns[0])
+        bad |= zk_buf_printf(&b, "/namespaces/%s", ns);
+    bad |= zk_buf_printf(&b, "/%s", r->resource);
+    if (name)
+        bad |= zk_buf_printf(&b, "/%s", name);
+    if (sub)
+        bad |= zk_buf_printf(&b, "/%s", sub);
+    if (query && query[0])
+        bad |= zk_buf_printf(&b, "?%s", query);
+    int rc = -1;
+    if (!bad && zk_buf_putc(&b, 0) == 0 && b.len <= n) {
+        memcpy(out, b.data, b.len);
+        rc = (int)b.len - 1;
+    }
+    zk_buf_free(&b);
+    return rc;
+}
+
+/* ---- kubeconfig ---- */
+
+void zk_kube_config_free(zk_kube_config *c)
+{
+    free(c->server);
+    free(c->ca_pem);
+    free(c->cert_pem);
+    free(c->key_pem);
+    free(c->token);
+    free(c->user_agent);
+    memset(c, 0, sizeof(*c));
+}
+
+/* The entry of a named list ("clusters", "users", "contexts") with .name. */
+static const json_t *named(const json_t *doc, const char *list, const char *name, const char *field)
+{
+    const json_t *arr = json_object_get(doc, list);
+    size_t i;
+    const json_t *e;
+    json_array_foreach(arr, i, e) {
+        const char *n = zk_json_str(e, "name");
+        if (n && name && !strcmp(n, name))
+            return json_object_get(e, field);
+    }
+    return NULL;
+}
+
+static int b64_decode(const char *in, char **out, zk_err *err)
+{
+    /* without the whitespace EVP_DecodeBlock does not skip */
+    size_t len = strlen(in), m = 0;
+    zk_autofree char *clean = zk_xmalloc(len + 1);
+    for (size_t i = 0; i < len; i++)
+        if (!strchr(" \t\r\n", in[i]))
+            clean[m++] = in[i];
+    clean[m] = 0;
+    if (m % 4 != 0)
+        return zk_err_set(err, ZK_EINVAL, "bad base64 data");
+    unsigned char *buf = zk_xmalloc(m / 4 * 3 + 4);
+    int n = m ? EVP_DecodeBlock(buf, (const unsigned char *)clean, (int)m) : 0;
+    if (n < 0) {
+        free(buf);
+        return zk_err_set(err, ZK_EINVAL, "bad base64 data");
+    }
+    for (size_t i = m; i > 0 && clean[i - 1] == '='; i--)
+        n--;
+    buf[n] = 0;
+    *out = (char *)buf;
+    return 0;
+}
+
+/* A PEM from "<key>-data" (base64) or "<key>" (a file, relative to dir). */
+static int pem_field(const json_t *obj, const char *key, const char *dir, char **out, zk_err *err)
+{
+    char dkey[128];
+    snprintf(dkey, sizeof(dkey), "%s-data", key);
+    const char *data = zk_json_str(obj, dkey);
+    if (data && data[0])
+        return b64_decode(data, out, err) < 0 ? zk_err_wrap(err, "%s", dkey) : 0;
+    const char *file = zk_json_str(obj, key);
+    if (!file || !file[0])
+        return 0;
+    zk_autofree char *path = file[0] == '/' ? zk_xstrdup(file) : zk_xasprintf("%s/%s", dir, file);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return zk_err_set(err, ZK_EIO, "%s: %s: %s", key, path, strerror(errno));
+    zk_buf b;
+    zk_buf_init(&b, 1u << 20);
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (zk_buf_append(&b, chunk, n) < 0) {
+            rc = zk_err_set(err, ZK_ETOOBIG, "%s: %s is over 1 MiB", key, path);
+            break;
+        }
+    fclose(f);
+    if (rc == 0 && zk_buf_putc(&b, 0) == 0)
+        *out = zk_buf_steal(&b, NULL);
+    zk_buf_free(&b);
+    return rc;
+}
+
+int zk_kube_config_load(const char *path, zk_kube_config *out, zk_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    char fallback[4096];
+    if (!path || !path[0]) {
+        const char *env = getenv("KUBECONFIG");
+        if (env && env[0]) {
+            /* a list: the first file is enough for our needs */
+            snprintf(fallback, sizeof(fallback), "%s", env);
+            char *colon = strchr(fallback, ':');
+            if (colon)
+                *colon = 0;
+        } else {
+            snprintf(fallback, sizeof(fallback), "%s/.kube/config",
+                     getenv("HOME") ? getenv("HOME") : "");
+        }
+        path = fallback;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    {
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            return zk_err_set(err, ZK_EIO, "kubeconfig %s: %s", path, strerror(errno));
+        zk_buf b;
+        zk_buf_init(&b, 16u << 20);
+        char chunk[8192];
+        size_t n;
+        int rc = 0;
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+            if ((rc = zk_buf_append(&b, chunk, n)) < 0)
+                break;
+        fclose(f);
+        if (rc < 0) {
+            zk_buf_free(&b);
+            return zk_err_set(err, ZK_ETOOBIG, "kubeconfig %s: over 16 MiB", path);
+        }
+        text = zk_buf_steal(&b, &len);
+        zk_buf_free(&b);
+    }
+    json_t *doc = NULL;
+    int rc = zk_yaml_decode(text ? text : "", len, &doc, err);
+    free(text);
+    if (rc < 0)
+        return zk_err_wrap(err, "kubeconfig %s", path);
+    zk_autofree char *pathcopy = zk_xstrdup(path);
+    const char *dir = dirname(pathcopy);
+
+    const char *ctxname = zk_json_str(doc, "current-context");
+    const json_t *ctx = named(doc, "contexts", ctxname, "context");
+    if (!ctx) {
+        zk_err_set(err, ZK_EINVAL, "kubeconfig %s: current-context \"%s\" not found", path,
+                   ctxname ? ctxname : "");
+        json_decref(doc);
+        return -ZK_EINVAL;
+    }
+    const json_t *cluster = named(doc, "clusters", zk_json_str(ctx, "cluster"), "cluster");
+    const json_t *user = named(doc, "users", zk_json_str(ctx, "user"), "user");
+    if (!cluster || !zk_json_str(cluster, "server")) {
+        json_decref(doc);
+        return zk_err_set(err, ZK_EINVAL, "kubeconfig %s: the context's cluster has no server",
+                          path);
+    }
+    out->server = zk_xstrdup(zk_json_str(cluster, "server"));
+    size_t sl = strlen(out->server);
+    while (sl > 0 && out->server[sl - 1] == '/')
+        out->server[--sl] = 0;
+    out->insecure = zk_json_bool(cluster, "insecure-skip-tls-verify", false);
+    if (pem_field(cluster, "certificate-authority", dir, &out->ca_pem, err) < 0)
+        goto fail;
+    if (user) {
+        if (pem_field(user, "client-certificate", dir, &out->cert_pem, err) < 0 ||
+            pem_field(user, "client-key", dir, &out->key_pem, err) < 0)
+            goto fail;
+        const char *tok = zk_json_str(user, "token");
+        if (tok && tok[0]) {
+            out->token = zk_xstrdup(tok);
+        } else if (zk_json_str(user, "tokenFile")) {
+            if (pem_field(user, "tokenFile", dir, &out->token, err) < 0)
+                goto fail;
+            if (out->token) {
+                size_t tl = strlen(out->token);
+                while (tl > 0 && (out->token[tl - 1] == '\n' || out->token[tl - 1] == '\r'))
+                    out->token[--tl] = 0;
+            }
+        }
+    }
+    json_decref(doc);
+    return 0;
+fail:
+    json_decref(doc);
+    zk_kube_config_free(out);
+    return zk_err_wrap(err, "kubeconfig %s", path);
+}
+
+/* ---- the client ---- */
+
+typedef struct zk_kube_req zk_kube_req;
+
+struct zk_kube_client {
+    uv_loop_t *loop;
+    CURLM *multi;
+    uv_timer_t timer;
+    char *server;
+    char *ca, *cert, *key;
+    char *auth;            /* "Authorization: Bearer ..." or NULL */
+    char *ua;
+    bool insecure;
+    zk_kube_req *reqs;     /* in flight */
+    int dispatching;       /* inside check_done */
+};
+
+struct zk_kube_watch {
+    zk_kube_req *req;
+    zk_kube_event_fn ev;
+    zk_kube_watch_end_fn end;
+    void *ctx;
+    int gone_code;         /* an ERROR event's code */
+    char *gone_msg;
+    bool stopped;
+    bool in_cb;
+    size_t scanned;        /* bytes of the buffer already searched for '\n' */
+};
+
+struct zk_kube_req {
+    zk_kube_req *prev, *next;
+    zk_kube_client *c;
+    CURL *easy;
+    struct curl_slist *hdrs;
+    char *body;
+    zk_buf resp;
+    zk_kube_done_fn done;
+    void *ctx;
+    zk_kube_watch *watch;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+typedef struct zk_sock {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    zk_kube_client *c;
+} zk_sock;
+
+static void check_done(zk_kube_client *c);
+
+static void on_sock_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+    zk_sock *s = p->data;
+    int flags = 0;
+    if (status < 0)
+        flags = CURL_CSELECT_ERR;
+    if (events & UV_READABLE)
+        flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE)
+        flags |= CURL_CSELECT_OUT;
+    int running;
+    zk_kube_client *c = s->c;
+    curl_multi_socket_action(c->multi, s->fd, flags, &running);
+    check_done(c);
+}
+
+static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
+{
+    zk_kube_client *c = userp;
+    zk_sock *s = socketp;
+    if (action == CURL_POLL_REMOVE) {
+        if (s) {
+            uv_poll_stop(&s->poll);
+            uv_close((uv_handle_t *)&s->poll, on_sock_closed);
+            curl_multi_assign(c->multi, fd, NULL);
+        }
+        return 0;
+    }
+    if (!s) {
+        s = zk_xcalloc(1, sizeof(*s));
+        s->fd = fd;
+        s->c = c;
+        if (uv_poll_init_socket(c->loop, &s->poll, fd) < 0) {
+            free(s);
+            return -1;
+        }
+        s->poll.data = s;
+        curl_multi_assign(c->multi, fd, s);
+    }
+    int ev = 0;
+    if (action == CURL_POLL_IN || action == CURL_POLL_INOUT)
+        ev |= UV_READABLE;
+    if (action == CURL_POLL_OUT || action == CURL_POLL_INOUT)
+        ev |= UV_WRITABLE;
+    uv_poll_start(&s->poll, ev, on_poll);
+    return 0;
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    zk_kube_client *c = t->data;
+    int running;
+    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(c);
+}
+
+static int on_timer_change(CURLM *multi, long timeout_ms, void *userp)
+{
+    zk_kube_client *c = userp;
+    if (timeout_ms < 0)
+        uv_timer_stop(&c->timer);
+    else
+        uv_timer_start(&c->timer, on_timer, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+zk_kube_client *zk_kube_client_new(uv_loop_t *loop, const zk_kube_config *cfg, zk_err *err)
+{
+    static bool inited;
+    if (!inited) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+            zk_err_set(err, ZK_EINTERNAL, "curl_global_init failed");
+            return NULL;
+        }
+        inited = true;
+    }
+    if (!cfg->server || strncmp(cfg->server, "http", 4) != 0) {
+        zk_err_set(err, ZK_EINVAL, "server URL \"%s\" is not http(s)",
+                   cfg->server ? cfg->server : "");
+        return NULL;
+    }
+    zk_kube_client *c = zk_xcalloc(1, sizeof(*c));
+    c->loop = loop;
+    c->multi = curl_multi_init();
+    c->server = zk_xstrdup(cfg->server);
+    c->ca = cfg->ca_pem ? zk_xstrdup(cfg->ca_pem) : NULL;
+    c->cert = cfg->cert_pem ? zk_xstrdup(cfg->cert_pem) : NULL;
+    c->key = cfg->key_pem ? zk_xstrdup(cfg->key_pem) : NULL;
+    c->auth = cfg->token ? zk_xasprintf("Authorization: Bearer %s", cfg->token) : NULL;
+    c->ua = zk_xasprintf("User-Agent: %s", cfg->user_agent ? cfg->user_agent : "zke/" ZK_VERSION);
+    c->insecure = cfg->insecure;
+    uv_timer_init(loop, &c->timer);
+    c->timer.data = c;
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 64L);
+    return c;
+}
+
+uv_loop_t *zk_kube_client_loop(zk_kube_client *c)
+{
+    return c->loop;
+}
+
+static void req_free(zk_kube_req *r)
+{
+    zk_kube_client *c = r->c;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        c->reqs = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    curl_multi_remove_handle(c->multi, r->easy);
+    curl_easy_cleanup(r->easy);
+    curl_slist_free_all(r->hdrs);
+    free(r->body);
+    zk_buf_free(&r->resp);
+    if (r->watch) {
+        free(r->watch->gone_msg);
+        free(r->watch);
+    }
+    free(r);
+}
+
+static void on_client_timer_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void zk_kube_client_free(zk_kube_client *c)
+{
+    if (!c)
+        return;
+    while (c->reqs)
+        req_free(c->reqs);
+    curl_multi_cleanup(c->multi);
+    free(c->server);
+    free(c->ca);
+    free(c->cert);
+    free(c->key);
+    free(c->auth);
+    free(c->ua);
+    c->timer.data = c;
+    uv_close((uv_handle_t *)&c->timer, on_client_timer_closed);
+}
+
+/* ---- watch streams ---- */
+
+static void watch_line(zk_kube_watch *w, const char *line, size_t len)
+{
+    json_t *doc = NULL;
+    zk_err err = {0};
+    if (zk_json_decode(line, len, &doc, &err) < 0) {
+        zk_warn("watch: bad event: %s", err.msg);
+        return;
+    }
+    const char *type = zk_json_str(doc, "type");
+    json_t *obj = json_object_get(doc, "object");
+    if (!type || !json_is_object(obj)) {
+        json_decref(doc);
+        return;
+    }
+    if (!strcmp(type, "ERROR")) {
+        int code = (int)zk_json_int(obj, "code", 500);
+        if (!w->gone_code) {
+            w->gone_code = code;
+            const char *m = zk_json_str(obj, "message");
+            w->gone_msg = zk_xstrdup(m ? m : "watch error");
+        }
+    } else {
+        w->in_cb = true;
+        w->ev(w->ctx, type, obj);
+        w->in_cb = false;
+    }
+    json_decref(doc);
+}
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
+{
+    zk_kube_req *r = userp;
+    size_t n = size * nmemb;
+    zk_kube_watch *w = r->watch;
+    if (w && w->stopped)
+        return 0;
+    if (zk_buf_append(&r->resp, data, n) < 0)
+        return 0;   /* over the bound: abort */
+    if (!w)
+        return n;
+    long code = 0;
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (code != 200)
+        return n;   /* an error body: read whole */
+    /* dispatch every complete line */
+    size_t start = 0;
+    for (size_t i = w->scanned; i < r->resp.len; i++) {
+        if (r->resp.data[i] != '\n')
+            continue;
+        if (i > start)
+            watch_line(w, r->resp.data + start, i - start);
+        start = i + 1;
+        if (w->stopped || w->gone_code)
+            return 0;
+    }
+    if (start > 0) {
+        memmove(r->resp.data, r->resp.data + start, r->resp.len - start);
+        r->resp.len -= start;
+    }
+    w->scanned = r->resp.len;
+    return n;
+}
+
+/* ---- requests ---- */
+
+static void finish(zk_kube_req *r, CURLcode rc)
+{
+    long code = 0;
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+    zk_kube_watch *w = r->watch;
+    if (w) {
+        if (w->stopped)
+            return;
+        int status;
+        const char *msg = NULL;
+        char buf[512];
+        json_t *doc = NULL;
+        if (w->gone_code) {
+            status = w->gone_code;
+            msg = w->gone_msg;
+        } else if (code == 200) {
+            status = 200;
+            msg = rc == CURLE_OK ? "watch closed" : (r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+        } else if (code > 0) {
+            status = (int)code;
+            if (zk_json_decode(r->resp.data ? r->resp.data : "", r->resp.len, &doc, NULL) == 0)
+                msg = zk_json_str(doc, "message");
+            if (!msg) {
+                snprintf(buf, sizeof(buf), "HTTP %ld", code);
+                msg = buf;
+            }
+        } else {
+            status = 0;
+            msg = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+        }
+        if (w->end)
+            w->end(w->ctx, status, msg);
+        json_decref(doc);
+        return;
+    }
+    zk_kube_result res = {.status = (int)code, .reason = "", .error = ""};
+    json_t *doc = NULL;
+    char buf[1200];
+    if (rc != CURLE_OK || code == 0) {
+        res.status = 0;
+        snprintf(buf, sizeof(buf), "%s", r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+        res.error = buf;
+    } else {
+        zk_err err = {0};
+        if (r->resp.len > 0 &&
+            zk_json_decode(r->resp.data, r->resp.len, &doc, &err) < 0 && code < 300) {
+            snprintf(buf, sizeof(buf), "bad response body: %s", err.msg);
+            res.error = buf;
+        }
+        res.body = doc;
+        if (code >= 300) {
+            const char *reason = zk_json_str(doc, "reason");
+            const char *msg = zk_json_str(doc, "message");
+            res.reason = reason ? reason : "";
+            if (msg) {
+                res.error = msg;
+            } else {
+                snprintf(buf, sizeof(buf), "HTTP %ld", code);
+                res.error = buf;
+            }
+        }
+    }
+    if (r->done)
+        r->done(r->ctx, &res);
+    json_decref(doc);
+}
+
+static void check_done(zk_kube_client *c)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(c->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        zk_kube_req *r = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+        CURLcode rc = m->data.result;
+        /* take it out of the multi first: callbacks may start new requests */
+        curl_multi_remove_handle(c->multi, r->easy);
+        finish(r, rc);
+        req_free(r);
+    }
+}
+
+static zk_kube_req *req_new(zk_kube_client *c, const char *method, const char *path,
+                            const json_t *body, const char *content_type)
+{
+    zk_kube_req *r = zk_xcalloc(1, sizeof(*r));
+    r->c = c;
+    r->easy = curl_easy_init();
+    zk_buf_init(&r->resp, ZK_KUBE_MAX_RESPONSE);
+    zk_autofree char *url = zk_xasprintf("%s%s", c->server, path);
+    CURL *e = r->easy;
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (c->ca) {
+        struct curl_blob b = {.data = c->ca, .len = strlen(c->ca), .flags = CURL_BLOB_COPY};
+        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
+    }
+    if (c->cert && c->key) {
+        struct curl_blob b = {.data = c->cert, .len = strlen(c->cert), .flags = CURL_BLOB_COPY};
+        struct curl_blob k = {.data = c->key, .len = strlen(c->key), .flags = CURL_BLOB_COPY};
+        curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &b);
+        curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &k);
+        curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+    }
+    if (c->insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    r->hdrs = curl_slist_append(r->hdrs, "Accept: application/json");
+    r->hdrs = curl_slist_append(r->hdrs, c->ua);
+    if (c->auth)
+        r->hdrs = curl_slist_append(r->hdrs, c->auth);
+    if (!strcmp(method, "GET")) {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    }
+    if (body) {
+        r->body = json_dumps(body, JSON_COMPACT);
+        char ct[128];
+        snprintf(ct, sizeof(ct), "Content-Type: %s", content_type ? content_type : "application/json");
+        r->hdrs = curl_slist_append(r->hdrs, ct);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(r->body));
+    }
+    /* no "Expect: 100-continue" round trip */
+    r->hdrs = curl_slist_append(r->hdrs, "Expect:");
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs);
+    r->next = c->reqs;
+    if (c->reqs)
+        c->reqs->prev = r;
+    c->reqs = r;
+    return r;
+}
+
+void zk_kube_request(zk_kube_client *c, const char *method, const char *path,
+                     const json_t *body, const char *content_type, zk_kube_done_fn done,
+                     void *ctx)
+{
+    zk_kube_req *r = req_new(c, method, path, body, content_type);
+    r->done = done;
+    r->ctx = ctx;
+    curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)ZK_KUBE_TIMEOUT_MS);
+    curl_multi_add_handle(c->multi, r->easy);
+}
+
+void zk_kube_create(zk_kube_client *c, const zk_kube_resource *r, const char *ns,
+                    const json_t *obj, zk_kube_done_fn done, void *ctx)
+{
+    char path[1024];
+    zk_kube_path(path, sizeof(path), r, ns, NULL, NULL, NULL);
+    zk_kube_request(c, "POST", path, obj, NULL, done, ctx);
+}
+
+void zk_kube_update(zk_kube_client *c, const zk_kube_resource *r, const json_t *obj,
+                    const char *sub, zk_kube_done_fn done, void *ctx)
+{
+    char path[1024];
+    zk_kube_path(path, sizeof(path), r, zk_kube_namespace(obj), zk_kube_name(obj), sub, NULL);
+    zk_kube_request(c, "PUT", path, obj, NULL, done, ctx);
+}
+
+void zk_kube_patch(zk_kube_client *c, const zk_kube_resource *r, const char *ns,
+                   const char *name, const char *sub, const char *content_type,
+                   const json_t *patch, zk_kube_done_fn done, void *ctx)
+{
+    char path[1024];
+    zk_kube_path(path, sizeof(path), r, ns, name, sub, NULL);
+    zk_kube_request(c, "PATCH", path, patch,
+                    content_type ? content_type : "application/merge-patch+json", done, ctx);
+}
+
+void zk_kube_delete(zk_kube_client *c, const zk_kube_resource *r, const char *ns,
+                    const char *name, const char *propagation, const char *uid,
+                    zk_kube_done_fn done, void *ctx)
+{
+    char path[1024];
+    zk_kube_path(path, sizeof(path), r, ns, name, NULL, NULL);
+    zk_autojson json_t *opts = NULL;
+    if (propagation || uid) {
+        opts = json_pack("{s:s,s:s}", "kind", "DeleteOptions", "apiVersion", "v1");
+        if (propagation)
+            json_object_set_new(opts, "propagationPolicy", json_string(propagation));
+        if (uid)
+            json_object_set_new(opts, "preconditions", json_pack("{s:s}", "uid", uid));
+    }
+    zk_kube_request(c, "DELETE", path, opts, NULL, done, ctx);
+}
+
+zk_kube_watch *zk_kube_watch_start(zk_kube_client *c, const char *path, zk_kube_event_fn ev,
+                                   zk_kube_watch_end_fn end, void *ctx)
+{
+    zk_autofree char *full = zk_xasprintf("%s%swatch=1&allowWatchBookmarks=true", path,
+                                          strchr(path, '?') ? "&" : "?");
+    zk_kube_req *r = req_new(c, "GET", full, NULL, NULL);
+    zk_kube_watch *w = zk_xcalloc(1, sizeof(*w));
+    w->req = r;
+    w->ev = ev;
+    w->end = end;
+    w->ctx = ctx;
+    r->watch = w;
+    r->resp.max = ZK_KUBE_MAX_EVENT;
+    /* a silent connection for this long is dead: the server sends bookmarks */
+    curl_easy_setopt(r->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(r->easy, CURLOPT_LOW_SPEED_TIME, 600L);
+    curl_multi_add_handle(c->multi, r->easy);
+    return w;
+}
+
+void zk_kube_watch_stop(zk_kube_watch *w)
+{
+    if (!w || w->stopped)
+        return;
+    w->stopped = true;
+    if (w->in_cb)
+        return;   /* the write callback aborts the transfer; finish() frees it */
+    req_free(w->req);
+}
+
+/* ---- helpers on objects ---- */
+
+const char *zk_kube_name(const json_t *obj)
+{
+    const char *s = zk_json_path_str(obj, "metadata", "name", NULL);
+    return s ? s : "";
+}
+
+const char *zk_kube_namespace(const json_t *obj)
+{
+    const char *s = zk_json_path_str(obj, "metadata", "namespace", NULL);
+    return s ? s : "";
+}
+
+const char *zk_kube_uid(const json_t *obj)
+{
+    const char *s = zk_json_path_str(obj, "metadata", "uid", NULL);
+    return s ? s : "";
+}
+
+int64_t zk_kube_rv(const json_t *obj)
+{
+    const char *s = zk_json_path_str(obj, "metadata", "resourceVersion", NULL);
+    return s ? strtoll(s, NULL, 10) : 0;
+}
+
+int zk_kube_key(const json_t *obj, char *out, size_t n)
+{
+    const char *ns = zk_kube_namespace(obj);
+    int len = ns[0] ? snprintf(out, n, "%s/%s", ns, zk_kube_name(obj))
+                    : snprintf(out, n, "%s", zk_kube_name(obj));
+    return len < 0 || (size_t)len >= n ? -1 : len;
+}
+
+json_t *zk_kube_controller_ref(const json_t *obj)
+{
+    json_t *refs = zk_json_path(obj, "metadata", "ownerReferences", NULL);
+    size_t i;
+    json_t *ref;
+    json_array_foreach(refs, i, ref) {
+        if (json_is_true(json_object_get(ref, "controller")))
+            return ref;
+    }
+    return NULL;
+}
