@@ -274,8 +274,14 @@ struct zk_kube_client {
     char *auth;            /* "Authorization: Bearer ..." or NULL */
     char *ua;
     bool insecure;
-    zk_kube_req *reqs;     /* in flight */
-    int dispatching;       /* inside check_done */
+    zk_kube_req *reqs;     /* in flight, and queued */
+    int inflight;          /* requests (not watches) handed to curl */
+    int max_inflight;
+    zk_kube_req *qhead, *qtail;   /* waiting for a slot, FIFO */
+    zk_kube_req *whead, *wtail;   /* watches waiting to be handed to curl */
+    int in_curl;           /* inside a curl callback: curl may not be re-entered */
+    uv_timer_t kick;       /* hands queued transfers to curl after a callback */
+    int closing;           /* handles still to close after free */
 };
 
 struct zk_kube_watch {
@@ -292,6 +298,9 @@ struct zk_kube_watch {
 
 struct zk_kube_req {
     zk_kube_req *prev, *next;
+    zk_kube_req *qnext;    /* in the client's wait queue */
+    bool queued;           /* in a wait queue, not yet handed to curl */
+    bool counted;          /* holds an in-flight slot */
     zk_kube_client *c;
     CURL *easy;
     struct curl_slist *hdrs;
@@ -409,12 +418,20 @@ zk_kube_client *zk_kube_client_new(uv_loop_t *loop, const zk_kube_config *cfg, z
     c->insecure = cfg->insecure;
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
+    uv_timer_init(loop, &c->kick);
+    c->kick.data = c;
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 64L);
+    c->max_inflight = 32;
     return c;
+}
+
+void zk_kube_client_set_max_inflight(zk_kube_client *c, int n)
+{
+    c->max_inflight = n > 0 ? n : 1;
 }
 
 uv_loop_t *zk_kube_client_loop(zk_kube_client *c)
@@ -422,15 +439,38 @@ uv_loop_t *zk_kube_client_loop(zk_kube_client *c)
     return c->loop;
 }
 
+/* Take r out of a wait queue, if it is in it. */
+static void unqueue(zk_kube_req **head, zk_kube_req **tail, zk_kube_req *r)
+{
+    zk_kube_req *prev = NULL;
+    for (zk_kube_req *q = *head; q; prev = q, q = q->qnext) {
+        if (q != r)
+            continue;
+        if (prev)
+            prev->qnext = q->qnext;
+        else
+            *head = q->qnext;
+        if (*tail == q)
+            *tail = prev;
+        return;
+    }
+}
+
 static void req_free(zk_kube_req *r)
 {
     zk_kube_client *c = r->c;
+    if (r->queued) {
+        unqueue(&c->qhead, &c->qtail, r);
+        unqueue(&c->whead, &c->wtail, r);
+    }
     if (r->prev)
         r->prev->next = r->next;
     else
         c->reqs = r->next;
     if (r->next)
         r->next->prev = r->prev;
+    if (r->counted)
+        c->inflight--;
     curl_multi_remove_handle(c->multi, r->easy);
     curl_easy_cleanup(r->easy);
     curl_slist_free_all(r->hdrs);
@@ -445,13 +485,16 @@ static void req_free(zk_kube_req *r)
 
 static void on_client_timer_closed(uv_handle_t *h)
 {
-    free(h->data);
+    zk_kube_client *c = h->data;
+    if (--c->closing == 0)
+        free(c);
 }
 
 void zk_kube_client_free(zk_kube_client *c)
 {
     if (!c)
         return;
+    c->qhead = c->qtail = c->whead = c->wtail = NULL;
     while (c->reqs)
         req_free(c->reqs);
     curl_multi_cleanup(c->multi);
@@ -461,7 +504,8 @@ void zk_kube_client_free(zk_kube_client *c)
     free(c->key);
     free(c->auth);
     free(c->ua);
-    c->timer.data = c;
+    c->closing = 2;
+    uv_close((uv_handle_t *)&c->kick, on_client_timer_closed);
     uv_close((uv_handle_t *)&c->timer, on_client_timer_closed);
 }
 
@@ -496,9 +540,20 @@ static void watch_line(zk_kube_watch *w, const char *line, size_t len)
     json_decref(doc);
 }
 
+static size_t on_write_body(zk_kube_req *r, char *data, size_t size, size_t nmemb);
+
 static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 {
     zk_kube_req *r = userp;
+    zk_kube_client *c = r->c;
+    c->in_curl++;
+    size_t n = on_write_body(r, data, size, nmemb);
+    c->in_curl--;
+    return n;
+}
+
+static size_t on_write_body(zk_kube_req *r, char *data, size_t size, size_t nmemb)
+{
     size_t n = size * nmemb;
     zk_kube_watch *w = r->watch;
     if (w && w->stopped)
@@ -599,6 +654,41 @@ static void finish(zk_kube_req *r, CURLcode rc)
     json_decref(doc);
 }
 
+static void on_kick(uv_timer_t *t);
+
+/* Hand queued requests to curl while there are free slots. */
+static void pump(zk_kube_client *c)
+{
+    if (c->in_curl) {
+        /* curl refuses new transfers from inside its callbacks */
+        uv_timer_start(&c->kick, on_kick, 0, 0);
+        return;
+    }
+    while (c->whead) {
+        zk_kube_req *r = c->whead;
+        c->whead = r->qnext;
+        if (!c->whead)
+            c->wtail = NULL;
+        r->queued = false;
+        curl_multi_add_handle(c->multi, r->easy);
+    }
+    while (c->qhead && c->inflight < c->max_inflight) {
+        zk_kube_req *r = c->qhead;
+        c->qhead = r->qnext;
+        if (!c->qhead)
+            c->qtail = NULL;
+        r->queued = false;
+        r->counted = true;
+        c->inflight++;
+        curl_multi_add_handle(c->multi, r->easy);
+    }
+}
+
+static void on_kick(uv_timer_t *t)
+{
+    pump(t->data);
+}
+
 static void check_done(zk_kube_client *c)
 {
     CURLMsg *m;
@@ -614,6 +704,7 @@ static void check_done(zk_kube_client *c)
         finish(r, rc);
         req_free(r);
     }
+    pump(c);
 }
 
 static zk_kube_req *req_new(zk_kube_client *c, const char *method, const char *path,
@@ -686,7 +777,13 @@ void zk_kube_request(zk_kube_client *c, const char *method, const char *path,
     r->done = done;
     r->ctx = ctx;
     curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)ZK_KUBE_TIMEOUT_MS);
-    curl_multi_add_handle(c->multi, r->easy);
+    r->queued = true;
+    if (c->qtail)
+        c->qtail->qnext = r;
+    else
+        c->qhead = r;
+    c->qtail = r;
+    pump(c);
 }
 
 void zk_kube_create(zk_kube_client *c, const zk_kube_resource *r, const char *ns,
@@ -748,7 +845,13 @@ zk_kube_watch *zk_kube_watch_start(zk_kube_client *c, const char *path, zk_kube_
     /* a silent connection for this long is dead: the server sends bookmarks */
     curl_easy_setopt(r->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(r->easy, CURLOPT_LOW_SPEED_TIME, 600L);
-    curl_multi_add_handle(c->multi, r->easy);
+    r->queued = true;
+    if (c->wtail)
+        c->wtail->qnext = r;
+    else
+        c->whead = r;
+    c->wtail = r;
+    pump(c);
     return w;
 }
 

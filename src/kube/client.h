@@ -63,6 +63,10 @@ zk_kube_client *zk_kube_client_new(uv_loop_t *loop, const zk_kube_config *cfg, z
 /* Cancel everything in flight (callbacks do not run) and free. */
 void zk_kube_client_free(zk_kube_client *c);
 uv_loop_t *zk_kube_client_loop(zk_kube_client *c);
+/* At most n requests (not counting watches) in flight at once, 32 by
+ * default; the rest wait in order. Bounds the connections a controller
+ * opens when it creates thousands of objects. */
+void zk_kube_client_set_max_inflight(zk_kube_client *c, int n);
 
 /* The outcome of a request. status is the HTTP status, or 0 when the
  * request never got an answer (connection refused, timeout); then body is

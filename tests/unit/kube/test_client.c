@@ -266,6 +266,24 @@ static void test_requests(void **state)
     assert_string_equal(g.reason, "NotFound");
     json_decref(g.body);
 
+    /* 20 at once through 2 slots: all answered, in order of issue */
+    zk_kube_client_set_max_inflight(c, 2);
+    answer many[20];
+    memset(many, 0, sizeof(many));
+    for (int i = 0; i < 20; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "many-%d", i);
+        json_t *m = cm(name, "many");
+        zk_kube_create(c, &zk_kube_configmaps, "default", m, on_answer, &many[i]);
+        json_decref(m);
+    }
+    assert_true(run_until(&loop, &many[19].done, 20000));
+    for (int i = 0; i < 20; i++) {
+        assert_true(many[i].done);
+        assert_int_equal(many[i].status, 201);
+        json_decref(many[i].body);
+    }
+
     /* a refused connection is status 0 with a message */
     zk_kube_config bad = {.server = "https://127.0.0.1:1", .insecure = true};
     zk_err err = {0};
