@@ -3,11 +3,50 @@
 #include <string.h>
 
 #include "apiserver/server.h"
+#include "base/mem.h"
+#include "controllers/host.h"
+#include "net/pki.h"
 
 static int cmd_version(int argc, char **argv)
 {
     printf("zke version v%s\n", ZK_VERSION);
     return 0;
+}
+
+/* The components `zke server` runs beside the API, each an API client with
+ * its own certificate, on one thread with its own loop. */
+static int start_components(const zk_apis_ready *r, zk_err *err)
+{
+    if (r->disable_controller_manager && r->disable_scheduler)
+        return 0;
+    zk_kube_config cfg = {0};
+    char path[4096];
+    size_t len;
+    snprintf(path, sizeof(path), "%s/ca.crt", r->pki_dir);
+    if (zk_net_pki_read_file(path, 1 << 20, &cfg.ca_pem, &len, err) < 0 ||
+        zk_net_pki_issue_client(r->pki_dir, "system:kube-controller-manager", NULL, 0,
+                                &cfg.cert_pem, &cfg.key_pem, err) < 0) {
+        zk_kube_config_free(&cfg);
+        return zk_err_wrap(err, "controller credentials");
+    }
+    cfg.server = zk_xstrdup(r->url);
+    cfg.user_agent = zk_xstrdup("zke-controller-manager/" ZK_VERSION);
+    zk_ctl_host_opts o = {.controllers = !r->disable_controller_manager,
+                          .leader_elect = true,
+                          .lease_name = "zke-controller-manager"};
+    return zk_ctl_host_start_thread(&o, &cfg, err);
+}
+
+static int cmd_server(int argc, char **argv)
+{
+    zk_apis_set_ready_hook(start_components);
+    return zk_apis_server_main(argc, argv);
+}
+
+static int cmd_controller_manager(int argc, char **argv)
+{
+    zk_ctl_host_opts o = {.controllers = true, .lease_name = "zke-controller-manager"};
+    return zk_ctl_host_main(argc, argv, &o, "controller-manager");
 }
 
 static void usage(FILE *f)
@@ -17,6 +56,7 @@ static void usage(FILE *f)
             "\n"
             "commands:\n"
             "  server    run the API server (and its store) on this machine\n"
+            "  controller-manager  run the controllers against a cluster (--kubeconfig)\n"
             "  version   print the version\n"
             "\n"
             "Run 'zke <command> --help' for a command's options.\n");
@@ -28,7 +68,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(int argc, char **argv);
     } commands[] = {
-        {"server", zk_apis_server_main},
+        {"server", cmd_server},
+        {"controller-manager", cmd_controller_manager},
         {"version", cmd_version},
     };
     if (argc < 2) {

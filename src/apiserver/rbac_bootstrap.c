@@ -39,6 +39,7 @@ typedef struct role_def {
 typedef struct binding_def {
     const char *name;      /* binding and ClusterRole name */
     const char *groups;    /* Group subjects, space-separated */
+    const char *users;     /* User subjects, space-separated, or NULL */
 } binding_def;
 
 static const role_def roles[] = {
@@ -161,6 +162,33 @@ static const role_def roles[] = {
         },
     },
     {
+        /* zke's scheduler (in the server, or `zke scheduler`) */
+        .name = "system:kube-scheduler",
+        .rules = {
+            {READ, "core", "pods nodes namespaces services persistentvolumeclaims "
+                           "persistentvolumes replicationcontrollers", NULL},
+            {READ, "apps", "replicasets statefulsets", NULL},
+            {READ, "policy", "poddisruptionbudgets", NULL},
+            {"create", "core", "pods/binding bindings", NULL},
+            {"patch update", "core", "pods/status", NULL},
+            {"delete", "core", "pods", NULL},
+            {"create patch update", "core events.k8s.io", "events", NULL},
+            {"create get list watch update patch", "coordination.k8s.io", "leases", NULL},
+        },
+    },
+    {
+        /* zke's controllers (in the server, or `zke controller-manager`):
+         * they manage every workload and service resource */
+        .name = "system:kube-controller-manager",
+        .rules = {
+            {"*", "core apps batch discovery.k8s.io coordination.k8s.io events.k8s.io policy "
+                  "autoscaling networking.k8s.io", "*", NULL},
+            {READ, "rbac.authorization.k8s.io apiextensions.k8s.io", "*", NULL},
+            {"create", "authentication.k8s.io", "tokenreviews", NULL},
+            {"create", "authorization.k8s.io", "subjectaccessreviews", NULL},
+        },
+    },
+    {
         .name = "system:auth-delegator",
         .rules = {
             {"create", "authentication.k8s.io", "tokenreviews", NULL},
@@ -176,6 +204,8 @@ static const binding_def bindings[] = {
     {"system:public-info-viewer", "system:authenticated system:unauthenticated"},
     {"system:monitoring", "system:monitoring"},
     {"system:service-account-issuer-discovery", "system:serviceaccounts"},
+    {"system:kube-scheduler", NULL, "system:kube-scheduler"},
+    {"system:kube-controller-manager", NULL, "system:kube-controller-manager"},
 };
 
 /* A JSON array of the space-separated words of s ("core" becomes "" when
@@ -249,6 +279,13 @@ static json_t *binding_json(const binding_def *d)
     {
         json_array_append_new(subjects, json_pack("{s:s,s:s,s:O}", "apiGroup", ZK_RBAC_API_GROUP,
                                                   "kind", "Group", "name", g));
+    }
+    json_decref(names);
+    names = words(d->users, false);
+    json_array_foreach(names, i, g)
+    {
+        json_array_append_new(subjects, json_pack("{s:s,s:s,s:O}", "apiGroup", ZK_RBAC_API_GROUP,
+                                                  "kind", "User", "name", g));
     }
     json_decref(names);
     return json_pack("{s:s,s:s,s:o,s:{s:s,s:s,s:s},s:o}", "apiVersion", ZK_RBAC_API_GROUP "/v1",

@@ -26,6 +26,8 @@ typedef struct zk_server_opts {
     int https_port;
     const char *bind;
     bool disable_agent;
+    bool disable_scheduler;
+    bool disable_cm;
     const char *token_file;
     const char *advertise;
     int sync;
@@ -323,6 +325,13 @@ static void zk__on_signal(uv_signal_t *h, int signum)
 
 /* ---- options ---- */
 
+static zk_apis_ready_fn zk__ready_hook;
+
+void zk_apis_set_ready_hook(zk_apis_ready_fn fn)
+{
+    zk__ready_hook = fn;
+}
+
 static void zk__usage(FILE *f)
 {
     fprintf(f,
@@ -335,6 +344,8 @@ static void zk__usage(FILE *f)
             "  --token-auth-file FILE  static bearer tokens: token,user,uid,\"group1,group2\"\n"
             "  --store-sync MODE       full (fsync each commit, default) or normal\n"
             "  --disable-agent         do not run a node agent in this process\n"
+            "  --disable-scheduler     do not run the scheduler in this process\n"
+            "  --disable-controller-manager  do not run the controllers in this process\n"
             "  --request-timeout SECS  time a client has to send a whole request (default 30)\n"
             "  --watch-history N       events kept for watch resume (default 20000)\n"
             "  --watch-bookmark-interval SECS  BOOKMARK events on watches that allow them (60)\n"
@@ -351,6 +362,8 @@ static int zk__parse(int argc, char **argv, zk_server_opts *o)
         {"token-auth-file", required_argument, NULL, 't'},
         {"store-sync", required_argument, NULL, 's'},
         {"disable-agent", no_argument, NULL, 'n'},
+        {"disable-scheduler", no_argument, NULL, 'S'},
+        {"disable-controller-manager", no_argument, NULL, 'C'},
         {"log-level", required_argument, NULL, 'l'},
         {"request-timeout", required_argument, NULL, 'r'},
         {"watch-history", required_argument, NULL, 'w'},
@@ -391,6 +404,8 @@ static int zk__parse(int argc, char **argv, zk_server_opts *o)
             }
             break;
         case 'n': o->disable_agent = true; break;
+        case 'S': o->disable_scheduler = true; break;
+        case 'C': o->disable_cm = true; break;
         case 'k': {
             char *end;
             long b = strtol(optarg, &end, 10);
@@ -595,6 +610,14 @@ int zk_apis_server_main(int argc, char **argv)
     }
     if (!o.disable_agent)
         zk_info("the node agent is not part of this build yet; running the control plane only");
+    if (zk__ready_hook) {
+        zk_apis_ready info = {.url = url, .data_dir = o.data_dir, .pki_dir = srv->pki_dir,
+                              .disable_agent = o.disable_agent,
+                              .disable_scheduler = o.disable_scheduler,
+                              .disable_controller_manager = o.disable_cm};
+        if (zk__ready_hook(&info, &err) < 0)
+            goto fail;
+    }
 
     uv_timer_init(srv->loop, &zk__tick_timer);
     zk__tick_timer.data = srv;

@@ -589,13 +589,21 @@ zk_kube_client *zk_kube_factory_client(zk_kube_factory *f)
     return f->c;
 }
 
-zk_kube_informer *zk_kube_factory_informer(zk_kube_factory *f, const zk_kube_resource *r)
+zk_kube_informer *zk_kube_factory_find(zk_kube_factory *f, const zk_kube_resource *r)
 {
     for (size_t i = 0; i < f->n; i++)
         if (f->infs[i]->res == r ||
             (!strcmp(f->infs[i]->res->group, r->group) &&
              !strcmp(f->infs[i]->res->resource, r->resource)))
             return f->infs[i];
+    return NULL;
+}
+
+zk_kube_informer *zk_kube_factory_informer(zk_kube_factory *f, const zk_kube_resource *r)
+{
+    zk_kube_informer *found = zk_kube_factory_find(f, r);
+    if (found)
+        return found;
     if (f->n == sizeof(f->infs) / sizeof(f->infs[0])) {
         zk_error("informer factory: too many resources");
         abort();

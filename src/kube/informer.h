@@ -87,6 +87,8 @@ zk_kube_client *zk_kube_factory_client(zk_kube_factory *f);
 /* The shared informer of r, created on first use. Indexes may be added to
  * it until the factory starts; adding an index name twice keeps the first. */
 zk_kube_informer *zk_kube_factory_informer(zk_kube_factory *f, const zk_kube_resource *r);
+/* The shared informer of r if one was made, else NULL. */
+zk_kube_informer *zk_kube_factory_find(zk_kube_factory *f, const zk_kube_resource *r);
 /* Start every informer made so far (and any made later, at once). */
 void zk_kube_factory_start(zk_kube_factory *f);
 bool zk_kube_factory_synced(const zk_kube_factory *f);

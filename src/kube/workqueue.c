@@ -43,6 +43,7 @@ struct zk_kube_queue {
     uv_timer_t timer;
     uv_idle_t idle;        /* dispatch outside the caller's stack */
     bool idle_on;
+    bool paused;
     double tokens;
     uint64_t tokens_at;
 };
@@ -192,7 +193,7 @@ static void on_idle(uv_idle_t *h)
     zk_kube_queue *q = h->data;
     uv_idle_stop(&q->idle);
     q->idle_on = false;
-    while (q->active < q->workers) {
+    while (!q->paused && q->active < q->workers) {
         zk_qitem *it = fifo_pop(q);
         if (!it)
             break;
@@ -207,7 +208,7 @@ static void on_idle(uv_idle_t *h)
 
 static void kick(zk_kube_queue *q)
 {
-    if (q->idle_on || !q->flen || q->active >= q->workers)
+    if (q->paused || q->idle_on || !q->flen || q->active >= q->workers)
         return;
     q->idle_on = true;
     uv_idle_start(&q->idle, on_idle);
@@ -330,6 +331,12 @@ void zk_kube_queue_done(zk_kube_queue *q, const char *key, bool requeue)
         zk_kube_queue_add(q, key);
     }
     maybe_drop(q, it);
+    kick(q);
+}
+
+void zk_kube_queue_set_paused(zk_kube_queue *q, bool paused)
+{
+    q->paused = paused;
     kick(q);
 }
 

@@ -36,6 +36,8 @@ void zk_kube_queue_forget(zk_kube_queue *q, const char *key);
  * without, its backoff is forgotten. */
 void zk_kube_queue_done(zk_kube_queue *q, const char *key, bool requeue);
 
+/* A paused queue keeps accepting keys but starts none (until caches sync). */
+void zk_kube_queue_set_paused(zk_kube_queue *q, bool paused);
 size_t zk_kube_queue_len(const zk_kube_queue *q);   /* waiting, not in process */
 int zk_kube_queue_requeues(const zk_kube_queue *q, const char *key);
 
