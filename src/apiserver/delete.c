@@ -99,6 +99,9 @@ typedef struct zk__batch {
     struct { zk_storage *st; zk_obj *obj; bool del; char *ns, *name; } *items;
     size_t n, cap;
     zk_map *seen;          /* uid -> 1 */
+    long long grace;       /* asked for the object named in the request; -1 otherwise */
+    const zk_obj *top;     /* that object */
+    bool grace_all;        /* the grace applies to every object (deletecollection) */
 } zk__batch;
 
 static void zk__batch_add(zk__batch *b, zk_storage *st, zk_obj *obj, bool del)
@@ -115,16 +118,21 @@ static void zk__batch_add(zk__batch *b, zk_storage *st, zk_obj *obj, bool del)
     b->n++;
 }
 
-/* Mark obj terminating (deletionTimestamp) instead of deleting it. */
-static zk_obj *zk__mark_terminating(zk_apiserver *srv, const zk_obj *cur, const char *add_finalizer)
+/* Mark obj terminating (deletionTimestamp) instead of deleting it; a pod
+ * stopping gracefully gets now + grace and deletionGracePeriodSeconds. */
+static zk_obj *zk__mark_terminating_grace(zk_apiserver *srv, const zk_obj *cur,
+                                          const char *add_finalizer, long long grace)
 {
     json_t *doc = zk_obj_parse(cur);
     json_t *meta = zk_json_path_obj(doc, "metadata", NULL);
-    if (!json_object_get(meta, "deletionTimestamp")) {
+    json_t *old_grace = json_object_get(meta, "deletionGracePeriodSeconds");
+    if (!json_object_get(meta, "deletionTimestamp") ||
+        (grace > 0 && json_is_integer(old_grace) && grace < json_integer_value(old_grace))) {
         char now[32];
-        zk_time_rfc3339(zk_wall_s(), now, sizeof(now));
+        zk_time_rfc3339(zk_wall_s() + (grace > 0 ? grace : 0), now, sizeof(now));
         zk_json_set_str(meta, "deletionTimestamp", now);
-        json_object_set_new(meta, "deletionGracePeriodSeconds", json_integer(0));
+        json_object_set_new(meta, "deletionGracePeriodSeconds",
+                            json_integer(grace > 0 ? grace : 0));
     }
     if (add_finalizer) {
         json_t *fins = json_object_get(meta, "finalizers");
@@ -149,6 +157,37 @@ static zk_obj *zk__mark_terminating(zk_apiserver *srv, const zk_obj *cur, const 
     zk_obj *o = zk_obj_from_json(doc, rev);
     json_decref(doc);
     return o;
+}
+
+static zk_obj *zk__mark_terminating(zk_apiserver *srv, const zk_obj *cur, const char *add_finalizer)
+{
+    return zk__mark_terminating_grace(srv, cur, add_finalizer, 0);
+}
+
+/* How a pod is deleted: a pod bound to a node and not finished stops
+ * gracefully — it is marked with a grace period and its node removes it
+ * (with grace 0) once its containers stopped, as with a kubelet. Returns
+ * the grace in seconds, 0 to delete at once, or -1 when a shorter grace
+ * than the one already running was not asked for (nothing to change). */
+static long long zk__pod_grace(zk_apiserver *srv, zk_storage *st, const zk_obj *o, long long asked)
+{
+    if (st != zk_apis_storage(srv, zk_kinds_find("", "v1", "pods")))
+        return 0;
+    json_t *doc = zk_obj_parse(o);
+    const char *node = zk_json_path_str(doc, "spec", "nodeName", NULL);
+    const char *phase = zk_json_path_str(doc, "status", "phase", NULL);
+    long long g = asked >= 0 ? asked
+                             : zk_json_int(json_object_get(doc, "spec"),
+                                           "terminationGracePeriodSeconds", 30);
+    if (!node || !node[0] || (phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed"))))
+        g = 0;
+    if (g > 0 && o->terminating) {
+        json_t *cur = zk_json_path(doc, "metadata", "deletionGracePeriodSeconds", NULL);
+        if (json_is_integer(cur) && json_integer_value(cur) <= g)
+            g = -1;
+    }
+    json_decref(doc);
+    return g < 0 ? -1 : g;
 }
 
 static zk_obj *zk__without_owner(zk_apiserver *srv, const zk_obj *cur, const char *owner_uid)
@@ -216,14 +255,25 @@ static void zk__each_dependent(zk_apiserver *srv, const char *uid,
     free(found);
 }
 
-static void zk__cascade(zk__batch *b, zk_storage *st, zk_obj *cur, zk_prop prop, int depth);
+static bool zk__cascade(zk__batch *b, zk_storage *st, zk_obj *cur, zk_prop prop, int depth);
 
-typedef struct { zk__batch *b; zk_prop prop; int depth; const char *owner; } zk__dep_ctx;
+typedef struct {
+    zk__batch *b;
+    zk_prop prop;
+    int depth;
+    const char *owner;
+    bool pending;          /* a dependent is still there (terminating) */
+} zk__dep_ctx;
 
 static void zk__dep_delete(void *ctx, zk_storage *st, zk_obj *o)
 {
     zk__dep_ctx *d = ctx;
-    zk__cascade(d->b, st, o, ZK_PROP_BACKGROUND, d->depth + 1);
+    /* under a foreground deletion, dependents are deleted in the
+     * foreground too: each waits for its own */
+    if (zk__cascade(d->b, st, o, d->prop == ZK_PROP_FOREGROUND ? ZK_PROP_FOREGROUND
+                                                               : ZK_PROP_BACKGROUND,
+                    d->depth + 1))
+        d->pending = true;
 }
 
 static void zk__dep_orphan(void *ctx, zk_storage *st, zk_obj *o)
@@ -236,23 +286,39 @@ static void zk__dep_orphan(void *ctx, zk_storage *st, zk_obj *o)
 }
 
 /* Delete cur and, unless orphaning, its dependents (dependents first), as
- * the garbage collector would; objects with finalizers are marked instead. */
-static void zk__cascade(zk__batch *b, zk_storage *st, zk_obj *cur, zk_prop prop, int depth)
+ * the garbage collector would. Objects with finalizers, pods stopping
+ * gracefully and foreground owners whose dependents are still there are
+ * marked instead; returns true when cur is still there afterwards. */
+static bool zk__cascade(zk__batch *b, zk_storage *st, zk_obj *cur, zk_prop prop, int depth)
 {
     if (depth > 32 || zk_map_get(b->seen, cur->uid))
-        return;
+        return cur->terminating;
     zk_map_put(b->seen, cur->uid, (void *)1);
-    zk__dep_ctx d = {b, prop, depth, cur->uid};
+    zk__dep_ctx d = {b, prop, depth, cur->uid, false};
     if (prop == ZK_PROP_ORPHAN)
         zk__each_dependent(b->srv, cur->uid, zk__dep_orphan, &d);
     else
         zk__each_dependent(b->srv, cur->uid, zk__dep_delete, &d);
+    long long grace =
+        zk__pod_grace(b->srv, st, cur, cur == b->top || b->grace_all ? b->grace : -1);
+    if (grace != 0) {
+        if (grace > 0)
+            zk__batch_add(b, st, zk__mark_terminating_grace(b->srv, cur, NULL, grace), false);
+        return true;
+    }
     if (cur->has_finalizers) {
         if (!cur->terminating)
             zk__batch_add(b, st, zk__mark_terminating(b->srv, cur, NULL), false);
-        return;
+        return true;
+    }
+    if (prop == ZK_PROP_FOREGROUND && d.pending) {
+        /* the owner waits for its dependents; the collector's tick
+         * removes it once they are gone */
+        zk__batch_add(b, st, zk__mark_terminating(b->srv, cur, "foregroundDeletion"), false);
+        return true;
     }
     zk__batch_add(b, st, zk_obj_ref(cur), true);
+    return false;
 }
 
 typedef struct zk__del_done {
@@ -355,7 +421,7 @@ void zk_apis_delete(zk_call *c, zk_storage *st, const char *ns, const char *name
         zk__delopts_free(&o);
         return;
     }
-    zk__batch b = {.srv = c->srv, .seen = zk_map_new()};
+    zk__batch b = {.srv = c->srv, .seen = zk_map_new(), .grace = o.grace, .top = cur};
     zk__del_done *d = zk_xcalloc(1, sizeof(*d));
     bool is_ns = !c->kind->group[0] && !strcmp(c->kind->resource, "namespaces");
     if (is_ns) {
@@ -364,14 +430,8 @@ void zk_apis_delete(zk_call *c, zk_storage *st, const char *ns, const char *name
         if (!cur->terminating)
             zk__batch_add(&b, st, zk_obj_ref(t), false);
         d->answer = t;
-    } else if (o.prop == ZK_PROP_FOREGROUND && o.prop_set && !cur->terminating) {
-        /* dependents go first; the owner waits for them with a finalizer,
-         * which the cascade below resolves in the same commit */
-        zk__cascade(&b, st, cur, ZK_PROP_FOREGROUND, 0);
-        d->answer = zk_obj_ref(cur);
-        d->status_answer = !zk__returns_object(c->kind);
     } else {
-        zk__cascade(&b, st, cur, o.prop, 0);
+        zk__cascade(&b, st, cur, o.prop_set ? o.prop : ZK_PROP_BACKGROUND, 0);
         /* when the object itself was only marked, answer with that state */
         zk_obj *ans = cur;
         for (size_t i = 0; i < b.n; i++)
@@ -416,7 +476,7 @@ void zk_apis_delete_collection(zk_call *c, zk_storage *st, const char *ns)
     char **keys;
     size_t n;
     zk_storage_sorted(st, &ents, &keys, &n);
-    zk__batch b = {.srv = c->srv, .seen = zk_map_new()};
+    zk__batch b = {.srv = c->srv, .seen = zk_map_new(), .grace = o.grace, .grace_all = true};
     zk_buf out = ZK_BUF_INIT(SIZE_MAX / 4);
     char av[256];
     zk_buf_printf(&out, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"metadata\":{},\"items\":[",
@@ -490,7 +550,12 @@ void zk_apis_ns_tick(zk_apiserver *srv)
                 if (e->npending || zk_map_get(b.seen, o->uid))
                     continue;
                 zk_map_put(b.seen, o->uid, (void *)1);
-                if (o->has_finalizers) {
+                long long grace = zk__pod_grace(srv, st, o, -1);
+                if (grace > 0)
+                    zk__batch_add(&b, st, zk__mark_terminating_grace(srv, o, NULL, grace), false);
+                else if (grace < 0)
+                    ;   /* already stopping */
+                else if (o->has_finalizers) {
                     if (!o->terminating)
                         zk__batch_add(&b, st, zk__mark_terminating(srv, o, NULL), false);
                 } else {
@@ -519,4 +584,86 @@ void zk_apis_ns_tick(zk_apiserver *srv)
     for (size_t t = 0; t < nt; t++)
         free(terminating[t]);
     free(terminating);
+}
+
+/* A dependent of an owner being deleted in the foreground: delete it if
+ * nobody has yet; note that the owner still has to wait. */
+static void zk__dep_new(void *ctx, zk_storage *st, zk_obj *o)
+{
+    zk__dep_ctx *d = ctx;
+    d->pending = true;
+    if (!o->terminating)
+        zk__dep_delete(ctx, st, o);
+}
+
+/* The garbage collector's part that waits: an owner deleted in the
+ * foreground carries the foregroundDeletion finalizer until none of its
+ * dependents is left; then the finalizer goes, and with the last finalizer
+ * the object. Runs every tick; owners in that state are few. */
+void zk_apis_gc_tick(zk_apiserver *srv)
+{
+    size_t pos = 0;
+    void *v;
+    struct { zk_storage *st; zk_obj *o; } *found = NULL;
+    size_t nfound = 0;
+    while (zk_map_next(srv->storages, &pos, NULL, &v)) {
+        zk_storage *st = v;
+        size_t p2 = 0;
+        void *ev;
+        while (zk_map_next(st->entries, &p2, NULL, &ev)) {
+            zk_entry *e = ev;
+            zk_obj *o = e->latest;
+            if (!o || !o->terminating || !o->has_finalizers || e->npending)
+                continue;
+            if (!strstr(o->json, "\"foregroundDeletion\""))
+                continue;
+            found = zk_xrealloc(found, (nfound + 1) * sizeof(*found));
+            found[nfound].st = st;
+            found[nfound].o = zk_obj_ref(o);
+            nfound++;
+        }
+    }
+    for (size_t i = 0; i < nfound; i++) {
+        zk_obj *o = found[i].o;
+        /* dependents that appeared since (a controller that had not seen
+         * the deletion yet) are deleted too */
+        zk__batch db = {.srv = srv, .seen = zk_map_new()};
+        zk_map_put(db.seen, o->uid, (void *)1);
+        zk__dep_ctx dc = {&db, ZK_PROP_FOREGROUND, 0, o->uid, false};
+        zk__each_dependent(srv, o->uid, zk__dep_new, &dc);
+        bool has_dependents = dc.pending;
+        if (db.n) {
+            zk__del_done *dd = zk_xcalloc(1, sizeof(*dd));
+            zk__batch_commit(&db, NULL, dd);
+        } else {
+            free(db.items);
+            zk_map_free(db.seen);
+        }
+        if (!has_dependents) {
+            json_t *doc = zk_obj_parse(o);
+            json_t *fins = zk_json_path(doc, "metadata", "finalizers", NULL);
+            json_t *keep = json_array();
+            size_t j;
+            json_t *f;
+            json_array_foreach(fins, j, f) {
+                if (!json_is_string(f) || strcmp(json_string_value(f), "foregroundDeletion"))
+                    json_array_append(keep, f);
+            }
+            zk__batch b = {.srv = srv, .seen = zk_map_new()};
+            if (json_array_size(keep)) {
+                json_object_set_new(json_object_get(doc, "metadata"), "finalizers", keep);
+                int64_t rev = zk_apis_next_rev(srv);
+                zk_apis_set_rv(doc, rev);
+                zk__batch_add(&b, found[i].st, zk_obj_from_json(doc, rev), false);
+            } else {
+                json_decref(keep);
+                zk__batch_add(&b, found[i].st, zk_obj_ref(o), true);
+            }
+            json_decref(doc);
+            zk__del_done *d = zk_xcalloc(1, sizeof(*d));
+            zk__batch_commit(&b, NULL, d);
+        }
+        zk_obj_unref(o);
+    }
+    free(found);
 }
