@@ -6,6 +6,7 @@
 #include "base/mem.h"
 #include "controllers/host.h"
 #include "net/pki.h"
+#include "scheduler/scheduler.h"
 
 static int cmd_version(int argc, char **argv)
 {
@@ -57,6 +58,7 @@ static void usage(FILE *f)
             "commands:\n"
             "  server    run the API server (and its store) on this machine\n"
             "  controller-manager  run the controllers against a cluster (--kubeconfig)\n"
+            "  scheduler run the scheduler against a cluster (--kubeconfig)\n"
             "  version   print the version\n"
             "\n"
             "Run 'zke <command> --help' for a command's options.\n");
@@ -70,6 +72,7 @@ int main(int argc, char **argv)
     } commands[] = {
         {"server", cmd_server},
         {"controller-manager", cmd_controller_manager},
+        {"scheduler", zk_sched_main},
         {"version", cmd_version},
     };
     if (argc < 2) {

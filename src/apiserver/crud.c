@@ -706,7 +706,10 @@ static void zk__create(zk_call *c, zk_storage *st, const char *ns)
         json_object_set_new(meta, "generation", json_integer(1));
     else
         json_object_del(meta, "generation");
-    if (c->kind->subresources & ZK_SUB_STATUS)
+    /* status is the status subresource's; but a Node is created with its
+     * status (capacity, allocatable), as Kubernetes' node strategy allows
+     * and as kubelet, KWOK and `zke sim` do */
+    if ((c->kind->subresources & ZK_SUB_STATUS) && !(!c->kind->group[0] && !strcmp(c->kind->kind, "Node")))
         json_object_del(doc, "status");
     if (!zk_apis_hook_create(c, doc))
         return;

@@ -180,6 +180,7 @@ typedef struct zk_sched_pod {
     size_t ns_idx;                /* index in the namespace list */
     size_t aff_idx, anti_idx;     /* index in the affinity lists */
     bool assumed;                 /* bound by us; the watch has not confirmed */
+    int attempts;                 /* failed scheduling attempts (queue) */
     bool counted;                 /* in its owner's counts */
 } zk_sched_pod;
 

@@ -272,6 +272,7 @@ zk_sched_pod *zk_sched_queue_done(zk_sched_queue *q, zk_sched_qpod *qp)
 {
     zk_map_del(q->all, qp->pod->key);
     zk_sched_pod *p = qp->pod;
+    p->attempts = qp->attempts;
     free(qp);
     return p;
 }
