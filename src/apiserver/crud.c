@@ -711,9 +711,9 @@ static void zk__create(zk_call *c, zk_storage *st, const char *ns)
      * and as kubelet, KWOK and `zke sim` do */
     if ((c->kind->subresources & ZK_SUB_STATUS) && !(!c->kind->group[0] && !strcmp(c->kind->kind, "Node")))
         json_object_del(doc, "status");
-    if (!zk_apis_hook_create(c, doc))
+    if (!zk_apis_adm_mutate(c, doc) || !zk_apis_hook_create(c, doc))
         return;
-    if (!zk_apis_admit(c, doc, NULL))
+    if (!zk_apis_admit(c, doc, NULL) || !zk_apis_adm_validate(c, doc, NULL))
         return;
     name = zk_json_str(meta, "name");
     if (zk_storage_latest(st, ns, name)) {
@@ -831,7 +831,7 @@ void zk_apis_update_obj(zk_call *c, zk_storage *st, const zk_obj *cur, json_t *d
     if (!zk_apis_hook_update(c, doc, old))
         return;
     if (!status_only || c->kind->flags & ZK_KF_CRD) {
-        if (!zk_apis_admit(c, doc, old))
+        if (!zk_apis_admit(c, doc, old) || !zk_apis_adm_validate(c, doc, old))
             return;
     }
     /* a terminating object whose last finalizer went away is deleted now */

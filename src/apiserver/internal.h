@@ -97,6 +97,8 @@ struct zk_apiserver {
     const char *ready_line;
     bool trim_wanted;          /* a large response was built: give memory back */
     uint64_t bookmark_ms;      /* interval of BOOKMARK events */
+
+    struct zk_apis_quota_state *quota; /* admission.c */
 };
 
 /* ---- status.c: Kubernetes Status responses ---- */
@@ -210,6 +212,19 @@ bool zk_apis_hook_create(zk_call *c, json_t *obj);
 bool zk_apis_hook_update(zk_call *c, json_t *obj, const json_t *old);
 /* After a write of kind k was accepted (CRD registration etc.). */
 void zk_apis_hook_accepted(zk_apiserver *srv, const zk_kind *k, const json_t *obj, bool deleted);
+
+/* ---- admission.c: LimitRanger and ResourceQuota ---- */
+/* Mutating admission of a create, before the server's hooks and
+ * validation (LimitRanger defaults). false when it answered. */
+bool zk_apis_adm_mutate(zk_call *c, json_t *obj);
+/* Validating admission of a create (old NULL) or an update, after
+ * validation: LimitRanger bounds, ResourceQuota. false when it answered 403. */
+bool zk_apis_adm_validate(zk_call *c, const json_t *obj, const json_t *old);
+/* Start quota status upkeep; recounts every quota once. */
+void zk_apis_quota_init(zk_apiserver *srv);
+/* A write to key of st was accepted: the quotas of its namespace are
+ * recounted shortly after. */
+void zk_apis_quota_touch(zk_apiserver *srv, zk_storage *st, const char *key);
 
 /* ---- crd.c ---- */
 struct zk_field_errors;

@@ -620,6 +620,7 @@ int zk_apis_server_main(int argc, char **argv)
             goto fail;
     }
 
+    zk_apis_quota_init(srv);
     uv_timer_init(srv->loop, &zk__tick_timer);
     zk__tick_timer.data = srv;
     uv_timer_start(&zk__tick_timer, zk__tick, 1000, 1000);

@@ -141,6 +141,7 @@ int zk_apis_write_submit(zk_write *w, zk_write_done_fn done, void *ctx)
         zk_obj_unref(e->latest);
         e->latest = zk_obj_ref(it->obj);
         e->npending++;
+        zk_apis_quota_touch(srv, it->st, it->key);
         ops[i].key = zk_xstrdup(it->store_key);
         if (it->obj) {
             ops[i].value = zk_xstrndup(it->obj->json, it->obj->len);
