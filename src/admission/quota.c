@@ -38,22 +38,19 @@ static bool zk__extended(const char *name)
 
 /* ---- usage ---- */
 
-static bool zk__pod_finished(const json_t *pod, int64_t now)
+/* When a deleted pod stops being charged: a pod stuck terminating (its node
+ * gone) is not held against the namespace past its grace period. */
+static int64_t zk__grace_end(const json_t *pod)
 {
-    const char *phase = zk_json_path_str(pod, "status", "phase", NULL);
-    if (phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed")))
-        return true;
-    /* a pod stuck terminating (its node gone) stops being charged once its
-     * grace period is over */
     const json_t *meta = json_object_get(pod, "metadata");
     const char *del = zk_json_str(meta, "deletionTimestamp");
     const json_t *grace = json_object_get(meta, "deletionGracePeriodSeconds");
     if (del && json_is_integer(grace)) {
         int64_t t = zk_time_parse_rfc3339(del);
-        if (t >= 0 && now > t + (int64_t)json_integer_value(grace))
-            return true;
+        if (t >= 0)
+            return t + (int64_t)json_integer_value(grace);
     }
-    return false;
+    return INT64_MAX;
 }
 
 /* Kubernetes' podComputeUsageHelper over a pod's effective requests and limits. */
@@ -86,12 +83,10 @@ static void zk__pod_compute(zk_adm_rlist *out, const zk_adm_rlist *reqs, const z
     }
 }
 
-static void zk__pod_usage(zk_adm_rlist *out, const json_t *pod, int64_t now)
+static void zk__pod_usage(zk_adm_rlist *out, const json_t *pod)
 {
     /* count/pods counts every stored pod; the rest only pods still running */
     zk__one(out, "count/pods", 1);
-    if (zk__pod_finished(pod, now))
-        return;
     zk_adm_rlist reqs = ZK_ADM_RLIST_INIT, lims = ZK_ADM_RLIST_INIT;
     zk_adm_pod_resources(&reqs, pod, false, true);
     zk_adm_pod_resources(&lims, pod, true, true);
@@ -148,13 +143,14 @@ static void zk__pvc_usage(zk_adm_rlist *out, const json_t *pvc)
     }
 }
 
-void zk_adm_quota_usage(zk_adm_rlist *out, const char *group, const char *resource,
-                        const json_t *obj, int64_t now)
+/* The usage of obj while it counts in full. */
+static void zk__usage(zk_adm_rlist *out, const char *group, const char *resource,
+                      const json_t *obj)
 {
     if (zk__is(group, resource, "", "events") || zk__is(group, resource, "events.k8s.io", "events"))
         return;
     if (zk__is(group, resource, "", "pods")) {
-        zk__pod_usage(out, obj, now);
+        zk__pod_usage(out, obj);
         return;
     }
     if (zk__is(group, resource, "", "services")) {
@@ -297,63 +293,106 @@ static bool zk__in(const json_t *values, const char *s)
 }
 
 static bool zk__pod_scope(const char *scope, const char *op, const json_t *values,
-                          const json_t *pod)
+                          const zk_adm_quota_item *it)
 {
-    const json_t *spec = json_object_get(pod, "spec");
-    if (!strcmp(scope, "Terminating") || !strcmp(scope, "NotTerminating")) {
-        const json_t *ads = json_object_get(spec, "activeDeadlineSeconds");
-        bool term = json_is_integer(ads) && json_integer_value(ads) >= 0;
-        return scope[0] == 'T' ? term : !term;
-    }
+    if (!strcmp(scope, "Terminating"))
+        return it->deadline;
+    if (!strcmp(scope, "NotTerminating"))
+        return !it->deadline;
     if (!strcmp(scope, "BestEffort"))
-        return zk__best_effort(pod);
+        return it->best_effort;
     if (!strcmp(scope, "NotBestEffort"))
-        return !zk__best_effort(pod);
+        return !it->best_effort;
     if (!strcmp(scope, "PriorityClass")) {
-        const char *pc = zk_json_str(spec, "priorityClassName");
-        if (!pc)
-            pc = "";
         /* Kubernetes matches a label selector against {PriorityClass: name},
          * where the key is always present */
         if (!strcmp(op, "Exists"))
-            return pc[0] != '\0';
+            return it->priority_class[0] != '\0';
         if (!strcmp(op, "In"))
-            return zk__in(values, pc);
+            return zk__in(values, it->priority_class);
         if (!strcmp(op, "NotIn"))
-            return !zk__in(values, pc);
+            return !zk__in(values, it->priority_class);
         return false;
     }
-    if (!strcmp(scope, "CrossNamespacePodAffinity")) {
-        const json_t *aff = json_object_get(spec, "affinity");
-        return zk__terms_cross_ns(json_object_get(aff, "podAffinity")) ||
-               zk__terms_cross_ns(json_object_get(aff, "podAntiAffinity"));
-    }
+    if (!strcmp(scope, "CrossNamespacePodAffinity"))
+        return it->cross_ns;
     return false;
 }
 
-bool zk_adm_quota_scopes_match(const json_t *quota, const char *group, const char *resource,
-                               const json_t *obj)
+bool zk_adm_quota_scopes_match(const json_t *quota, const zk_adm_quota_item *it)
 {
     const json_t *spec = json_object_get(quota, "spec");
     const json_t *scopes = json_object_get(spec, "scopes");
     const json_t *exprs = zk_json_path(spec, "scopeSelector", "matchExpressions", NULL);
     if (!json_array_size(scopes) && !json_array_size(exprs))
         return true;
-    if (!zk__is(group, resource, "", "pods"))
+    if (!it->pod)
         return false;
     size_t i;
     json_t *s;
     json_array_foreach(scopes, i, s) {
-        if (!json_is_string(s) || !zk__pod_scope(json_string_value(s), "Exists", NULL, obj))
+        if (!json_is_string(s) || !zk__pod_scope(json_string_value(s), "Exists", NULL, it))
             return false;
     }
     json_array_foreach(exprs, i, s) {
         const char *scope = zk_json_str(s, "scopeName");
         const char *op = zk_json_str(s, "operator");
-        if (!scope || !op || !zk__pod_scope(scope, op, json_object_get(s, "values"), obj))
+        if (!scope || !op || !zk__pod_scope(scope, op, json_object_get(s, "values"), it))
             return false;
     }
     return true;
+}
+
+/* ---- items ---- */
+
+void zk_adm_quota_item_init(zk_adm_quota_item *it, const char *group, const char *resource,
+                            const json_t *obj)
+{
+    memset(it, 0, sizeof(*it));
+    zk__usage(&it->usage, group, resource, obj);
+    it->grace_end = INT64_MAX;
+    it->pod = zk__is(group, resource, "", "pods");
+    if (!it->pod) {
+        it->priority_class = zk_xstrdup("");
+        return;
+    }
+    zk__one(&it->spent, "count/pods", 1);
+    const char *phase = zk_json_path_str(obj, "status", "phase", NULL);
+    it->finished = phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed"));
+    it->grace_end = zk__grace_end(obj);
+    const json_t *spec = json_object_get(obj, "spec");
+    const json_t *ads = json_object_get(spec, "activeDeadlineSeconds");
+    it->deadline = json_is_integer(ads) && json_integer_value(ads) >= 0;
+    it->best_effort = zk__best_effort(obj);
+    const json_t *aff = json_object_get(spec, "affinity");
+    it->cross_ns = zk__terms_cross_ns(json_object_get(aff, "podAffinity")) ||
+                   zk__terms_cross_ns(json_object_get(aff, "podAntiAffinity"));
+    const char *pc = zk_json_str(spec, "priorityClassName");
+    it->priority_class = zk_xstrdup(pc ? pc : "");
+}
+
+void zk_adm_quota_item_free(zk_adm_quota_item *it)
+{
+    zk_adm_rlist_free(&it->usage);
+    zk_adm_rlist_free(&it->spent);
+    free(it->priority_class);
+    it->priority_class = NULL;
+}
+
+const zk_adm_rlist *zk_adm_quota_item_usage(const zk_adm_quota_item *it, int64_t now)
+{
+    if (it->pod && (it->finished || now > it->grace_end))
+        return &it->spent;
+    return &it->usage;
+}
+
+void zk_adm_quota_usage(zk_adm_rlist *out, const char *group, const char *resource,
+                        const json_t *obj, int64_t now)
+{
+    zk_adm_quota_item it;
+    zk_adm_quota_item_init(&it, group, resource, obj);
+    zk_adm_rlist_copy(out, zk_adm_quota_item_usage(&it, now));
+    zk_adm_quota_item_free(&it);
 }
 
 /* ---- constraints: a compute quota needs every container to say ---- */
@@ -432,25 +471,23 @@ typedef struct zk__quota_use {
 } zk__quota_use;
 
 typedef struct zk__scan {
-    const char *group, *resource;
     int64_t now;
-    zk__quota_use *q;
+    zk__quota_use **q;
     size_t n;
 } zk__scan;
 
-static void zk__scan_one(void *arg, const json_t *obj)
+static void zk__scan_one(void *arg, const zk_adm_quota_item *it)
 {
     zk__scan *s = arg;
-    zk_adm_rlist u = ZK_ADM_RLIST_INIT;
-    zk_adm_quota_usage(&u, s->group, s->resource, obj, s->now);
+    const zk_adm_rlist *u = zk_adm_quota_item_usage(it, s->now);
     for (size_t i = 0; i < s->n; i++) {
-        if (!zk_adm_quota_scopes_match(s->q[i].quota, s->group, s->resource, obj))
+        zk__quota_use *qu = s->q[i];
+        if (!zk_adm_quota_scopes_match(qu->quota, it))
             continue;
-        for (size_t k = 0; k < u.n; k++)
-            if (zk_adm_rlist_get(&s->q[i].hard, u.items[k].name))
-                zk_adm_rlist_add(&s->q[i].used, u.items[k].name, &u.items[k].q);
+        for (size_t k = 0; k < u->n; k++)
+            if (zk_adm_rlist_get(&qu->hard, u->items[k].name))
+                zk_adm_rlist_add(&qu->used, u->items[k].name, &u->items[k].q);
     }
-    zk_adm_rlist_free(&u);
 }
 
 static void zk__zero_used(zk__quota_use *qu)
@@ -476,10 +513,13 @@ char *zk_adm_quota_admit(const zk_adm_objects *src, const char *group, const cha
 {
     if (!n)
         return NULL;
-    zk_adm_rlist usage = ZK_ADM_RLIST_INIT;
-    zk_adm_quota_usage(&usage, group, resource, obj, now);
-    if (!usage.n)
+    zk_adm_quota_item item;
+    zk_adm_quota_item_init(&item, group, resource, obj);
+    const zk_adm_rlist *usage = zk_adm_quota_item_usage(&item, now);
+    if (!usage->n) {
+        zk_adm_quota_item_free(&item);
         return NULL;
+    }
     bool pod = zk__is(group, resource, "", "pods");
     zk__quota_use *uses = zk_xcalloc(n, sizeof(*uses));
     size_t nuse = 0;
@@ -488,7 +528,7 @@ char *zk_adm_quota_admit(const zk_adm_objects *src, const char *group, const cha
         zk_adm_rlist hard = ZK_ADM_RLIST_INIT, matching = ZK_ADM_RLIST_INIT;
         zk_adm_rlist_from_json(&hard, zk_json_path(quotas[i], "spec", "hard", NULL));
         zk__matching(&matching, &hard, group, resource);
-        if (matching.n && zk_adm_quota_scopes_match(quotas[i], group, resource, obj)) {
+        if (matching.n && zk_adm_quota_scopes_match(quotas[i], &item)) {
             char *why = pod ? zk__pod_constraints(obj, &matching) : NULL;
             if (why) {
                 msg = zk_xasprintf("failed quota: %s: %s",
@@ -504,16 +544,29 @@ char *zk_adm_quota_admit(const zk_adm_objects *src, const char *group, const cha
         zk_adm_rlist_free(&hard);
         zk_adm_rlist_free(&matching);
     }
-    if (msg || !nuse || zk_adm_rlist_is_zero(&usage))
+    if (msg || !nuse || zk_adm_rlist_is_zero(usage))
         goto out;
-    /* what the namespace uses now, writes accepted but not durable included */
-    zk__scan scan = {group, resource, now, uses, nuse};
-    src->each(src->ud, group, resource, ns, zk__scan_one, &scan);
+    /* what the namespace uses now, writes accepted but not durable included:
+     * kept by the server, or counted here */
+    zk__quota_use **scan_list = zk_xcalloc(nuse, sizeof(*scan_list));
+    size_t nscan = 0;
+    for (size_t i = 0; i < nuse; i++) {
+        const zk_adm_rlist *kept = src->used ? src->used(src->ud, uses[i].quota) : NULL;
+        if (kept)
+            zk_adm_rlist_mask(&uses[i].used, kept, &uses[i].hard);
+        else
+            scan_list[nscan++] = &uses[i];
+    }
+    if (nscan) {
+        zk__scan scan = {now, scan_list, nscan};
+        src->each(src->ud, group, resource, ns, zk__scan_one, &scan);
+    }
+    free(scan_list);
     for (size_t i = 0; i < nuse && !msg; i++) {
         zk__quota_use *qu = &uses[i];
         zk_adm_rlist req = ZK_ADM_RLIST_INIT, fr = ZK_ADM_RLIST_INIT, fu = ZK_ADM_RLIST_INIT,
                      fh = ZK_ADM_RLIST_INIT;
-        zk_adm_rlist_mask(&req, &usage, &qu->hard);
+        zk_adm_rlist_mask(&req, usage, &qu->hard);
         for (size_t k = 0; k < req.n; k++) {
             const char *name = req.items[k].name;
             const zk_adm_res *limit = zk_adm_rlist_get(&qu->hard, name);
@@ -541,20 +594,21 @@ char *zk_adm_quota_admit(const zk_adm_objects *src, const char *group, const cha
     }
 out:
     zk__uses_free(uses, n);
-    zk_adm_rlist_free(&usage);
+    zk_adm_quota_item_free(&item);
     return msg;
 }
 
-/* ---- status ---- */
+/* ---- counts and status ---- */
 
-json_t *zk_adm_quota_status(const zk_adm_objects *src, const json_t *quota, int64_t now)
+void zk_adm_quota_count(const zk_adm_objects *src, const json_t *quota, int64_t now,
+                        zk_adm_rlist *used)
 {
     const char *ns = zk_json_path_str(quota, "metadata", "namespace", NULL);
     zk__quota_use qu = {quota, ZK_ADM_RLIST_INIT, ZK_ADM_RLIST_INIT};
     zk_adm_rlist_from_json(&qu.hard, zk_json_path(quota, "spec", "hard", NULL));
     zk__zero_used(&qu);
     /* each kind a hard name counts, scanned once */
-    for (size_t i = 0; i < qu.hard.n; i++) {
+    for (size_t i = 0; i < qu.hard.n && ns; i++) {
         char g[256], r[256];
         if (!zk_adm_quota_source(qu.hard.items[i].name, g, sizeof(g), r, sizeof(r)))
             continue;
@@ -566,13 +620,51 @@ json_t *zk_adm_quota_status(const zk_adm_objects *src, const json_t *quota, int6
         }
         if (seen)
             continue;
-        zk__scan scan = {g, r, now, &qu, 1};
-        if (ns)
-            src->each(src->ud, g, r, ns, zk__scan_one, &scan);
+        zk__quota_use *one = &qu;
+        zk__scan scan = {now, &one, 1};
+        src->each(src->ud, g, r, ns, zk__scan_one, &scan);
     }
-    json_t *st = json_pack("{s:o,s:o}", "hard", zk_adm_rlist_to_json(&qu.hard), "used",
-                           zk_adm_rlist_to_json(&qu.used));
+    zk_adm_rlist_copy(used, &qu.used);
     zk_adm_rlist_free(&qu.hard);
     zk_adm_rlist_free(&qu.used);
+}
+
+void zk_adm_quota_account(zk_adm_rlist *used, const json_t *quota,
+                          const zk_adm_quota_item *it, int64_t now, bool remove)
+{
+    if (!zk_adm_quota_scopes_match(quota, it))
+        return;
+    const zk_adm_rlist *u = zk_adm_quota_item_usage(it, now);
+    for (size_t k = 0; k < u->n; k++) {
+        const zk_adm_res *have = zk_adm_rlist_get(used, u->items[k].name);
+        if (!have)
+            continue;
+        if (!remove) {
+            zk_adm_rlist_add(used, u->items[k].name, &u->items[k].q);
+            continue;
+        }
+        zk_kube_quantity q = have->q;
+        if (zk_kube_quantity_sub(&q, &u->items[k].q, NULL) < 0 || zk_kube_quantity_sign(&q) < 0)
+            zk_kube_quantity_from_value(0, q.format, &q);
+        zk_adm_rlist_set(used, u->items[k].name, &q);
+    }
+}
+
+json_t *zk_adm_quota_status_of(const json_t *quota, const zk_adm_rlist *used)
+{
+    zk_adm_rlist hard = ZK_ADM_RLIST_INIT;
+    zk_adm_rlist_from_json(&hard, zk_json_path(quota, "spec", "hard", NULL));
+    json_t *st = json_pack("{s:o,s:o}", "hard", zk_adm_rlist_to_json(&hard), "used",
+                           zk_adm_rlist_to_json(used));
+    zk_adm_rlist_free(&hard);
+    return st;
+}
+
+json_t *zk_adm_quota_status(const zk_adm_objects *src, const json_t *quota, int64_t now)
+{
+    zk_adm_rlist used = ZK_ADM_RLIST_INIT;
+    zk_adm_quota_count(src, quota, now, &used);
+    json_t *st = zk_adm_quota_status_of(quota, &used);
+    zk_adm_rlist_free(&used);
     return st;
 }

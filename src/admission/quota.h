@@ -22,27 +22,57 @@
 
 #include "admission/resources.h"
 
-typedef void (*zk_adm_visit_fn)(void *arg, const json_t *obj);
+/* What one version of an object means to quotas: its usage and the facts
+ * quota scopes look at. The server builds one per object version and keeps
+ * it, so a count does not parse every object again. */
+typedef struct zk_adm_quota_item {
+    zk_adm_rlist usage;       /* while the object counts in full */
+    zk_adm_rlist spent;       /* a finished pod: count/pods only */
+    bool pod;
+    bool finished;            /* pod phase Succeeded or Failed */
+    int64_t grace_end;        /* a deleted pod is no longer charged after this
+                                 (Unix seconds); INT64_MAX when not deleted */
+    bool deadline;            /* activeDeadlineSeconds >= 0 (Terminating scope) */
+    bool best_effort;
+    bool cross_ns;            /* pod (anti-)affinity terms name other namespaces */
+    char *priority_class;     /* "" when none */
+} zk_adm_quota_item;
+
+/* Build the item of obj (group "" for core, resource plural). Free with
+ * zk_adm_quota_item_free. */
+void zk_adm_quota_item_init(zk_adm_quota_item *it, const char *group, const char *resource,
+                            const json_t *obj);
+void zk_adm_quota_item_free(zk_adm_quota_item *it);
+/* The usage of the item at `now`: a pod that has finished (Succeeded,
+ * Failed), or is still terminating past its grace period, adds only
+ * count/pods. Borrowed from the item. */
+const zk_adm_rlist *zk_adm_quota_item_usage(const zk_adm_quota_item *it, int64_t now);
+
+typedef void (*zk_adm_visit_fn)(void *arg, const zk_adm_quota_item *it);
 
 /* The server's objects, as the admission plugins see them. */
 typedef struct zk_adm_objects {
     void *ud;
-    /* Call fn(arg, obj) for every object of group/resource (resource plural,
-     * group "" for core) in namespace ns. obj is borrowed for the call. */
+    /* Call fn(arg, item) for every object of group/resource (resource
+     * plural, group "" for core) in namespace ns. item is borrowed for the
+     * call. */
     void (*each)(void *ud, const char *group, const char *resource, const char *ns,
                  zk_adm_visit_fn fn, void *arg);
+    /* Optional (may be NULL, or return NULL): the current usage of quota
+     * over its hard names, as zk_adm_quota_count would find it, when the
+     * server keeps it. Saves counting at every create. Borrowed. */
+    const zk_adm_rlist *(*used)(void *ud, const json_t *quota);
 } zk_adm_objects;
 
-/* The usage obj adds, as Kubernetes' evaluators compute it. A pod that has
- * finished (Succeeded, Failed), or is still terminating past its grace
- * period at `now` (Unix seconds), adds only count/pods. Events add nothing. */
+/* The usage obj adds at `now` (Unix seconds), as Kubernetes' evaluators
+ * compute it (zk_adm_quota_item_usage of its item). Events add nothing. */
 void zk_adm_quota_usage(zk_adm_rlist *out, const char *group, const char *resource,
                         const json_t *obj, int64_t now);
 
-/* Whether quota's scopes (spec.scopes and spec.scopeSelector) take obj in.
- * Scopes describe pods: a quota with any scope leaves other kinds out. */
-bool zk_adm_quota_scopes_match(const json_t *quota, const char *group, const char *resource,
-                               const json_t *obj);
+/* Whether quota's scopes (spec.scopes and spec.scopeSelector) take the
+ * object in. Scopes describe pods: a quota with any scope leaves other kinds
+ * out. */
+bool zk_adm_quota_scopes_match(const json_t *quota, const zk_adm_quota_item *it);
 
 /* The kind whose objects a quota resource name counts ("requests.cpu" ->
  * pods, "count/deployments.apps" -> apps/deployments). false for a name no
@@ -58,8 +88,18 @@ char *zk_adm_quota_admit(const zk_adm_objects *src, const char *group, const cha
                          const char *ns, const json_t *obj, const json_t *const *quotas,
                          size_t n, int64_t now);
 
-/* The status a quota should have now: {"hard": spec.hard, "used": usage of
- * every hard resource, zero included}. New reference. */
+/* Count what the namespace uses of each hard resource of quota, zero
+ * included, into used (empty on entry). */
+void zk_adm_quota_count(const zk_adm_objects *src, const json_t *quota, int64_t now,
+                        zk_adm_rlist *used);
+/* Keep a count current: add (or, with remove, take away) what the item
+ * uses of the names already in used, when quota's scopes take it in. A
+ * count never goes below zero. */
+void zk_adm_quota_account(zk_adm_rlist *used, const json_t *quota,
+                          const zk_adm_quota_item *it, int64_t now, bool remove);
+/* {"hard": spec.hard, "used": used}: the status of quota. New reference. */
+json_t *zk_adm_quota_status_of(const json_t *quota, const zk_adm_rlist *used);
+/* zk_adm_quota_count, then zk_adm_quota_status_of. New reference. */
 json_t *zk_adm_quota_status(const zk_adm_objects *src, const json_t *quota, int64_t now);
 
 #endif

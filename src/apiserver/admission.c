@@ -2,6 +2,7 @@
  * ResourceQuota (src/admission/ holds their logic; this file gives them the
  * namespace's objects and turns their answers into Status errors), and the
  * upkeep of ResourceQuota status. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,15 +15,43 @@
 #include "base/time.h"
 
 /* How long writes gather before the quotas of their namespaces are
- * recounted. */
+ * recounted and their statuses written. */
 #define ZK__QUOTA_DELAY_MS 100
+/* Every quota is recounted this often even without writes: a pod stuck
+ * terminating stops counting once its grace period is over. */
+#define ZK__QUOTA_RESYNC_MS 30000
 
+/* How ResourceQuota is kept:
+ * - Each quota has a running count (zk__qsum) of what its namespace uses,
+ *   counted in full once, then moved by every accepted write in the
+ *   namespace (old version out, new version in). Admission reads it, so a
+ *   create costs the same with 10 or 10,000 pods in the namespace, and a
+ *   write accepted but not durable yet is already counted.
+ * - Writes mark their namespace; ZK__QUOTA_DELAY_MS later its quotas are
+ *   counted in full again (which also rebases the running counts, e.g.
+ *   after a write the store refused) and statuses that changed are written. */
 struct zk_apis_quota_state {
-    uv_timer_t timer;
+    uv_timer_t timer, resync;
     bool armed;
     bool flushing;         /* our own status writes do not re-dirty */
     zk_map *dirty;         /* namespace -> (void *)1 */
+    zk_map *items;         /* "%p" of a zk_obj -> zk__cached: what it means to quotas */
+    zk_map *sums;          /* "ns/name" of a quota -> zk__qsum */
 };
+
+typedef struct zk__qsum {
+    json_t *quota;         /* the quota (parsed) the count is for */
+    zk_adm_rlist used;     /* over its hard names */
+} zk__qsum;
+
+/* Objects are immutable, so what one means to quotas is worked out once:
+ * a count then reads no JSON. The entry holds a reference to its object, so
+ * the address stays its own; entries whose object nothing else holds any
+ * more are dropped after each recount. */
+typedef struct zk__cached {
+    zk_obj *obj;
+    zk_adm_quota_item item;
+} zk__cached;
 
 static bool zk__is(const zk_kind *k, const char *group, const char *resource)
 {
@@ -99,6 +128,30 @@ static bool zk__any_in_ns(zk_apiserver *srv, const char *group, const char *reso
     return false;
 }
 
+/* What o (of group/resource) means to quotas: cached when the state is up,
+ * else built into *tmp (free it when the result is tmp). */
+static const zk_adm_quota_item *zk__item_of(zk_apiserver *srv, const char *group,
+                                             const char *resource, zk_obj *o,
+                                             zk_adm_quota_item *tmp)
+{
+    zk_map *items = srv->quota ? srv->quota->items : NULL;
+    char key[32];
+    snprintf(key, sizeof(key), "%p", (void *)o);
+    zk__cached *c = items ? zk_map_get(items, key) : NULL;
+    if (c)
+        return &c->item;
+    json_t *doc = zk_obj_parse(o);
+    zk_adm_quota_item_init(tmp, group, resource, doc);
+    json_decref(doc);
+    if (!items)
+        return tmp;
+    c = zk_xcalloc(1, sizeof(*c));
+    c->obj = zk_obj_ref(o);
+    c->item = *tmp;
+    zk_map_put(items, key, c);
+    return &c->item;
+}
+
 static void zk__each(void *ud, const char *group, const char *resource, const char *ns,
                      zk_adm_visit_fn fn, void *arg)
 {
@@ -112,10 +165,82 @@ static void zk__each(void *ud, const char *group, const char *resource, const ch
         zk_entry *e = v;
         if (!e->latest || strcmp(e->latest->ns, ns))
             continue;
-        json_t *doc = zk_obj_parse(e->latest);
-        fn(arg, doc);
-        json_decref(doc);
+        zk_adm_quota_item tmp;
+        const zk_adm_quota_item *it = zk__item_of(srv, group, resource, e->latest, &tmp);
+        fn(arg, it);
+        if (it == &tmp)
+            zk_adm_quota_item_free(&tmp);
     }
+}
+
+static void zk__qsum_free(zk__qsum *q)
+{
+    json_decref(q->quota);
+    zk_adm_rlist_free(&q->used);
+    free(q);
+}
+
+static void zk__qsum_key(char *buf, size_t n, const json_t *quota)
+{
+    const char *ns = zk_json_path_str(quota, "metadata", "namespace", NULL);
+    const char *name = zk_json_path_str(quota, "metadata", "name", NULL);
+    snprintf(buf, n, "%s/%s", ns ? ns : "", name ? name : "");
+}
+
+/* Count quota in full and keep the count. */
+static zk__qsum *zk__qsum_count(zk_apiserver *srv, const json_t *quota, int64_t now)
+{
+    zk_adm_objects src = {srv, zk__each, NULL};
+    zk__qsum *q = zk_xcalloc(1, sizeof(*q));
+    q->quota = json_deep_copy(quota);
+    zk_adm_quota_count(&src, quota, now, &q->used);
+    char key[600];
+    zk__qsum_key(key, sizeof(key), quota);
+    zk__qsum *old = zk_map_put(srv->quota->sums, key, q);
+    if (old)
+        zk__qsum_free(old);
+    return q;
+}
+
+/* zk_adm_objects.used: the running count, while it is for this spec. */
+static const zk_adm_rlist *zk__used(void *ud, const json_t *quota)
+{
+    zk_apiserver *srv = ud;
+    if (!srv->quota)
+        return NULL;
+    char key[600];
+    zk__qsum_key(key, sizeof(key), quota);
+    zk__qsum *q = zk_map_get(srv->quota->sums, key);
+    if (!q || !json_equal(json_object_get(q->quota, "spec"), json_object_get(quota, "spec")))
+        q = zk__qsum_count(srv, quota, zk_wall_s());
+    return &q->used;
+}
+
+/* Drop cached items of objects no one else holds. */
+static void zk__items_sweep(struct zk_apis_quota_state *q)
+{
+    size_t pos = 0, n = 0, cap = 0;
+    const char *key;
+    void *v;
+    char **drop = NULL;
+    while (zk_map_next(q->items, &pos, &key, &v)) {
+        zk__cached *c = v;
+        if (c->obj->refs > 1)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            drop = zk_xrealloc(drop, cap * sizeof(*drop));
+        }
+        drop[n++] = zk_xstrdup(key);
+    }
+    for (size_t i = 0; i < n; i++) {
+        zk__cached *c = zk_map_del(q->items, drop[i]);
+        zk_adm_quota_item_free(&c->item);
+        zk_obj_unref(c->obj);
+        free(c);
+        free(drop[i]);
+    }
+    free(drop);
 }
 
 /* ---- answers ---- */
@@ -184,7 +309,7 @@ bool zk_apis_adm_validate(zk_call *c, const json_t *obj, const json_t *old)
     if (!old && zk__any_in_ns(c->srv, "", "resourcequotas", ns)) {
         zk__list quotas = {0};
         zk__list_ns(c->srv, "", "resourcequotas", ns, &quotas);
-        zk_adm_objects src = {c->srv, zk__each};
+        zk_adm_objects src = {c->srv, zk__each, zk__used};
         zk_autofree char *why =
             zk_adm_quota_admit(&src, k->group, k->resource, ns, obj,
                                (const json_t *const *)quotas.v, quotas.n, zk_wall_s());
@@ -213,10 +338,32 @@ static void zk__quota_flush(uv_timer_t *t)
     q->armed = false;
     zk_map *dirty = q->dirty;
     q->dirty = zk_map_new();
+    /* forget the counts of dirty namespaces; quotas still there get new ones */
+    {
+        size_t pos = 0, n = 0, cap = 0;
+        const char *key;
+        void *v;
+        char **drop = NULL;
+        while (zk_map_next(q->sums, &pos, &key, &v)) {
+            const char *ns = zk_json_path_str(((zk__qsum *)v)->quota, "metadata", "namespace",
+                                              NULL);
+            if (!ns || !zk_map_get(dirty, ns))
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                drop = zk_xrealloc(drop, cap * sizeof(*drop));
+            }
+            drop[n++] = zk_xstrdup(key);
+        }
+        for (size_t i = 0; i < n; i++) {
+            zk__qsum_free(zk_map_del(q->sums, drop[i]));
+            free(drop[i]);
+        }
+        free(drop);
+    }
     zk_storage *st = zk__quota_storage(srv);
     zk__list changed = {0};
     if (st) {
-        zk_adm_objects src = {srv, zk__each};
         int64_t now = zk_wall_s();
         size_t pos = 0;
         void *v;
@@ -225,7 +372,8 @@ static void zk__quota_flush(uv_timer_t *t)
             if (!e->latest || e->latest->terminating || !zk_map_get(dirty, e->latest->ns))
                 continue;
             json_t *doc = zk_obj_parse(e->latest);
-            json_t *status = zk_adm_quota_status(&src, doc, now);
+            zk__qsum *sum = zk__qsum_count(srv, doc, now);
+            json_t *status = zk_adm_quota_status_of(doc, &sum->used);
             if (json_equal(status, json_object_get(doc, "status"))) {
                 json_decref(status);
                 json_decref(doc);
@@ -240,6 +388,7 @@ static void zk__quota_flush(uv_timer_t *t)
         }
     }
     zk_map_free(dirty);
+    zk__items_sweep(q);
     if (!changed.n) {
         zk__list_free(&changed);
         return;
@@ -269,14 +418,8 @@ static void zk__quota_mark(zk_apiserver *srv, const char *ns)
     }
 }
 
-void zk_apis_quota_init(zk_apiserver *srv)
+static void zk__quota_mark_all(zk_apiserver *srv)
 {
-    struct zk_apis_quota_state *q = zk_xcalloc(1, sizeof(*q));
-    q->dirty = zk_map_new();
-    uv_timer_init(srv->loop, &q->timer);
-    q->timer.data = srv;
-    srv->quota = q;
-    /* statuses may be stale from before a restart: recount every quota */
     zk_storage *st = zk__quota_storage(srv);
     if (!st)
         return;
@@ -289,10 +432,43 @@ void zk_apis_quota_init(zk_apiserver *srv)
     }
 }
 
-void zk_apis_quota_touch(zk_apiserver *srv, zk_storage *st, const char *key)
+static void zk__quota_resync(uv_timer_t *t)
+{
+    zk__quota_mark_all(t->data);
+}
+
+void zk_apis_quota_init(zk_apiserver *srv)
+{
+    struct zk_apis_quota_state *q = zk_xcalloc(1, sizeof(*q));
+    q->dirty = zk_map_new();
+    q->items = zk_map_new();
+    q->sums = zk_map_new();
+    uv_timer_init(srv->loop, &q->timer);
+    q->timer.data = srv;
+    uv_timer_init(srv->loop, &q->resync);
+    q->resync.data = srv;
+    uv_timer_start(&q->resync, zk__quota_resync, ZK__QUOTA_RESYNC_MS, ZK__QUOTA_RESYNC_MS);
+    srv->quota = q;
+    /* statuses may be stale from before a restart: recount every quota */
+    zk__quota_mark_all(srv);
+}
+
+/* The kind stored in st (its storage version row). */
+static const zk_kind *zk__kind_of_storage(const zk_storage *st)
+{
+    size_t pos = 0;
+    const zk_kind *k;
+    while ((k = zk_kinds_next(&pos)))
+        if (!strcmp(k->storage, st->name))
+            return zk_apis_storage_kind(k);
+    return NULL;
+}
+
+void zk_apis_quota_written(zk_apiserver *srv, zk_storage *st, const char *key, zk_obj *old,
+                           zk_obj *obj)
 {
     struct zk_apis_quota_state *q = srv->quota;
-    if (!q || q->flushing)
+    if (!q)
         return;
     const char *slash = strchr(key, '/');
     if (!slash)
@@ -306,5 +482,36 @@ void zk_apis_quota_touch(zk_apiserver *srv, zk_storage *st, const char *key)
         return;
     memcpy(ns, key, n);
     ns[n] = '\0';
-    zk__quota_mark(srv, ns);
+    if (!q->flushing)
+        zk__quota_mark(srv, ns);
+    /* move the running counts of the namespace's quotas */
+    const zk_kind *k = NULL;
+    int64_t now = 0;
+    size_t pos = 0;
+    void *v;
+    while (zk_map_next(q->sums, &pos, NULL, &v)) {
+        zk__qsum *sum = v;
+        const char *qns = zk_json_path_str(sum->quota, "metadata", "namespace", NULL);
+        if (!qns || strcmp(qns, ns))
+            continue;
+        if (!k) {
+            k = zk__kind_of_storage(st);
+            if (!k)
+                return;
+            now = zk_wall_s();
+        }
+        zk_adm_quota_item a, b;
+        if (old) {
+            const zk_adm_quota_item *it = zk__item_of(srv, k->group, k->resource, old, &a);
+            zk_adm_quota_account(&sum->used, sum->quota, it, now, true);
+            if (it == &a)
+                zk_adm_quota_item_free(&a);
+        }
+        if (obj) {
+            const zk_adm_quota_item *it = zk__item_of(srv, k->group, k->resource, obj, &b);
+            zk_adm_quota_account(&sum->used, sum->quota, it, now, false);
+            if (it == &b)
+                zk_adm_quota_item_free(&b);
+        }
+    }
 }

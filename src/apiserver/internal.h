@@ -222,9 +222,11 @@ bool zk_apis_adm_mutate(zk_call *c, json_t *obj);
 bool zk_apis_adm_validate(zk_call *c, const json_t *obj, const json_t *old);
 /* Start quota status upkeep; recounts every quota once. */
 void zk_apis_quota_init(zk_apiserver *srv);
-/* A write to key of st was accepted: the quotas of its namespace are
- * recounted shortly after. */
-void zk_apis_quota_touch(zk_apiserver *srv, zk_storage *st, const char *key);
+/* A write to key of st is being accepted: old (the entry's latest, or NULL)
+ * gives way to obj (NULL for a delete). The quotas of its namespace count
+ * it now and are recounted shortly after. Borrowed. */
+void zk_apis_quota_written(zk_apiserver *srv, zk_storage *st, const char *key, zk_obj *old,
+                           zk_obj *obj);
 
 /* ---- crd.c ---- */
 struct zk_field_errors;

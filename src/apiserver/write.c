@@ -138,10 +138,10 @@ int zk_apis_write_submit(zk_write *w, zk_write_done_fn done, void *ctx)
         zk_entry *e = zk_storage_entry(it->st, it->key, true);
         if (!it->obj)
             it->last = zk_obj_ref(e->latest);
+        zk_apis_quota_written(srv, it->st, it->key, e->latest, it->obj);
         zk_obj_unref(e->latest);
         e->latest = zk_obj_ref(it->obj);
         e->npending++;
-        zk_apis_quota_touch(srv, it->st, it->key);
         ops[i].key = zk_xstrdup(it->store_key);
         if (it->obj) {
             ops[i].value = zk_xstrndup(it->obj->json, it->obj->len);

@@ -51,7 +51,7 @@ static char *usage(const char *group, const char *resource, const char *obj_text
 
 typedef struct fake_obj {
     const char *group, *resource, *ns;
-    json_t *doc;
+    zk_adm_quota_item item;
 } fake_obj;
 
 typedef struct fake_ns {
@@ -64,13 +64,16 @@ static void fake_add(fake_ns *f, const char *group, const char *resource, const 
                      const char *text)
 {
     assert_true(f->n < 16);
-    f->objs[f->n++] = (fake_obj){group, resource, ns, J(text)};
+    fake_obj *o = &f->objs[f->n++];
+    *o = (fake_obj){group, resource, ns, {{0}}};
+    zk_autojson json_t *doc = J(text);
+    zk_adm_quota_item_init(&o->item, group, resource, doc);
 }
 
 static void fake_free(fake_ns *f)
 {
     for (size_t i = 0; i < f->n; i++)
-        json_decref(f->objs[i].doc);
+        zk_adm_quota_item_free(&f->objs[i].item);
 }
 
 static void fake_each(void *ud, const char *group, const char *resource, const char *ns,
@@ -81,7 +84,7 @@ static void fake_each(void *ud, const char *group, const char *resource, const c
         fake_obj *o = &f->objs[i];
         if (!strcmp(o->group, group) && !strcmp(o->resource, resource) && !strcmp(o->ns, ns)) {
             f->visits++;
-            fn(arg, o->doc);
+            fn(arg, &o->item);
         }
     }
 }
@@ -101,7 +104,7 @@ static const char pod_300m[] =
 static char *admit(fake_ns *f, const char *resource, const char *obj_text, json_t **quotas,
                    size_t n)
 {
-    zk_adm_objects src = {f, fake_each};
+    zk_adm_objects src = {f, fake_each, NULL};
     zk_autojson json_t *obj = J(obj_text);
     return zk_adm_quota_admit(&src, "", resource, "ns", obj, (const json_t *const *)quotas, n,
                               NOW);
@@ -342,7 +345,7 @@ static void test_status(void **state)
     json_t *q = quota("all", "{'hard':{'pods':'10','requests.cpu':'2','requests.memory':'1Gi',"
                              "'count/pods':'20','services.nodeports':'5','secrets':'3',"
                              "'count/widgets.example.com':'1'}}");
-    zk_adm_objects src = {&f, fake_each};
+    zk_adm_objects src = {&f, fake_each, NULL};
     zk_autojson json_t *st = zk_adm_quota_status(&src, q, NOW);
     zk_autojson json_t *want = J("{'hard':{'count/pods':'20','count/widgets.example.com':'1',"
                                  "'pods':'10','requests.cpu':'2','requests.memory':'1Gi',"
@@ -356,6 +359,65 @@ static void test_status(void **state)
         free(s);
     }
     assert_true(json_equal(st, want));
+    json_decref(q);
+    fake_free(&f);
+}
+
+/* A kept count, moved by writes, stands in for counting at admission. */
+static zk_adm_rlist kept;
+static int kept_asked;
+
+static const zk_adm_rlist *kept_used(void *ud, const json_t *quota)
+{
+    kept_asked++;
+    return &kept;
+}
+
+static void test_kept_counts(void **state)
+{
+    fake_ns f = {0};
+    fake_add(&f, "", "pods", "ns", pod_300m);
+    json_t *q = quota("q", "{'hard':{'pods':'2','requests.cpu':'1'},'scopes':['NotBestEffort']}");
+    zk_adm_objects src = {&f, fake_each, NULL};
+    zk_adm_quota_count(&src, q, NOW, &kept);
+    zk_autofree char *s0 = zk_adm_rlist_format(&kept);
+    assert_string_equal(s0, "pods=1,requests.cpu=300m");
+
+    /* a second pod is accepted: it counts at once */
+    zk_autojson json_t *doc = J(pod_300m);
+    zk_adm_quota_item it;
+    zk_adm_quota_item_init(&it, "", "pods", doc);
+    zk_adm_quota_account(&kept, q, &it, NOW, false);
+    zk_autofree char *s1 = zk_adm_rlist_format(&kept);
+    assert_string_equal(s1, "pods=2,requests.cpu=600m");
+    /* a best-effort pod is outside the quota's scope */
+    zk_autojson json_t *be = J("{'spec':{'containers':[{'name':'c'}]}}");
+    zk_adm_quota_item bi;
+    zk_adm_quota_item_init(&bi, "", "pods", be);
+    zk_adm_quota_account(&kept, q, &bi, NOW, false);
+    zk_autofree char *s2 = zk_adm_rlist_format(&kept);
+    assert_string_equal(s2, "pods=2,requests.cpu=600m");
+
+    /* admission reads the kept count, not the objects (only one is there) */
+    src.used = kept_used;
+    f.visits = 0;
+    zk_autojson json_t *obj = J(pod_300m);
+    zk_autofree char *msg = zk_adm_quota_admit(&src, "", "pods", "ns", obj,
+                                               (const json_t *const *)&q, 1, NOW);
+    assert_string_equal(msg, "exceeded quota: q, requested: pods=1, used: pods=2, limited: "
+                             "pods=2");
+    assert_int_equal(kept_asked, 1);
+    assert_int_equal(f.visits, 0);
+
+    /* the pod goes away (twice: a count never goes below zero) */
+    zk_adm_quota_account(&kept, q, &it, NOW, true);
+    zk_adm_quota_account(&kept, q, &it, NOW, true);
+    zk_adm_quota_account(&kept, q, &it, NOW, true);
+    zk_autofree char *s3 = zk_adm_rlist_format(&kept);
+    assert_string_equal(s3, "pods=0,requests.cpu=0");
+    zk_adm_quota_item_free(&it);
+    zk_adm_quota_item_free(&bi);
+    zk_adm_rlist_free(&kept);
     json_decref(q);
     fake_free(&f);
 }
@@ -375,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_scopes),
         cmocka_unit_test(test_object_counts),
         cmocka_unit_test(test_status),
+        cmocka_unit_test(test_kept_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
