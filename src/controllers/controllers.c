@@ -8,6 +8,8 @@ static const zk_ctl_def *const builtin[] = {
     &zk_ctl_deployment,
     &zk_ctl_replicaset,
     &zk_ctl_replicationcontroller,
+    &zk_ctl_endpoints,
+    &zk_ctl_endpointslice,
 };
 
 static bool disabled_in(const char *list, const char *name)

@@ -10,6 +10,7 @@
 #include "controllers/ctl.h"
 
 extern const zk_ctl_def zk_ctl_replicaset, zk_ctl_replicationcontroller, zk_ctl_deployment;
+extern const zk_ctl_def zk_ctl_endpoints, zk_ctl_endpointslice;
 
 /* qsort order of pods to delete first (unscheduled, pending, not ready,
  * low deletion cost, ready for less time, more restarts, newer). */
@@ -43,5 +44,73 @@ int64_t zk_ctl_rolling_max_scale_down(int64_t want, int64_t unavailable, int64_t
 
 /* The hash that names a pod template (pod-template-hash label). */
 void zk_ctl_template_hash(const json_t *tmpl, int64_t collisions, char *out, size_t n);
+
+/* ---- pods behind Services (svcpods.c, endpoints.c) ---- */
+
+/* The Service's selector map, or NULL when the Service has none (no
+ * selector, an empty one, or type ExternalName): then the Endpoints and
+ * EndpointSlice controllers leave it alone. Borrowed. */
+const json_t *zk_ctl_svc_selector(const json_t *svc);
+/* Does the selector map match the pod's labels. */
+bool zk_ctl_svc_selects(const json_t *selector, const json_t *pod);
+bool zk_ctl_svc_headless(const json_t *svc);
+/* The pod's IPv4 address (status.podIP or status.podIPs), or NULL. */
+const char *zk_ctl_pod_ipv4(const json_t *pod);
+/* Phase Succeeded or Failed. */
+bool zk_ctl_pod_terminal(const json_t *pod);
+/* The number a service port (a ServicePort object) means on pod: an integer
+ * targetPort, the port when targetPort is unset, or the containerPort of the
+ * pod's container port of the targetPort's name and the same protocol.
+ * -1 when the pod has no such port. */
+int64_t zk_ctl_find_port(const json_t *pod, const json_t *svc_port);
+/* When the pod last changed in a way that matters to endpoints: its Ready
+ * condition's transition, else its creation (seconds, 0 if unknown). */
+int64_t zk_ctl_pod_change_time(const json_t *pod);
+/* Did anything a Service's endpoints are built from change between two
+ * versions of a pod (labels, IPs, readiness, deletion, node, ports...). */
+bool zk_ctl_pod_endpoint_changed(const json_t *old, const json_t *pod);
+/* Enqueue (in c) every Service of the pod's namespace whose selector matches
+ * pod or old (may be NULL). */
+void zk_ctl_enqueue_pod_services(zk_ctl *c, zk_kube_informer *svcs, const json_t *old,
+                                 const json_t *pod);
+/* {"kind":"Pod","namespace":..,"name":..,"uid":..}. New reference. */
+json_t *zk_ctl_pod_target_ref(const json_t *pod);
+/* spec.hostname when the pod's subdomain names this Service, else NULL. */
+const char *zk_ctl_pod_svc_hostname(const json_t *pod, const json_t *svc);
+
+/* The subsets of svc's Endpoints from the pods its selector matched:
+ * addresses of ready pods, notReadyAddresses of the others that have an IP
+ * (publishNotReadyAddresses: all are ready; pods being deleted are left out
+ * unless it is set; terminal pods always), ports resolved per pod and
+ * ports with the same address sets sharing a subset. Sorted (addresses by
+ * IP, ports by name, subsets by first address), so equal inputs give equal
+ * output. At most max addresses, ready ones first; *truncated (may be NULL)
+ * says whether some were cut. New reference (an array, maybe empty). */
+json_t *zk_ctl_endpoints_subsets(const json_t *svc, json_t *const *pods, size_t npods,
+                                 size_t max, bool *truncated);
+/* The labels of svc's Endpoints: the Service's, service.kubernetes.io/headless
+ * for a headless Service, endpoints.kubernetes.io/managed-by. New reference. */
+json_t *zk_ctl_endpoints_labels(const json_t *svc);
+
+/* ---- EndpointSlices (endpointslice.c) ---- */
+
+#define ZK_CTL_SLICE_MAX 100   /* endpoints per slice, as Kubernetes' default */
+
+/* svc's endpoints grouped by the ports their pods serve: an array of
+ * {"ports": [...], "endpoints": [...]} (ports sorted by name, endpoints by
+ * address), one per distinct ports list. zone_of (may be NULL) gives a
+ * node's zone. New reference. */
+json_t *zk_ctl_slice_groups(const json_t *svc, json_t *const *pods, size_t npods,
+                            const char *(*zone_of)(void *ctx, const char *node), void *ctx);
+/* The labels of svc's slices. New reference. */
+json_t *zk_ctl_slice_labels(const json_t *svc);
+/* The writes that make svc's slices (cur, ncur: the IPv4 slices this
+ * controller manages for it) hold groups with at most max endpoints a
+ * slice, changing as few slices as it can. An array of {"op": "create" |
+ * "update" | "delete", "slice": object} (creates use generateName; updates
+ * carry the resourceVersion they were read at). trigger (may be NULL) is
+ * set as the last-change-trigger-time of written slices. New reference. */
+json_t *zk_ctl_slices_plan(const json_t *svc, json_t *const *cur, size_t ncur,
+                           const json_t *groups, size_t max, const char *trigger);
 
 #endif

@@ -1,0 +1,207 @@
+"""The Endpoints, EndpointSlice, ServiceAccount and node lifecycle controllers
+of `zke server`, driven with kubectl. Pod status (IP, readiness) is written by
+the test as a node would write it."""
+import json
+import time
+
+from zke import ServerTest
+
+WAIT = 30   # seconds any one condition may take
+
+
+def wait_for(what, fn, timeout=WAIT, interval=0.2):
+    """Call fn until it returns a true value (returned); fail after timeout."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError("timed out waiting for %s; last: %r" % (what, last))
+
+
+def pod_manifest(name, labels, ports=(), node="n1", tolerations=None):
+    spec = {"nodeName": node,
+            "containers": [{"name": "c", "image": "registry.invalid/app:1",
+                            "ports": [{"name": n, "containerPort": p} for n, p in ports]}]}
+    if tolerations is not None:
+        spec["tolerations"] = tolerations
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "labels": labels}, "spec": spec}
+
+
+class EndpointsTest(ServerTest):
+
+    def apply(self, *objs, ns="default"):
+        self.srv.kubectl("apply", "-n", ns, "-f", "-",
+                         input=json.dumps({"apiVersion": "v1", "kind": "List", "items": list(objs)}))
+
+    def set_pod_status(self, name, ip, ready, ns="default"):
+        status = {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}],
+                  "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}
+        self.srv.kubectl("patch", "pod", name, "-n", ns, "--subresource=status", "--type=merge",
+                         "-p", json.dumps({"status": status}))
+
+    def endpoints(self, name, ns="default"):
+        p = self.srv.kubectl("get", "endpoints", name, "-n", ns, "-o", "json", check=False)
+        return json.loads(p.stdout) if p.returncode == 0 else None
+
+    def ep_ips(self, name, ns="default"):
+        """(ready IPs, not-ready IPs) of an Endpoints, sorted, or None."""
+        ep = self.endpoints(name, ns)
+        if ep is None:
+            return None
+        ready, notready = [], []
+        for s in ep.get("subsets") or []:
+            ready += [a["ip"] for a in s.get("addresses") or []]
+            notready += [a["ip"] for a in s.get("notReadyAddresses") or []]
+        return sorted(ready), sorted(notready)
+
+    def slices(self, svc, ns="default"):
+        return self.srv.kjson("get", "endpointslices", "-n", ns,
+                              "-l", "kubernetes.io/service-name=" + svc)["items"]
+
+    def slice_ips(self, svc, ns="default"):
+        """(ready, not ready) IPs over the Service's slices, sorted."""
+        ready, notready = [], []
+        for s in self.slices(svc, ns):
+            for e in s.get("endpoints") or []:
+                (ready if e["conditions"].get("ready") else notready).extend(e["addresses"])
+        return sorted(ready), sorted(notready)
+
+    def test_endpoints_list_exactly_the_ready_pods(self):
+        ns = "ep-ready"
+        self.srv.kubectl("create", "namespace", ns)
+        svc = {"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "web", "labels": {"team": "a"}},
+               "spec": {"selector": {"app": "web"},
+                        "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}
+        other = pod_manifest("other", {"app": "db"}, [("http", 8080)])
+        pods = [pod_manifest("web-%d" % i, {"app": "web"}, [("http", 8080)]) for i in range(3)]
+        self.apply(svc, other, *pods, ns=ns)
+        self.set_pod_status("web-0", "10.42.0.10", True, ns)
+        self.set_pod_status("web-1", "10.42.0.11", True, ns)
+        self.set_pod_status("web-2", "10.42.0.12", False, ns)
+        self.set_pod_status("other", "10.42.0.99", True, ns)
+
+        want = (["10.42.0.10", "10.42.0.11"], ["10.42.0.12"])
+        wait_for("Endpoints with 2 ready and 1 not ready",
+                 lambda: self.ep_ips("web", ns) == want)
+        ep = self.endpoints("web", ns)
+        self.assertEqual(len(ep["subsets"]), 1)
+        subset = ep["subsets"][0]
+        self.assertEqual(subset["ports"], [{"name": "http", "port": 8080, "protocol": "TCP"}])
+        by_ip = {a["ip"]: a for a in subset["addresses"] + subset["notReadyAddresses"]}
+        self.assertEqual(by_ip["10.42.0.10"]["targetRef"]["name"], "web-0")
+        self.assertEqual(by_ip["10.42.0.10"]["targetRef"]["kind"], "Pod")
+        self.assertEqual(by_ip["10.42.0.12"]["nodeName"], "n1")
+        self.assertEqual(ep["metadata"]["labels"].get("team"), "a")
+        self.assertIn("endpoints.kubernetes.io/last-change-trigger-time",
+                      ep["metadata"].get("annotations", {}))
+
+        # the EndpointSlice agrees
+        wait_for("slices agreeing", lambda: self.slice_ips("web", ns) == want)
+        (s,) = self.slices("web", ns)
+        self.assertEqual(s["addressType"], "IPv4")
+        self.assertEqual(s["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"],
+                         "endpointslice-controller.k8s.io")
+        self.assertTrue(s["metadata"]["name"].startswith("web-"))
+        self.assertEqual(s["metadata"]["ownerReferences"][0]["kind"], "Service")
+        self.assertEqual(s["ports"], [{"name": "http", "port": 8080, "protocol": "TCP"}])
+        slice_name = s["metadata"]["name"]
+
+        # a pod becoming ready moves to addresses
+        self.set_pod_status("web-2", "10.42.0.12", True, ns)
+        want = (["10.42.0.10", "10.42.0.11", "10.42.0.12"], [])
+        wait_for("web-2 ready in Endpoints", lambda: self.ep_ips("web", ns) == want)
+        wait_for("web-2 ready in the slice", lambda: self.slice_ips("web", ns) == want)
+        # ... and back
+        self.set_pod_status("web-0", "10.42.0.10", False, ns)
+        want = (["10.42.0.11", "10.42.0.12"], ["10.42.0.10"])
+        wait_for("web-0 not ready in Endpoints", lambda: self.ep_ips("web", ns) == want)
+        wait_for("web-0 not ready in the slice", lambda: self.slice_ips("web", ns) == want)
+
+        # deleting a pod removes it
+        self.srv.kubectl("delete", "pod", "web-1", "-n", ns, "--wait=false")
+        wait_for("web-1 gone from Endpoints",
+                 lambda: self.ep_ips("web", ns) == (["10.42.0.12"], ["10.42.0.10"]))
+        # (a pod bound to a node may linger while its node stops it: the
+        # slice then lists it as terminating, never as ready)
+        def web1_out_of_slice():
+            for s in self.slices("web", ns):
+                for e in s.get("endpoints") or []:
+                    if e["addresses"] == ["10.42.0.11"]:
+                        c = e["conditions"]
+                        return c.get("terminating") is True and c.get("ready") is False
+            return True
+        wait_for("web-1 gone or terminating in the slice", web1_out_of_slice)
+        # the slice was updated in place, not replaced
+        self.assertEqual([x["metadata"]["name"] for x in self.slices("web", ns)], [slice_name])
+
+        # a label change moves a pod out of the Service
+        self.srv.kubectl("label", "pod", "web-2", "-n", ns, "app=gone", "--overwrite")
+        wait_for("web-2 out", lambda: self.ep_ips("web", ns) == ([], ["10.42.0.10"]))
+
+        # the Endpoints and slices go with the Service
+        self.srv.kubectl("delete", "service", "web", "-n", ns)
+        wait_for("Endpoints deleted", lambda: self.endpoints("web", ns) is None)
+        wait_for("slices deleted", lambda: self.slices("web", ns) == [])
+        # and stay deleted
+        time.sleep(2)
+        self.assertIsNone(self.endpoints("web", ns))
+        self.assertEqual(self.slices("web", ns), [])
+
+    def test_named_ports_with_different_numbers(self):
+        ns = "ep-ports"
+        self.srv.kubectl("create", "namespace", ns)
+        svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api"},
+               "spec": {"selector": {"app": "api"},
+                        "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}
+        a = pod_manifest("a", {"app": "api"}, [("http", 8080)])
+        b = pod_manifest("b", {"app": "api"}, [("http", 9090)])
+        self.apply(svc, a, b, ns=ns)
+        self.set_pod_status("a", "10.42.1.1", True, ns)
+        self.set_pod_status("b", "10.42.1.2", True, ns)
+
+        def subsets():
+            ep = self.endpoints("api", ns)
+            if not ep:
+                return None
+            return sorted((s["ports"][0]["port"], [x["ip"] for x in s.get("addresses", [])])
+                          for s in ep.get("subsets") or [])
+        want = [(8080, ["10.42.1.1"]), (9090, ["10.42.1.2"])]
+        wait_for("two subsets", lambda: subsets() == want)
+
+        def slice_ports():
+            return sorted((s["ports"][0]["port"], [e["addresses"][0] for e in s["endpoints"]])
+                          for s in self.slices("api", ns) if s.get("ports"))
+        wait_for("two slices", lambda: slice_ports() == want)
+
+    def test_publish_not_ready_addresses(self):
+        ns = "ep-publish"
+        self.srv.kubectl("create", "namespace", ns)
+        svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "peers"},
+               "spec": {"selector": {"app": "peers"}, "clusterIP": "None",
+                        "publishNotReadyAddresses": True,
+                        "ports": [{"name": "gossip", "port": 7000}]}}
+        self.apply(svc, pod_manifest("p", {"app": "peers"}), ns=ns)
+        self.set_pod_status("p", "10.42.2.1", False, ns)
+        wait_for("not-ready pod published",
+                 lambda: self.ep_ips("peers", ns) == (["10.42.2.1"], []))
+        ep = self.endpoints("peers", ns)
+        self.assertIn("service.kubernetes.io/headless", ep["metadata"]["labels"])
+
+    def test_selectorless_service_left_alone(self):
+        # the server keeps default/kubernetes; a Service without a selector
+        # gets no Endpoints from the controller
+        ns = "ep-manual"
+        self.srv.kubectl("create", "namespace", ns)
+        svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "ext"},
+               "spec": {"ports": [{"port": 5432}]}}
+        self.apply(svc, ns=ns)
+        time.sleep(2)
+        self.assertIsNone(self.endpoints("ext", ns))
+        self.assertEqual(self.slices("ext", ns), [])
+        ep = self.endpoints("kubernetes")
+        self.assertEqual(ep["subsets"][0]["addresses"][0]["ip"], "127.0.0.1")
