@@ -14,6 +14,25 @@ static int cmd_version(int argc, char **argv)
     return 0;
 }
 
+/* The in-process scheduler shares the controllers' loop and informers. */
+static zk_sched *embedded_sched;
+
+static void sched_prepare(zk_kube_factory *f, void *ctx)
+{
+    embedded_sched = zk_sched_new(f, NULL);
+}
+
+static void *sched_start(zk_kube_factory *f, void *ctx)
+{
+    zk_sched_start(embedded_sched);
+    return embedded_sched;
+}
+
+static void sched_pause(void *ctx, bool paused)
+{
+    zk_sched_pause(embedded_sched, paused);
+}
+
 /* The components `zke server` runs beside the API, each an API client with
  * its own certificate, on one thread with its own loop. */
 static int start_components(const zk_apis_ready *r, zk_err *err)
@@ -35,6 +54,11 @@ static int start_components(const zk_apis_ready *r, zk_err *err)
     zk_ctl_host_opts o = {.controllers = !r->disable_controller_manager,
                           .leader_elect = true,
                           .lease_name = "zke-controller-manager"};
+    if (!r->disable_scheduler) {
+        o.prepare_extra = sched_prepare;
+        o.start_extra = sched_start;
+        o.pause_extra = sched_pause;
+    }
     return zk_ctl_host_start_thread(&o, &cfg, err);
 }
 

@@ -34,6 +34,8 @@ static void on_lead(void *ctx)
     zk_host *h = ctx;
     if (h->started) {
         zk_ctl_mgr_pause(h->mgr, false);
+        if (h->o.pause_extra)
+            h->o.pause_extra(h->o.extra_ctx, false);
         return;
     }
     h->started = true;
@@ -47,6 +49,8 @@ static void on_lose(void *ctx)
     zk_host *h = ctx;
     /* another process leads now: stop acting until we lead again */
     zk_ctl_mgr_pause(h->mgr, true);
+    if (h->o.pause_extra)
+        h->o.pause_extra(h->o.extra_ctx, true);
 }
 
 static int host_init(zk_host *h, zk_err *err)

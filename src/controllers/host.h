@@ -20,6 +20,8 @@ typedef struct zk_ctl_host_opts {
      * process leads. */
     void (*prepare_extra)(zk_kube_factory *f, void *ctx);
     void *(*start_extra)(zk_kube_factory *f, void *ctx);
+    /* leadership lost (paused) or won again */
+    void (*pause_extra)(void *ctx, bool paused);
     void *extra_ctx;
 } zk_ctl_host_opts;
 
