@@ -507,15 +507,40 @@ static void zk__uses_free(zk__quota_use *q, size_t n)
     free(q);
 }
 
+/* What an update adds: the new usage less the old, never below zero. */
+static void zk__delta(zk_adm_rlist *out, const zk_adm_rlist *now_use, const zk_adm_rlist *before)
+{
+    for (size_t i = 0; i < now_use->n; i++) {
+        zk_kube_quantity q = now_use->items[i].q;
+        const zk_adm_res *b = zk_adm_rlist_get(before, now_use->items[i].name);
+        if (b && (zk_kube_quantity_sub(&q, &b->q, NULL) < 0 || zk_kube_quantity_sign(&q) < 0))
+            zk_kube_quantity_from_value(0, q.format, &q);
+        zk_adm_rlist_set(out, now_use->items[i].name, &q);
+    }
+}
+
 char *zk_adm_quota_admit(const zk_adm_objects *src, const char *group, const char *resource,
-                         const char *ns, const json_t *obj, const json_t *const *quotas,
-                         size_t n, int64_t now)
+                         const char *ns, const json_t *obj, const json_t *old,
+                         const json_t *const *quotas, size_t n, int64_t now)
 {
     if (!n)
+        return NULL;
+    /* an update is charged where it can grow: a claim's storage, a
+     * Service's node ports and load balancers */
+    if (old && !zk__is(group, resource, "", "services") &&
+        !zk__is(group, resource, "", "persistentvolumeclaims"))
         return NULL;
     zk_adm_quota_item item;
     zk_adm_quota_item_init(&item, group, resource, obj);
     const zk_adm_rlist *usage = zk_adm_quota_item_usage(&item, now);
+    zk_adm_rlist delta = ZK_ADM_RLIST_INIT;
+    if (old) {
+        zk_adm_quota_item before;
+        zk_adm_quota_item_init(&before, group, resource, old);
+        zk__delta(&delta, usage, zk_adm_quota_item_usage(&before, now));
+        zk_adm_quota_item_free(&before);
+        usage = &delta;
+    }
     if (!usage->n) {
         zk_adm_quota_item_free(&item);
         return NULL;
@@ -595,6 +620,7 @@ char *zk_adm_quota_admit(const zk_adm_objects *src, const char *group, const cha
 out:
     zk__uses_free(uses, n);
     zk_adm_quota_item_free(&item);
+    zk_adm_rlist_free(&delta);
     return msg;
 }
 

@@ -79,14 +79,18 @@ bool zk_adm_quota_scopes_match(const json_t *quota, const zk_adm_quota_item *it)
  * kind counts. Writes the group and plural resource into the buffers. */
 bool zk_adm_quota_source(const char *name, char *group, size_t gn, char *resource, size_t rn);
 
-/* Admission of a create of obj (group/resource, in ns) against the
- * namespace's quotas (sorted by name; their spec.hard is the limit).
- * Returns NULL to admit, or the reason Kubernetes gives (caller frees):
+/* Admission of a create of obj (group/resource, in ns), or of an update
+ * from old to obj, against the namespace's quotas (sorted by name; their
+ * spec.hard is the limit). A create is charged its usage; an update only
+ * what it adds (new usage less old, never below zero), and only for
+ * Services and PersistentVolumeClaims (other kinds cannot grow through an
+ * update here). Returns NULL to admit, or the reason Kubernetes gives
+ * (caller frees):
  *   "failed quota: <q>: must specify limits.cpu for: a,b; requests.memory for: a"
  *   "exceeded quota: <q>, requested: pods=1, used: pods=2, limited: pods=2" */
 char *zk_adm_quota_admit(const zk_adm_objects *src, const char *group, const char *resource,
-                         const char *ns, const json_t *obj, const json_t *const *quotas,
-                         size_t n, int64_t now);
+                         const char *ns, const json_t *obj, const json_t *old,
+                         const json_t *const *quotas, size_t n, int64_t now);
 
 /* Count what the namespace uses of each hard resource of quota, zero
  * included, into used (empty on entry). */

@@ -305,13 +305,14 @@ bool zk_apis_adm_validate(zk_call *c, const json_t *obj, const json_t *old)
             return false;
         }
     }
-    /* ResourceQuota: creates */
-    if (!old && zk__any_in_ns(c->srv, "", "resourcequotas", ns)) {
+    /* ResourceQuota: creates, and updates of what can grow through one */
+    bool quota = !old || zk__is(k, "", "services") || zk__is(k, "", "persistentvolumeclaims");
+    if (quota && zk__any_in_ns(c->srv, "", "resourcequotas", ns)) {
         zk__list quotas = {0};
         zk__list_ns(c->srv, "", "resourcequotas", ns, &quotas);
         zk_adm_objects src = {c->srv, zk__each, zk__used};
         zk_autofree char *why =
-            zk_adm_quota_admit(&src, k->group, k->resource, ns, obj,
+            zk_adm_quota_admit(&src, k->group, k->resource, ns, obj, old,
                                (const json_t *const *)quotas.v, quotas.n, zk_wall_s());
         zk__list_free(&quotas);
         if (why) {

@@ -47,7 +47,7 @@ class AdmissionTest(ServerTest):
 
     @classmethod
     def prepare(cls):
-        for ns in ("lr", "quota", "cpu", "race"):
+        for ns in ("lr", "quota", "cpu", "race", "svc"):
             cls.srv.kubectl("create", "namespace", ns)
 
     def create(self, text, check=False):
@@ -170,6 +170,22 @@ class AdmissionTest(ServerTest):
         self.create(pod_yaml("d", "cpu", "400m"), check=True)
         self.wait_used("cpu", "cpu", "requests.cpu", "1")
         self.assertEqual(self.used("cpu", "cpu")["pods"], "3")
+
+    def test_service_update_is_charged(self):
+        """An update that grows usage is checked too: a Service turned NodePort."""
+        self.srv.kubectl("create", "quota", "np", "-n", "svc", "--hard=services.nodeports=1")
+        self.wait_used("svc", "np", "services.nodeports", "0")
+        self.srv.kubectl("create", "service", "clusterip", "web", "-n", "svc",
+                         "--tcp=80:80", "--tcp=443:443")
+        p = self.srv.kubectl("patch", "service", "web", "-n", "svc", "--type=merge",
+                             "-p", '{"spec":{"type":"NodePort"}}', check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn('services "web" is forbidden: exceeded quota: np, requested: '
+                      'services.nodeports=2, used: services.nodeports=0, limited: '
+                      'services.nodeports=1', p.stderr)
+        svc = self.srv.kjson("get", "service", "web", "-n", "svc")
+        self.assertEqual(svc["spec"]["type"], "ClusterIP")
+        self.assertEqual(self.used("svc", "np")["services.nodeports"], "0")
 
     def test_concurrent_creates_count_each_other(self):
         """Creates that arrive together: each one admitted counts for the next,

@@ -106,8 +106,8 @@ static char *admit(fake_ns *f, const char *resource, const char *obj_text, json_
 {
     zk_adm_objects src = {f, fake_each, NULL};
     zk_autojson json_t *obj = J(obj_text);
-    return zk_adm_quota_admit(&src, "", resource, "ns", obj, (const json_t *const *)quotas, n,
-                              NOW);
+    return zk_adm_quota_admit(&src, "", resource, "ns", obj, NULL,
+                              (const json_t *const *)quotas, n, NOW);
 }
 
 /* ---- usage ---- */
@@ -332,6 +332,49 @@ static void test_object_counts(void **state)
     fake_free(&f);
 }
 
+static void test_updates(void **state)
+{
+    fake_ns f = {0};
+    static const char small[] = "{'metadata':{'name':'c'},'spec':{'resources':{'requests':"
+                                "{'storage':'4Gi'}}}}";
+    fake_add(&f, "", "persistentvolumeclaims", "ns", small);
+    fake_add(&f, "", "services", "ns", "{'spec':{'type':'NodePort','ports':[{'port':1}]}}");
+    json_t *q = quota("st", "{'hard':{'requests.storage':'10Gi','services.nodeports':'2'}}");
+    zk_adm_objects src = {&f, fake_each, NULL};
+    zk_autojson json_t *old = J(small);
+    /* growing the claim by 8Gi passes 10Gi; the request names the growth */
+    zk_autojson json_t *big = J("{'metadata':{'name':'c'},'spec':{'resources':{'requests':"
+                                "{'storage':'12Gi'}}}}");
+    zk_autofree char *m1 = zk_adm_quota_admit(&src, "", "persistentvolumeclaims", "ns", big, old,
+                                              (const json_t *const *)&q, 1, NOW);
+    assert_str(m1, "exceeded quota: st, requested: requests.storage=8Gi, used: "
+                   "requests.storage=4Gi, limited: requests.storage=10Gi");
+    zk_autojson json_t *more = J("{'metadata':{'name':'c'},'spec':{'resources':{'requests':"
+                                 "{'storage':'10Gi'}}}}");
+    assert_null(zk_adm_quota_admit(&src, "", "persistentvolumeclaims", "ns", more, old,
+                                   (const json_t *const *)&q, 1, NOW));
+    /* shrinking adds nothing */
+    assert_null(zk_adm_quota_admit(&src, "", "persistentvolumeclaims", "ns", old, big,
+                                   (const json_t *const *)&q, 1, NOW));
+    /* a ClusterIP Service becoming a NodePort one with two ports: 1 + 2 > 2 */
+    zk_autojson json_t *cip = J("{'metadata':{'name':'s'},'spec':{'ports':[{'port':1},"
+                                "{'port':2}]}}");
+    zk_autojson json_t *np = J("{'metadata':{'name':'s'},'spec':{'type':'NodePort','ports':"
+                               "[{'port':1},{'port':2}]}}");
+    zk_autofree char *m2 = zk_adm_quota_admit(&src, "", "services", "ns", np, cip,
+                                              (const json_t *const *)&q, 1, NOW);
+    assert_str(m2, "exceeded quota: st, requested: services.nodeports=2, used: "
+                   "services.nodeports=1, limited: services.nodeports=2");
+    /* pods are not charged on update */
+    json_t *qp = quota("p", "{'hard':{'pods':'0'}}");
+    zk_autojson json_t *pod = J(pod_300m);
+    assert_null(zk_adm_quota_admit(&src, "", "pods", "ns", pod, pod,
+                                   (const json_t *const *)&qp, 1, NOW));
+    json_decref(qp);
+    json_decref(q);
+    fake_free(&f);
+}
+
 /* ---- status ---- */
 
 static void test_status(void **state)
@@ -402,7 +445,7 @@ static void test_kept_counts(void **state)
     src.used = kept_used;
     f.visits = 0;
     zk_autojson json_t *obj = J(pod_300m);
-    zk_autofree char *msg = zk_adm_quota_admit(&src, "", "pods", "ns", obj,
+    zk_autofree char *msg = zk_adm_quota_admit(&src, "", "pods", "ns", obj, NULL,
                                                (const json_t *const *)&q, 1, NOW);
     assert_string_equal(msg, "exceeded quota: q, requested: pods=1, used: pods=2, limited: "
                              "pods=2");
@@ -436,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_compute_quota_needs_resources),
         cmocka_unit_test(test_scopes),
         cmocka_unit_test(test_object_counts),
+        cmocka_unit_test(test_updates),
         cmocka_unit_test(test_status),
         cmocka_unit_test(test_kept_counts),
     };
