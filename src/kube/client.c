@@ -145,6 +145,8 @@ static int pem_field(const json_t *obj, const char *key, const char *dir, char *
     const char *file = zk_json_str(obj, key);
     if (!file || !file[0])
         return 0;
+    if (!dir)
+        return zk_err_set(err, ZK_EINVAL, "%s: file references are not allowed here", key);
     zk_autofree char *path = file[0] == '/' ? zk_xstrdup(file) : zk_xasprintf("%s/%s", dir, file);
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -206,19 +208,27 @@ int zk_kube_config_load(const char *path, zk_kube_config *out, zk_err *err)
         text = zk_buf_steal(&b, &len);
         zk_buf_free(&b);
     }
-    json_t *doc = NULL;
-    int rc = zk_yaml_decode(text ? text : "", len, &doc, err);
-    free(text);
-    if (rc < 0)
-        return zk_err_wrap(err, "kubeconfig %s", path);
     zk_autofree char *pathcopy = zk_xstrdup(path);
-    const char *dir = dirname(pathcopy);
+    int rc = zk_kube_config_parse(text ? text : "", len, dirname(pathcopy), out, err);
+    free(text);
+    return rc < 0 ? zk_err_wrap(err, "kubeconfig %s", path) : 0;
+}
 
+int zk_kube_config_parse(const char *text, size_t len, const char *dir, zk_kube_config *out,
+                         zk_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    json_t *doc = NULL;
+    if (zk_yaml_decode(text, len, &doc, err) < 0)
+        return -ZK_EINVAL;
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return zk_err_set(err, ZK_EINVAL, "not a kubeconfig (a mapping is expected)");
+    }
     const char *ctxname = zk_json_str(doc, "current-context");
     const json_t *ctx = named(doc, "contexts", ctxname, "context");
     if (!ctx) {
-        zk_err_set(err, ZK_EINVAL, "kubeconfig %s: current-context \"%s\" not found", path,
-                   ctxname ? ctxname : "");
+        zk_err_set(err, ZK_EINVAL, "current-context \"%s\" not found", ctxname ? ctxname : "");
         json_decref(doc);
         return -ZK_EINVAL;
     }
@@ -226,8 +236,7 @@ int zk_kube_config_load(const char *path, zk_kube_config *out, zk_err *err)
     const json_t *user = named(doc, "users", zk_json_str(ctx, "user"), "user");
     if (!cluster || !zk_json_str(cluster, "server")) {
         json_decref(doc);
-        return zk_err_set(err, ZK_EINVAL, "kubeconfig %s: the context's cluster has no server",
-                          path);
+        return zk_err_set(err, ZK_EINVAL, "the context's cluster has no server");
     }
     out->server = zk_xstrdup(zk_json_str(cluster, "server"));
     size_t sl = strlen(out->server);
@@ -258,7 +267,7 @@ int zk_kube_config_load(const char *path, zk_kube_config *out, zk_err *err)
 fail:
     json_decref(doc);
     zk_kube_config_free(out);
-    return zk_err_wrap(err, "kubeconfig %s", path);
+    return -ZK_EINVAL;
 }
 
 /* ---- the client ---- */

@@ -31,6 +31,10 @@ typedef struct zk_kube_config {
  * authority(-data), client-certificate(-data), client-key(-data), token,
  * tokenFile and insecure-skip-tls-verify. */
 int zk_kube_config_load(const char *path, zk_kube_config *out, zk_err *err);
+/* The same from text; relative file names are resolved against dir (NULL:
+ * file references are refused). */
+int zk_kube_config_parse(const char *text, size_t len, const char *dir, zk_kube_config *out,
+                         zk_err *err);
 void zk_kube_config_free(zk_kube_config *c);
 
 /* A resource kind as a client addresses it. */
