@@ -10,6 +10,7 @@ static const zk_ctl_def *const builtin[] = {
     &zk_ctl_replicationcontroller,
     &zk_ctl_endpoints,
     &zk_ctl_endpointslice,
+    &zk_ctl_job,
 };
 
 static bool disabled_in(const char *list, const char *name)

@@ -1,0 +1,86 @@
+/* zke controllers: the pure parts of the DaemonSet, StatefulSet, Job and
+ * CronJob controllers, exposed for unit tests, and the ControllerRevision
+ * helpers that DaemonSet and StatefulSet share (history.c). */
+#ifndef ZK_CTL_WORKLOAD_H
+#define ZK_CTL_WORKLOAD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "controllers/ctl.h"
+#include "controllers/cron.h"
+
+/* ---- Job (job.c) ---- */
+
+/* Pods a Job wants active: min(parallelism, completions - succeeded); with
+ * completions unset (< 0), parallelism until one pod succeeded, then no new
+ * ones (active stays as it is). Never negative. */
+int64_t zk_ctl_job_want_active(int64_t completions, int64_t parallelism, int64_t succeeded,
+                               int64_t active);
+/* Seconds still to wait before creating pods after `failures` failures
+ * since the last success, the latest at last_failure: 10 s doubled per
+ * further failure, at most 10 min, counted from last_failure. 0 = now. */
+int64_t zk_ctl_job_backoff_left(int64_t failures, int64_t last_failure, int64_t now);
+/* Enough pods succeeded and none is active (completions < 0: one did). */
+bool zk_ctl_job_complete(int64_t completions, int64_t succeeded, int64_t active);
+/* The indexes set in set[0..n) as Kubernetes writes completedIndexes
+ * ("1,3-5,7,8": runs of two are listed). Caller frees. */
+char *zk_ctl_job_format_indexes(const bool *set, int64_t n);
+
+/* ---- CronJob (cronjob.c) ---- */
+
+/* The most recent time a schedule fired in (earliest, now], or -1 when
+ * none did; *missed counts the firings (approximately, as Kubernetes does:
+ * from the interval between the first two). Returns -2 when the schedule
+ * never fires twice a second apart. */
+int64_t zk_ctl_cron_most_recent(const zk_ctl_cron *c, const zk_ctl_tz *tz, int64_t earliest,
+                                int64_t now, int64_t *missed);
+/* The name of the Job for a scheduled time: "<cronjob>-<minutes since the
+ * epoch>". */
+void zk_ctl_cronjob_job_name(const char *cronjob, int64_t scheduled, char *out, size_t n);
+
+/* ---- DaemonSet (daemonset.c) ---- */
+
+/* Whether a daemon pod should run on node (nodeSelector, required node
+ * affinity, NoSchedule/NoExecute taints it does not tolerate) and, when
+ * not, whether one already there may continue (only untolerated NoExecute
+ * taints evict). pod is the pod the DaemonSet would create (with the
+ * automatic tolerations). */
+void zk_ctl_ds_should_run(const json_t *pod_spec, const json_t *node, bool *should_run,
+                          bool *should_continue);
+/* Add the tolerations every daemon pod gets (not-ready, unreachable,
+ * disk/memory/pid pressure, unschedulable; network-unavailable with
+ * hostNetwork) to a pod spec, unless already there. */
+void zk_ctl_ds_add_tolerations(json_t *pod_spec);
+/* Require node name on a pod spec's node affinity (replacing the required
+ * terms, as Kubernetes does once the node was found to match them). */
+void zk_ctl_ds_set_node_affinity(json_t *pod_spec, const char *node);
+/* Does toleration tol tolerate taint? */
+bool zk_ctl_toleration_tolerates(const json_t *tol, const json_t *taint);
+/* Does a node match a required nodeSelector term list / a nodeSelector? */
+bool zk_ctl_node_matches_affinity(const json_t *pod_spec, const json_t *node);
+
+/* ---- StatefulSet (statefulset.c) ---- */
+
+/* The ordinal of a pod name "<set>-<n>" for set, or -1. */
+int64_t zk_ctl_sts_ordinal(const char *set, const char *pod);
+
+/* ---- ControllerRevisions (history.c) ---- */
+
+/* The revision data Kubernetes keeps for a DaemonSet or StatefulSet: a
+ * patch that replaces spec.template ({"spec":{"template":{...,"$patch":
+ * "replace"}}}). New reference. */
+json_t *zk_ctl_history_data(const json_t *owner);
+/* The hash naming a revision of data (with a collision count). */
+void zk_ctl_history_hash(const json_t *data, int64_t collisions, char *out, size_t n);
+/* A ControllerRevision of owner with data, number `revision`, named
+ * "<owner>-<hash>", labelled with the template's labels and
+ * controller-revision-hash. New reference. */
+json_t *zk_ctl_history_new(const json_t *owner, const json_t *data, int64_t revision,
+                           const char *hash);
+/* The revisions owned by owner, oldest revision first (array freed by the
+ * caller). */
+size_t zk_ctl_history_list(zk_kube_informer *inf, const json_t *owner, json_t ***out);
+
+#endif
