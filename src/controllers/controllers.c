@@ -11,6 +11,7 @@ static const zk_ctl_def *const builtin[] = {
     &zk_ctl_endpoints,
     &zk_ctl_endpointslice,
     &zk_ctl_job,
+    &zk_ctl_cronjob,
 };
 
 static bool disabled_in(const char *list, const char *name)

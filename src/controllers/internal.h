@@ -11,7 +11,7 @@
 
 extern const zk_ctl_def zk_ctl_replicaset, zk_ctl_replicationcontroller, zk_ctl_deployment;
 extern const zk_ctl_def zk_ctl_endpoints, zk_ctl_endpointslice;
-extern const zk_ctl_def zk_ctl_job;
+extern const zk_ctl_def zk_ctl_job, zk_ctl_cronjob;
 
 /* qsort order of pods to delete first (unscheduled, pending, not ready,
  * low deletion cost, ready for less time, more restarts, newer). */

@@ -40,6 +40,22 @@ int64_t zk_ctl_cron_most_recent(const zk_ctl_cron *c, const zk_ctl_tz *tz, int64
  * epoch>". */
 void zk_ctl_cronjob_job_name(const char *cronjob, int64_t scheduled, char *out, size_t n);
 
+typedef enum zk_ctl_cj_action {
+    ZK_CJ_WAIT,            /* nothing is due */
+    ZK_CJ_TOO_LATE,        /* due longer ago than startingDeadlineSeconds */
+    ZK_CJ_STARTED,         /* that run was started already */
+    ZK_CJ_FORBIDDEN,       /* a run is active and concurrencyPolicy is Forbid */
+    ZK_CJ_START,           /* create the Job */
+    ZK_CJ_REPLACE,         /* delete the active runs, then create the Job */
+} zk_ctl_cj_action;
+
+/* What to do about the run due at sched (-1: none) at now, given
+ * startingDeadlineSeconds (< 0: unset), whether that run's Job exists
+ * already, how many runs are active and the concurrencyPolicy ("Allow",
+ * "Forbid", "Replace"; NULL is Allow). */
+zk_ctl_cj_action zk_ctl_cronjob_decide(int64_t sched, int64_t now, int64_t deadline_s,
+                                       bool started, size_t nactive, const char *policy);
+
 /* ---- DaemonSet (daemonset.c) ---- */
 
 /* Whether a daemon pod should run on node (nodeSelector, required node

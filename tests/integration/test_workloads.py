@@ -2,6 +2,7 @@
 `zke server --disable-agent`, driven with kubectl. No node runs the pods:
 the tests play the node by patching pod status (Running and Ready,
 Succeeded or Failed). Every wait is bounded."""
+import calendar
 import json
 import time
 import unittest
@@ -216,6 +217,155 @@ spec:
             if p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"] == "0"
             and not self.terminal(p)], timeout=40)
 
+
+CRONJOB = """
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: %(name)s}
+spec:
+  schedule: "* * * * *"
+  suspend: true
+  concurrencyPolicy: %(policy)s
+  successfulJobsHistoryLimit: %(keep)d
+  jobTemplate:
+    metadata: {labels: {cron: %(name)s}}
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: work, image: busybox}]
+"""
+
+OWNED_JOB = """
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: %(name)s
+  annotations: {batch.kubernetes.io/cronjob-scheduled-timestamp: "2020-01-01T00:00:00Z"}
+  ownerReferences:
+  - {apiVersion: batch/v1, kind: CronJob, name: %(owner)s, uid: %(uid)s, controller: true}
+spec:
+  suspend: true
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: work, image: busybox}]
+"""
+
+
+class CronJobTest(WorkloadTest):
+    """A run becomes due at once without waiting for the clock: the CronJob
+    is created suspended, its lastScheduleTime is set five minutes back, and
+    it is resumed; the minute that began last is then due."""
+
+    def make(self, name, policy="Allow", keep=3):
+        self.apply(CRONJOB % {"name": name, "policy": policy, "keep": keep})
+        return self.get("cronjob", name)
+
+    def resume_with_missed_runs(self, name, status=None):
+        status = dict(status or {})
+        status["lastScheduleTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                   time.gmtime(time.time() - 300))
+        self.srv.kubectl("patch", "cronjob", name, "--subresource=status", "--type=merge",
+                         "-p", json.dumps({"status": status}))
+        self.srv.kubectl("patch", "cronjob", name, "--type=merge",
+                         "-p", '{"spec":{"suspend":false}}')
+
+    def jobs_of(self, cj):
+        uid = cj["metadata"]["uid"]
+        return [j for j in self.get("jobs")["items"]
+                if any(r["uid"] == uid for r in j["metadata"].get("ownerReferences", []))]
+
+    def events(self, name, reason):
+        evs = self.get("events", "--field-selector",
+                       "involvedObject.kind=CronJob,involvedObject.name=" + name)["items"]
+        return [e for e in evs if e["reason"] == reason]
+
+    def test_due_run_creates_a_job(self):
+        cj = self.make("tick", policy="Forbid")
+        before = time.time()
+        self.resume_with_missed_runs("tick")
+        job = wait_for("a job of tick", lambda: self.jobs_of(cj))[0]
+        after = time.time()
+        # named after its scheduled minute, which is the latest minute
+        # started, and annotated with it
+        when = job["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"]
+        t = calendar.timegm(time.strptime(when, "%Y-%m-%dT%H:%M:%SZ"))
+        self.assertEqual(t % 60, 0)
+        self.assertLessEqual(before - 60, t)
+        self.assertLessEqual(t, after)
+        self.assertEqual(job["metadata"]["name"], "tick-%d" % (t // 60))
+        self.assertEqual(job["metadata"]["labels"]["cron"], "tick")
+        ref = job["metadata"]["ownerReferences"][0]
+        self.assertEqual((ref["kind"], ref["name"], ref["controller"]), ("CronJob", "tick", True))
+        cj = wait_for("tick's status to list the job", lambda: (lambda c: c if c["status"].get(
+            "active") and c["status"].get("lastScheduleTime") == when else None)(
+            self.get("cronjob", "tick")))
+        self.assertEqual([a["name"] for a in cj["status"]["active"]], [job["metadata"]["name"]])
+        self.assertEqual(cj["status"]["active"][0]["uid"], job["metadata"]["uid"])
+        self.assertTrue(self.events("tick", "SuccessfulCreate"))
+        # the run finishes: no longer active, and it is the last success
+        pod = wait_for("the job's pod", lambda: self.pods(
+            "job-name=" + job["metadata"]["name"]))[0]
+        self.set_pod_phase(pod["metadata"]["name"], "Succeeded")
+        cj = wait_for("tick to see the run finish", lambda: (lambda c: c if "active" not in c[
+            "status"] and c["status"].get("lastSuccessfulTime") else None)(
+            self.get("cronjob", "tick")))
+        done = self.get("job", job["metadata"]["name"])
+        self.assertEqual(cj["status"]["lastSuccessfulTime"], done["status"]["completionTime"])
+
+    def test_forbid_and_replace(self):
+        for name, policy in (("forbid", "Forbid"), ("replace", "Replace")):
+            cj = self.make(name, policy=policy)
+            uid = cj["metadata"]["uid"]
+            self.apply(OWNED_JOB % {"name": name + "-old", "owner": name, "uid": uid})
+            old = self.get("job", name + "-old")
+            ref = {"apiVersion": "batch/v1", "kind": "Job", "name": old["metadata"]["name"],
+                   "namespace": "default", "uid": old["metadata"]["uid"]}
+            self.resume_with_missed_runs(name, {"active": [ref]})
+        # Forbid: the due run is skipped while the old one is active
+        wait_for("JobAlreadyActive", lambda: self.events("forbid", "JobAlreadyActive"))
+        names = [j["metadata"]["name"] for j in self.jobs_of(self.get("cronjob", "forbid"))]
+        self.assertEqual(names, ["forbid-old"])
+        # Replace: the old run is deleted and the due one started
+        cj = self.get("cronjob", "replace")
+        wait_for("replace's new job", lambda: [
+            j for j in self.jobs_of(cj) if j["metadata"]["name"] != "replace-old"])
+        wait_for("replace-old to be deleted", lambda: "replace-old" not in [
+            j["metadata"]["name"] for j in self.jobs_of(cj)])
+        self.assertTrue(self.events("replace", "SuccessfulDelete"))
+
+    def test_manual_job_from_cronjob(self):
+        self.make("hand")
+        self.srv.kubectl("create", "job", "hand-made", "--from=cronjob/hand")
+        job = self.get("job", "hand-made")
+        self.assertEqual(job["metadata"]["ownerReferences"][0]["name"], "hand")
+        pod = wait_for("hand-made's pod", lambda: self.pods("job-name=hand-made"))[0]
+        self.set_pod_phase(pod["metadata"]["name"], "Succeeded")
+        cj = wait_for("hand's lastSuccessfulTime", lambda: (lambda c: c if c.get(
+            "status", {}).get("lastSuccessfulTime") else None)(self.get("cronjob", "hand")))
+        done = self.get("job", "hand-made")
+        self.assertEqual(cj["status"]["lastSuccessfulTime"], done["status"]["completionTime"])
+        # a Job made by hand is not a scheduled run
+        self.assertNotIn("active", cj["status"])
+
+    def test_history_limit(self):
+        cj = self.make("keep", keep=1)
+        uid = cj["metadata"]["uid"]
+        for i, name in enumerate(("keep-a", "keep-b")):
+            self.apply(OWNED_JOB % {"name": name, "owner": "keep", "uid": uid})
+            start = "2024-01-01T00:0%d:00Z" % i
+            status = {"startTime": start, "completionTime": start, "succeeded": 1,
+                      "conditions": [
+                          {"type": "SuccessCriteriaMet", "status": "True",
+                           "reason": "CompletionsReached", "message": "done"},
+                          {"type": "Complete", "status": "True",
+                           "reason": "CompletionsReached", "message": "done"}]}
+            self.srv.kubectl("patch", "job", name, "--subresource=status", "--type=merge",
+                             "-p", json.dumps({"status": status}))
+        # one successful job is kept: the older goes
+        wait_for("keep-a to be deleted", lambda: [j["metadata"]["name"] for j in self.jobs_of(
+            cj)] == ["keep-b"])
 
 if __name__ == "__main__":
     unittest.main()
