@@ -12,6 +12,8 @@ static const zk_ctl_def *const builtin[] = {
     &zk_ctl_endpointslice,
     &zk_ctl_job,
     &zk_ctl_cronjob,
+    &zk_ctl_serviceaccount,
+    &zk_ctl_serviceaccount_token,
 };
 
 static bool disabled_in(const char *list, const char *name)

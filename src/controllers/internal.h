@@ -12,6 +12,7 @@
 extern const zk_ctl_def zk_ctl_replicaset, zk_ctl_replicationcontroller, zk_ctl_deployment;
 extern const zk_ctl_def zk_ctl_endpoints, zk_ctl_endpointslice;
 extern const zk_ctl_def zk_ctl_job, zk_ctl_cronjob;
+extern const zk_ctl_def zk_ctl_serviceaccount, zk_ctl_serviceaccount_token;
 
 /* qsort order of pods to delete first (unscheduled, pending, not ready,
  * low deletion cost, ready for less time, more restarts, newer). */
@@ -113,5 +114,15 @@ json_t *zk_ctl_slice_labels(const json_t *svc);
  * set as the last-change-trigger-time of written slices. New reference. */
 json_t *zk_ctl_slices_plan(const json_t *svc, json_t *const *cur, size_t ncur,
                            const json_t *groups, size_t max, const char *trigger);
+
+/* ---- ServiceAccount tokens (serviceaccount.c) ---- */
+
+/* Read iat and exp from a ServiceAccount JWT's claims (the signature is not
+ * checked: the token came from the API). With sa_uid, the token must be of
+ * that account. -1 when the text is not such a token. */
+int zk_ctl_token_times(const char *jwt, const char *sa_uid, int64_t *iat, int64_t *exp);
+/* When a token issued at iat that expires at exp is renewed: with a fifth
+ * of its life left (10 minutes before exp when iat is unknown). */
+int64_t zk_ctl_token_refresh_at(int64_t iat, int64_t exp);
 
 #endif

@@ -1,7 +1,9 @@
 """The Endpoints, EndpointSlice, ServiceAccount and node lifecycle controllers
 of `zke server`, driven with kubectl. Pod status (IP, readiness) is written by
 the test as a node would write it."""
+import base64
 import json
+import os
 import time
 
 from zke import ServerTest
@@ -205,3 +207,59 @@ class EndpointsTest(ServerTest):
         self.assertEqual(self.slices("ext", ns), [])
         ep = self.endpoints("kubernetes")
         self.assertEqual(ep["subsets"][0]["addresses"][0]["ip"], "127.0.0.1")
+
+
+class ServiceAccountTest(ServerTest):
+
+    def test_every_namespace_gets_a_default_account(self):
+        for ns in ("sa-one", "sa-two"):
+            self.srv.kubectl("create", "namespace", ns)
+        for ns in ("sa-one", "sa-two"):
+            wait_for("default account in " + ns, lambda: self.srv.kubectl(
+                "get", "serviceaccount", "default", "-n", ns, check=False).returncode == 0)
+        # deleted, it comes back (a new object)
+        uid = self.srv.kjson("get", "serviceaccount", "default", "-n", "sa-one")["metadata"]["uid"]
+        self.srv.kubectl("delete", "serviceaccount", "default", "-n", "sa-one")
+
+        def recreated():
+            p = self.srv.kubectl("get", "serviceaccount", "default", "-n", "sa-one", "-o", "json",
+                                 check=False)
+            return p.returncode == 0 and json.loads(p.stdout)["metadata"]["uid"] != uid
+        wait_for("default account recreated", recreated)
+
+    def test_token_secret_is_filled_through_the_api(self):
+        ns = "sa-token"
+        self.srv.kubectl("create", "namespace", ns)
+        self.srv.kubectl("create", "serviceaccount", "bot", "-n", ns)
+        sa_uid = self.srv.kjson("get", "serviceaccount", "bot", "-n", ns)["metadata"]["uid"]
+        secret = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+                  "metadata": {"name": "bot-token",
+                               "annotations": {"kubernetes.io/service-account.name": "bot"}}}
+        self.srv.kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(secret))
+
+        def filled():
+            s = self.srv.kjson("get", "secret", "bot-token", "-n", ns)
+            data = s.get("data") or {}
+            return s if "token" in data and "namespace" in data else None
+        s = wait_for("token filled", filled)
+        self.assertEqual(s["metadata"]["annotations"]["kubernetes.io/service-account.uid"], sa_uid)
+        self.assertEqual(base64.b64decode(s["data"]["namespace"]).decode(), ns)
+        ca = base64.b64decode(s["data"]["ca.crt"]).decode()
+        with open(os.path.join(self.srv.dir, "pki", "ca.crt")) as f:
+            self.assertEqual(ca.strip(), f.read().strip())
+        token = base64.b64decode(s["data"]["token"]).decode()
+        # the token authenticates as the account
+        code, body = self.srv.curl("/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                                   method="POST", token=token,
+                                   headers=["Content-Type: application/json"],
+                                   data=json.dumps({"apiVersion": "authentication.k8s.io/v1",
+                                                    "kind": "SelfSubjectReview"}).encode())
+        self.assertEqual(code, 201, body)
+        user = json.loads(body)["status"]["userInfo"]
+        self.assertEqual(user["username"], "system:serviceaccount:%s:bot" % ns)
+        self.assertEqual(user["uid"], sa_uid)
+
+        # a token Secret whose account is deleted goes with it
+        self.srv.kubectl("delete", "serviceaccount", "bot", "-n", ns)
+        wait_for("token secret deleted", lambda: self.srv.kubectl(
+            "get", "secret", "bot-token", "-n", ns, check=False).returncode != 0)
