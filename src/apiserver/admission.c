@@ -8,6 +8,7 @@
 
 #include "admission/limitranger.h"
 #include "admission/quota.h"
+#include "admission/tolerationseconds.h"
 #include "apiserver/internal.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -274,6 +275,7 @@ bool zk_apis_adm_mutate(zk_call *c, json_t *obj)
     if (ranges.n)
         zk_adm_limitranger_default(obj, (const json_t *const *)ranges.v, ranges.n);
     zk__list_free(&ranges);
+    zk_adm_default_toleration_seconds(obj, ZK_ADM_DEFAULT_TOLERATION_SECONDS);
     return true;
 }
 
