@@ -13,6 +13,7 @@ extern const zk_ctl_def zk_ctl_replicaset, zk_ctl_replicationcontroller, zk_ctl_
 extern const zk_ctl_def zk_ctl_endpoints, zk_ctl_endpointslice;
 extern const zk_ctl_def zk_ctl_job, zk_ctl_cronjob;
 extern const zk_ctl_def zk_ctl_serviceaccount, zk_ctl_serviceaccount_token;
+extern const zk_ctl_def zk_ctl_nodelifecycle;
 
 /* qsort order of pods to delete first (unscheduled, pending, not ready,
  * low deletion cost, ready for less time, more restarts, newer). */
@@ -124,5 +125,40 @@ int zk_ctl_token_times(const char *jwt, const char *sa_uid, int64_t *iat, int64_
 /* When a token issued at iat that expires at exp is renewed: with a fifth
  * of its life left (10 minutes before exp when iat is unknown). */
 int64_t zk_ctl_token_refresh_at(int64_t iat, int64_t exp);
+
+/* ---- node lifecycle and taint eviction (nodelifecycle.c) ---- */
+
+#define ZK_CTL_NEVER INT64_MAX
+
+/* "500ms", "40s", "2m", "1m30s", "1h" or plain seconds ("40") to ms; -1 when
+ * it is none of these. */
+int64_t zk_ctl_parse_duration_ms(const char *s);
+/* Does the toleration tolerate the taint (effect, key, Exists/Equal). */
+bool zk_ctl_tolerates(const json_t *toleration, const json_t *taint);
+/* When (wall seconds) a pod with these tolerations must leave a node with
+ * these taints: 0 when one NoExecute taint is not tolerated, ZK_CTL_NEVER
+ * when every NoExecute taint is tolerated without tolerationSeconds, else
+ * the earliest timeAdded + tolerationSeconds (of the first toleration that
+ * tolerates each taint; negative seconds count as 0). Other effects are
+ * ignored. */
+int64_t zk_ctl_eviction_time(const json_t *taints, const json_t *tolerations);
+
+enum { ZK_CTL_ZONE_NORMAL, ZK_CTL_ZONE_PARTIAL, ZK_CTL_ZONE_FULL };
+/* A zone's state from its ready and not-ready node counts: FULL when none
+ * is ready, PARTIAL when more than 2 and at least 55% are not. */
+int zk_ctl_zone_state(int ready, int not_ready);
+
+enum { ZK_CTL_TAINT_ADD, ZK_CTL_TAINT_KEEP, ZK_CTL_TAINT_REMOVE };
+/* The node's taints as its conditions want them: NoSchedule taints of the
+ * Ready (not-ready / unreachable), pressure, NetworkUnavailable conditions
+ * and spec.unschedulable; the NoExecute not-ready / unreachable taint added
+ * (ADD), only kept if present (KEEP) or removed (REMOVE) per no_execute.
+ * Added taints get timeAdded now; other taints are kept as they are. NULL
+ * when nothing changes, else the new list (new reference). */
+json_t *zk_ctl_node_taints(const json_t *node, int no_execute, const char *now);
+/* Set Ready, MemoryPressure, DiskPressure and PIDPressure to Unknown as the
+ * node lifecycle controller does for a silent node (NodeStatusUnknown, or
+ * NodeStatusNeverUpdated for conditions never posted). True if it changed. */
+bool zk_ctl_node_mark_unknown(json_t *node, const char *now);
 
 #endif

@@ -34,6 +34,7 @@
 #define ROOT_CA_CM "kube-root-ca.crt"
 /* asked for; the server may give less (zke: 48 h) */
 #define TOKEN_SECONDS (365 * 24 * 3600)
+#define CA_RETRY_MS 2000
 
 /* ---- the default account ---- */
 
@@ -158,6 +159,7 @@ typedef struct tok_pending {
     char *secret_uid, *sa_uid;
     char *token;           /* NULL until the TokenRequest answered */
     char *ca;              /* NULL when the namespace has no root CA ConfigMap */
+    bool asked;            /* the requests went out */
 } tok_pending;
 
 typedef struct tok_state {
@@ -314,11 +316,13 @@ static void tok_sync(zk_ctl *c, void *state, const char *key)
             pending_drop(st, key);
             p = NULL;
         }
-        if (token_good(secret, sa, now, &refresh)) {
+        bool need_token = !token_good(secret, sa, now, &refresh);
+        bool need_ca = !zk_json_path_str(secret, "data", "ca.crt", NULL);
+        if (!need_token && !need_ca) {
             pending_drop(st, key);
             uint64_t wait = refresh > now ? (uint64_t)(refresh - now) * 1000 : 1000;
             zk_ctl_batch_requeue_after(b, wait);
-        } else if (p && p->token) {
+        } else if (p && p->asked && (p->token || !need_token)) {
             /* second step: write what the API gave */
             zk_autojson json_t *s = json_deep_copy(secret);
             json_t *data = json_object_get(s, "data");
@@ -326,36 +330,47 @@ static void tok_sync(zk_ctl *c, void *state, const char *key)
                 data = json_object();
                 json_object_set_new(s, "data", data);
             }
-            zk_autofree char *t64 = b64_encode(p->token, strlen(p->token));
-            zk_autofree char *ns64 = b64_encode(ns, strlen(ns));
-            zk_json_set_str(data, "token", t64);
-            zk_json_set_str(data, "namespace", ns64);
-            /* (no CA published in the namespace: none written) */
+            if (need_token) {
+                zk_autofree char *t64 = b64_encode(p->token, strlen(p->token));
+                zk_autofree char *ns64 = b64_encode(ns, strlen(ns));
+                zk_json_set_str(data, "token", t64);
+                zk_json_set_str(data, "namespace", ns64);
+                zk_json_set_str(zk_json_path_obj(s, "metadata", "annotations", NULL), ANN_UID,
+                                zk_kube_uid(sa));
+            }
             if (p->ca) {
                 zk_autofree char *ca64 = b64_encode(p->ca, strlen(p->ca));
                 zk_json_set_str(data, "ca.crt", ca64);
+            } else if (need_ca) {
+                /* the namespace's root CA is not published yet (a new
+                 * namespace): look again in a while */
+                zk_ctl_batch_requeue_after(b, CA_RETRY_MS);
             }
-            zk_json_set_str(zk_json_path_obj(s, "metadata", "annotations", NULL), ANN_UID,
-                            zk_kube_uid(sa));
-            zk_ctl_batch_update(b, &zk_kube_secrets, s, NULL);
+            if (need_token || p->ca)
+                zk_ctl_batch_update(b, &zk_kube_secrets, s, NULL);
             pending_drop(st, key);
         } else {
-            /* first step: ask the API for a token bound to this Secret, and
-             * for the CA */
+            /* first step: ask the API for a token bound to this Secret (when
+             * it needs one), and for the CA */
             if (!p) {
                 p = zk_xcalloc(1, sizeof(*p));
                 p->secret_uid = zk_xstrdup(zk_kube_uid(secret));
                 p->sa_uid = zk_xstrdup(zk_kube_uid(sa));
                 zk_map_put(st->pending, key, p);
             }
+            p->asked = true;
             char path[1024];
-            zk_kube_path(path, sizeof(path), &zk_kube_serviceaccounts, ns, name, "token", NULL);
-            zk_autojson json_t *tr = json_pack(
-                "{s:s,s:s,s:{s:I,s:{s:s,s:s,s:s,s:s}}}", "apiVersion", "authentication.k8s.io/v1",
-                "kind", "TokenRequest", "spec", "expirationSeconds", (json_int_t)TOKEN_SECONDS,
-                "boundObjectRef", "apiVersion", "v1", "kind", "Secret", "name",
-                zk_kube_name(secret), "uid", zk_kube_uid(secret));
-            ask(st, b, key, "POST", path, tr, true);
+            if (need_token) {
+                zk_kube_path(path, sizeof(path), &zk_kube_serviceaccounts, ns, name, "token",
+                             NULL);
+                zk_autojson json_t *tr = json_pack(
+                    "{s:s,s:s,s:{s:I,s:{s:s,s:s,s:s,s:s}}}", "apiVersion",
+                    "authentication.k8s.io/v1", "kind", "TokenRequest", "spec",
+                    "expirationSeconds", (json_int_t)TOKEN_SECONDS, "boundObjectRef",
+                    "apiVersion", "v1", "kind", "Secret", "name", zk_kube_name(secret), "uid",
+                    zk_kube_uid(secret));
+                ask(st, b, key, "POST", path, tr, true);
+            }
             zk_kube_path(path, sizeof(path), &zk_kube_configmaps, ns, ROOT_CA_CM, NULL, NULL);
             ask(st, b, key, "GET", path, NULL, false);
             zk_ctl_batch_requeue_after(b, 1);

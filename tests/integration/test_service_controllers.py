@@ -4,6 +4,7 @@ the test as a node would write it."""
 import base64
 import json
 import os
+import threading
 import time
 
 from zke import ServerTest
@@ -240,7 +241,9 @@ class ServiceAccountTest(ServerTest):
         def filled():
             s = self.srv.kjson("get", "secret", "bot-token", "-n", ns)
             data = s.get("data") or {}
-            return s if "token" in data and "namespace" in data else None
+            # (the CA may come a moment after the token in a new namespace:
+            # the server publishes kube-root-ca.crt within a second)
+            return s if {"token", "namespace", "ca.crt"} <= set(data) else None
         s = wait_for("token filled", filled)
         self.assertEqual(s["metadata"]["annotations"]["kubernetes.io/service-account.uid"], sa_uid)
         self.assertEqual(base64.b64decode(s["data"]["namespace"]).decode(), ns)
@@ -263,3 +266,210 @@ class ServiceAccountTest(ServerTest):
         self.srv.kubectl("delete", "serviceaccount", "bot", "-n", ns)
         wait_for("token secret deleted", lambda: self.srv.kubectl(
             "get", "secret", "bot-token", "-n", ns, check=False).returncode != 0)
+
+
+GRACE = "3s"   # ZKE_NODE_MONITOR_GRACE_PERIOD for the node tests
+
+
+def node_manifest(name, now):
+    res = {"cpu": "4", "memory": "8Gi", "pods": "110"}
+    return {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
+            "status": {"capacity": res, "allocatable": res,
+                       "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                                       "message": "kubelet is posting ready status",
+                                       "lastHeartbeatTime": now, "lastTransitionTime": now}]}}
+
+
+def micro_now():
+    t = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%06dZ" % int((t % 1) * 1e6)
+
+
+def lease_manifest(name):
+    return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": name, "namespace": "kube-node-lease"},
+            "spec": {"holderIdentity": name, "leaseDurationSeconds": 40,
+                     "renewTime": micro_now()}}
+
+
+class NodeLifecycleTest(ServerTest):
+    """Nodes made with kubectl; the test renews the Leases of the nodes that
+    are alive (as a kubelet would), and stops renewing one."""
+
+    @classmethod
+    def setUpClass(cls):
+        old = os.environ.get("ZKE_NODE_MONITOR_GRACE_PERIOD")
+        os.environ["ZKE_NODE_MONITOR_GRACE_PERIOD"] = GRACE
+        try:
+            super().setUpClass()
+        finally:
+            if old is None:
+                del os.environ["ZKE_NODE_MONITOR_GRACE_PERIOD"]
+            else:
+                os.environ["ZKE_NODE_MONITOR_GRACE_PERIOD"] = old
+
+    def setUp(self):
+        self.alive = set()
+        self.made = []
+        self.stop = threading.Event()
+        self.beat = threading.Thread(target=self.heartbeats, daemon=True)
+        self.beat.start()
+
+    def tearDown(self):
+        self.stop.set()
+        self.beat.join(timeout=30)
+        # silent nodes left behind would count in the next test's disruption
+        # state (several nodes down at once stops NoExecute tainting)
+        for name in self.made:
+            self.srv.kubectl("delete", "node", name, "--wait=false", check=False)
+
+    def heartbeats(self):
+        """Renew the Lease of every node in self.alive twice a second, for at
+        most 5 minutes."""
+        deadline = time.time() + 300
+        while not self.stop.is_set() and time.time() < deadline:
+            for name in list(self.alive):
+                self.srv.kubectl("patch", "lease", name, "-n", "kube-node-lease", "--type=merge",
+                                 "-p", json.dumps({"spec": {"renewTime": micro_now()}}),
+                                 check=False)
+            self.stop.wait(0.5)
+
+    def add_nodes(self, *names):
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        items = []
+        for n in names:
+            items += [node_manifest(n, now), lease_manifest(n)]
+        self.srv.kubectl("apply", "-f", "-",
+                         input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+        self.alive.update(names)
+        self.made += names
+
+    def node(self, name):
+        return self.srv.kjson("get", "node", name)
+
+    def ready(self, node):
+        for c in node["status"].get("conditions", []):
+            if c["type"] == "Ready":
+                return c
+        return None
+
+    def taints(self, name):
+        return sorted((t["key"], t["effect"])
+                      for t in self.node(name).get("spec", {}).get("taints", []))
+
+    def pod_or_none(self, name, ns="default"):
+        p = self.srv.kubectl("get", "pod", name, "-n", ns, "-o", "json", check=False)
+        return json.loads(p.stdout) if p.returncode == 0 else None
+
+    def evicted(self, name, ns="default"):
+        """Deleted, or being deleted (its node, gone, cannot confirm)."""
+        p = self.pod_or_none(name, ns)
+        return p is None or "deletionTimestamp" in p["metadata"]
+
+    def test_silent_node_is_tainted_and_its_pods_evicted(self):
+        self.add_nodes("n-alive", "n-dead")
+        unreachable = {"key": "node.kubernetes.io/unreachable", "operator": "Exists",
+                       "effect": "NoExecute"}
+        pods = [pod_manifest("quick", {"app": "q"}, node="n-dead",
+                             tolerations=[dict(unreachable, tolerationSeconds=2)]),
+                pod_manifest("forever", {"app": "f"}, node="n-dead", tolerations=[unreachable]),
+                pod_manifest("plain", {"app": "p"}, node="n-dead"),
+                pod_manifest("elsewhere", {"app": "e"}, node="n-alive")]
+        self.srv.kubectl("apply", "-f", "-",
+                         input=json.dumps({"apiVersion": "v1", "kind": "List", "items": pods}))
+        for name, ip in (("quick", "10.42.3.1"), ("forever", "10.42.3.2"), ("plain", "10.42.3.3"),
+                         ("elsewhere", "10.42.4.1")):
+            self.srv.kubectl("patch", "pod", name, "--subresource=status", "--type=merge", "-p",
+                             json.dumps({"status": {"phase": "Running", "podIP": ip,
+                                                    "conditions": [{"type": "Ready",
+                                                                    "status": "True"}]}}))
+        # DefaultTolerationSeconds gave the plain pod 300 s of both
+        tols = {(t["key"], t.get("tolerationSeconds"))
+                for t in self.pod_or_none("plain")["spec"]["tolerations"]}
+        self.assertEqual(tols, {("node.kubernetes.io/not-ready", 300),
+                                ("node.kubernetes.io/unreachable", 300)})
+        # ... and left the quick pod's own toleration as it was
+        self.assertEqual([t.get("tolerationSeconds") for t in
+                          self.pod_or_none("quick")["spec"]["tolerations"]
+                          if t["key"] == "node.kubernetes.io/unreachable"], [2])
+
+        # n-dead's heartbeat stops
+        self.alive.discard("n-dead")
+        cond = wait_for("n-dead Ready Unknown", lambda: (
+            lambda c: c if c and c["status"] == "Unknown" else None)(self.ready(self.node("n-dead"))))
+        self.assertEqual(cond["reason"], "NodeStatusUnknown")
+        self.assertEqual(cond["message"], "Kubelet stopped posting node status.")
+        self.assertIn("NotReady", self.srv.kubectl("get", "node", "n-dead").stdout)
+        wait_for("unreachable taints", lambda: self.taints("n-dead") == [
+            ("node.kubernetes.io/unreachable", "NoExecute"),
+            ("node.kubernetes.io/unreachable", "NoSchedule")])
+        added = [t for t in self.node("n-dead")["spec"]["taints"]]
+        self.assertTrue(all("timeAdded" in t for t in added))
+
+        # the pod tolerating it for 2 s is evicted; the others stay, not ready
+        wait_for("quick evicted", lambda: self.evicted("quick"))
+        for name in ("forever", "plain"):
+            p = self.pod_or_none(name)
+            self.assertIsNotNone(p, name)
+            self.assertNotIn("deletionTimestamp", p["metadata"], name)
+        wait_for("pods on n-dead marked not ready", lambda: all(
+            [c["status"] for c in (self.pod_or_none(n)["status"].get("conditions") or [])
+             if c["type"] == "Ready"] == ["False"] for n in ("forever", "plain")))
+        ev = self.srv.kjson("get", "events", "--field-selector", "involvedObject.name=quick")
+        self.assertIn("TaintManagerEviction", [e["reason"] for e in ev["items"]])
+
+        # the live node is untouched
+        self.assertEqual(self.ready(self.node("n-alive"))["status"], "True")
+        self.assertEqual(self.taints("n-alive"), [])
+        self.assertNotIn("deletionTimestamp", self.pod_or_none("elsewhere")["metadata"])
+
+        # the node comes back: heartbeat and Ready posted again; the taints go
+        self.alive.add("n-dead")
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        ready = {"type": "Ready", "status": "True", "reason": "KubeletReady",
+                 "message": "kubelet is posting ready status", "lastHeartbeatTime": now,
+                 "lastTransitionTime": now}
+        self.srv.kubectl("patch", "node", "n-dead", "--subresource=status", "--type=merge", "-p",
+                         json.dumps({"status": {"conditions": [ready]}}))
+        wait_for("taints removed", lambda: self.taints("n-dead") == [])
+
+    def test_user_no_execute_taint_evicts(self):
+        self.add_nodes("n-maint")
+        self.srv.kubectl("apply", "-f", "-", input=json.dumps(
+            {"apiVersion": "v1", "kind": "List", "items": [
+                pod_manifest("m-out", {"app": "m"}, node="n-maint"),
+                pod_manifest("m-stays", {"app": "m"}, node="n-maint",
+                             tolerations=[{"key": "maint", "operator": "Exists"}])]}))
+        self.srv.kubectl("taint", "node", "n-maint", "maint=now:NoExecute")
+        wait_for("m-out evicted", lambda: self.evicted("m-out"))
+        self.assertFalse(self.evicted("m-stays"))
+
+    def test_deployment_replacements_go_to_other_nodes(self):
+        self.add_nodes("d-a", "d-b")
+        deploy = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                  "spec": {"replicas": 4, "selector": {"matchLabels": {"app": "web"}},
+                           "template": {"metadata": {"labels": {"app": "web"}},
+                                        "spec": {"containers": [{"name": "c",
+                                                                 "image": "registry.invalid/w:1"}],
+                                                 "tolerations": [
+                                                     {"key": "node.kubernetes.io/unreachable",
+                                                      "operator": "Exists", "effect": "NoExecute",
+                                                      "tolerationSeconds": 2}]}}}}
+        self.srv.kubectl("apply", "-f", "-", input=json.dumps(deploy))
+
+        def placed():
+            items = self.srv.kjson("get", "pods", "-l", "app=web")["items"]
+            return {p["metadata"]["name"]: p["spec"].get("nodeName") for p in items
+                    if "deletionTimestamp" not in p["metadata"]}
+
+        # the scheduler spreads the replicas; wait until some are on d-b
+        wait_for("4 pods bound, some on d-b", lambda: (
+            lambda m: len(m) == 4 and all(m.values()) and "d-b" in m.values())(placed()))
+        on_b = [n for n, node in placed().items() if node == "d-b"]
+
+        self.alive.discard("d-b")
+        wait_for("d-b's pods evicted", lambda: all(self.evicted(n) for n in on_b))
+        # replacements: 4 live pods again, all on d-a (d-b is tainted)
+        wait_for("replacements on d-a", lambda: (
+            lambda m: len(m) == 4 and set(m.values()) == {"d-a"})(placed()))
