@@ -15,6 +15,7 @@ static const zk_ctl_def *const builtin[] = {
     &zk_ctl_serviceaccount,
     &zk_ctl_serviceaccount_token,
     &zk_ctl_nodelifecycle,
+    &zk_ctl_daemonset,
 };
 
 static bool disabled_in(const char *list, const char *name)

@@ -14,6 +14,7 @@ extern const zk_ctl_def zk_ctl_endpoints, zk_ctl_endpointslice;
 extern const zk_ctl_def zk_ctl_job, zk_ctl_cronjob;
 extern const zk_ctl_def zk_ctl_serviceaccount, zk_ctl_serviceaccount_token;
 extern const zk_ctl_def zk_ctl_nodelifecycle;
+extern const zk_ctl_def zk_ctl_daemonset;
 
 /* qsort order of pods to delete first (unscheduled, pending, not ready,
  * low deletion cost, ready for less time, more restarts, newer). */

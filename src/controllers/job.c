@@ -252,10 +252,10 @@ static json_t *pod_for(const jview *v, int64_t index)
     json_t *tmpl = zk_json_path(v->job, "spec", "template", NULL);
     if (index < 0) {
         snprintf(prefix, sizeof(prefix), "%.240s-", v->name);
-        return zk_ctl_pod_from_template(v->job, tmpl, prefix);
+        return zk_ctl_pod_from_template_owned(v->job, tmpl, prefix);
     }
     snprintf(prefix, sizeof(prefix), "%.230s-%" PRId64 "-", v->name, index);
-    json_t *pod = zk_ctl_pod_from_template(v->job, tmpl, prefix);
+    json_t *pod = zk_ctl_pod_from_template_owned(v->job, tmpl, prefix);
     char ix[32];
     snprintf(ix, sizeof(ix), "%" PRId64, index);
     json_t *meta = json_object_get(pod, "metadata");

@@ -58,24 +58,40 @@ zk_ctl_cj_action zk_ctl_cronjob_decide(int64_t sched, int64_t now, int64_t deadl
 
 /* ---- DaemonSet (daemonset.c) ---- */
 
-/* Whether a daemon pod should run on node (nodeSelector, required node
- * affinity, NoSchedule/NoExecute taints it does not tolerate) and, when
- * not, whether one already there may continue (only untolerated NoExecute
- * taints evict). pod is the pod the DaemonSet would create (with the
- * automatic tolerations). */
-void zk_ctl_ds_should_run(const json_t *pod_spec, const json_t *node, bool *should_run,
+/* Whether the daemon pod `pod` (as the DaemonSet would create it, with the
+ * automatic tolerations) should run on node — nodeSelector, required node
+ * affinity and the node's NoSchedule/NoExecute taints, judged as the
+ * scheduler judges them — and, when not, whether one already there may
+ * continue (only untolerated NoExecute taints evict). */
+void zk_ctl_ds_should_run(const json_t *pod, const json_t *node, bool *should_run,
                           bool *should_continue);
-/* Add the tolerations every daemon pod gets (not-ready, unreachable,
- * disk/memory/pid pressure, unschedulable; network-unavailable with
- * hostNetwork) to a pod spec, unless already there. */
+/* Add the tolerations every daemon pod gets (not-ready and unreachable
+ * NoExecute; disk-, memory-, pid-pressure and unschedulable NoSchedule;
+ * network-unavailable with hostNetwork) to a pod spec, unless present. */
 void zk_ctl_ds_add_tolerations(json_t *pod_spec);
-/* Require node name on a pod spec's node affinity (replacing the required
- * terms, as Kubernetes does once the node was found to match them). */
+/* Require the node by name in a pod spec's node affinity (the required
+ * terms are replaced, as Kubernetes does once the node matched them). */
 void zk_ctl_ds_set_node_affinity(json_t *pod_spec, const char *node);
-/* Does toleration tol tolerate taint? */
-bool zk_ctl_toleration_tolerates(const json_t *tol, const json_t *taint);
-/* Does a node match a required nodeSelector term list / a nodeSelector? */
-bool zk_ctl_node_matches_affinity(const json_t *pod_spec, const json_t *node);
+/* The node a daemon pod is for: spec.nodeName, else the node its required
+ * affinity names by metadata.name; NULL when neither. */
+const char *zk_ctl_ds_pod_node(const json_t *pod);
+
+typedef struct zk_ctl_ds_node {
+    const char *name;
+    json_t *old_pod;       /* a pod of an older revision on the node, or NULL */
+    json_t *new_pod;       /* a pod of the current revision, or NULL */
+    bool old_available, new_available;
+} zk_ctl_ds_node;
+
+/* One rolling update step over the nodes that run daemon pods: which old
+ * pods to delete (max_surge 0: up to max_unavailable unavailable at once,
+ * unavailable old pods first) or, with max_surge, on which nodes to start a
+ * new pod beside the old one (up to max_surge at once) and which old pods
+ * to delete because their replacement is available. Indexes into nodes are
+ * written to del/add (each sized n); counts returned in *ndel, *nadd. */
+void zk_ctl_ds_rolling_step(const zk_ctl_ds_node *nodes, size_t n, int64_t max_surge,
+                            int64_t max_unavailable, size_t *del, size_t *ndel, size_t *add,
+                            size_t *nadd);
 
 /* ---- StatefulSet (statefulset.c) ---- */
 
@@ -98,5 +114,34 @@ json_t *zk_ctl_history_new(const json_t *owner, const json_t *data, int64_t revi
 /* The revisions owned by owner, oldest revision first (array freed by the
  * caller). */
 size_t zk_ctl_history_list(zk_kube_informer *inf, const json_t *owner, json_t ***out);
+
+/* One sync's view of an owner's revisions. */
+typedef struct zk_ctl_revs {
+    json_t **all;          /* owned revisions, by number (borrowed from the cache) */
+    size_t n;
+    json_t *cur;           /* the revision of the current template: in all, or made */
+    json_t *made;          /* created by this sync (owned), or NULL */
+    int64_t max;           /* the highest number once this sync's writes are done */
+    int64_t collisions;    /* status.collisionCount to report */
+    char hash[32];         /* cur's controller-revision-hash */
+} zk_ctl_revs;
+
+/* Find the revision of owner's current template or create it (through b).
+ * An equal revision that is not the newest gets the next number (what
+ * `kubectl rollout undo` needs). A name already taken by other data bumps
+ * the collision count. Free with zk_ctl_revs_free. */
+void zk_ctl_history_sync(zk_ctl_batch *b, zk_kube_informer *inf, const json_t *owner,
+                         zk_ctl_revs *r);
+/* Delete the oldest revisions beyond limit (revisionHistoryLimit), never
+ * the current one nor those live() says pods still use. */
+void zk_ctl_history_prune(zk_ctl_batch *b, const zk_ctl_revs *r, int64_t limit,
+                          bool (*live)(void *ctx, const json_t *rev), void *ctx);
+void zk_ctl_revs_free(zk_ctl_revs *r);
+
+/* zk_ctl_pod_from_template, but the pod's spec is a copy of its own (that
+ * one shares the template's spec, which lives in an informer cache), for
+ * callers that change it. */
+json_t *zk_ctl_pod_from_template_owned(const json_t *owner, const json_t *tmpl,
+                                       const char *prefix);
 
 #endif

@@ -367,5 +367,124 @@ class CronJobTest(WorkloadTest):
         wait_for("keep-a to be deleted", lambda: [j["metadata"]["name"] for j in self.jobs_of(
             cj)] == ["keep-b"])
 
+NODE = """
+apiVersion: v1
+kind: Node
+metadata:
+  name: %(name)s
+  labels: {kubernetes.io/hostname: %(name)s}
+status:
+  capacity: {cpu: "4", memory: 8Gi, pods: "110"}
+  allocatable: {cpu: "4", memory: 8Gi, pods: "110"}
+  conditions: [{type: Ready, status: "True"}]
+"""
+
+
+class DaemonSetTest(WorkloadTest):
+    """Three nodes; the scheduler in the server binds the daemon pods, and
+    the test plays the nodes: bound pods become Running and Ready, pods
+    being deleted are removed."""
+
+    @classmethod
+    def prepare(cls):
+        for n in ("n1", "n2", "n3"):
+            cls.srv.kubectl("apply", "-f", "-", input=NODE % {"name": n})
+        cls.srv.kubectl("taint", "node", "n2", "dedicated=gpu:NoSchedule")
+
+    def play_nodes(self, selector):
+        for p in self.pods(selector):
+            name = p["metadata"]["name"]
+            if p["metadata"].get("deletionTimestamp"):
+                self.srv.kubectl("delete", "pod", name, "--grace-period=0", "--force",
+                                 check=False)
+            elif p["spec"].get("nodeName") and not self.condition(p, "Ready"):
+                self.set_pod_phase(name, "Running", ready=True)
+
+    def by_node(self, selector):
+        out = {}
+        for p in self.pods(selector):
+            out.setdefault(p["spec"].get("nodeName"), []).append(p)
+        return out
+
+    def test_one_pod_per_node_and_rolling_update(self):
+        self.apply("""
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  updateStrategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 1}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: agent, image: "agent:1"}]
+""")
+        # one pod on each node but the tainted one, bound by the scheduler
+        placed = wait_for("a pod bound on n1 and n3", lambda: (lambda m: m if sorted(
+            m) == ["n1", "n3"] else None)(self.by_node("app=agent")))
+        for node, pods in placed.items():
+            self.assertEqual(len(pods), 1, node)
+            pod = pods[0]
+            terms = pod["spec"]["affinity"]["nodeAffinity"][
+                "requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+            self.assertEqual(terms, [{"matchFields": [
+                {"key": "metadata.name", "operator": "In", "values": [node]}]}])
+            keys = [t["key"] for t in pod["spec"]["tolerations"]]
+            self.assertIn("node.kubernetes.io/unschedulable", keys)
+            self.assertIn("node.kubernetes.io/not-ready", keys)
+            self.assertTrue(pod["metadata"]["labels"]["controller-revision-hash"])
+        self.play_nodes("app=agent")
+        self.srv.kubectl("rollout", "status", "ds/agent", "--timeout=30s", timeout=40)
+        ds = self.get("ds", "agent")
+        st = ds["status"]
+        self.assertEqual((st["desiredNumberScheduled"], st["currentNumberScheduled"],
+                          st["numberReady"], st["numberAvailable"],
+                          st["updatedNumberScheduled"], st["numberMisscheduled"]),
+                         (2, 2, 2, 2, 2, 0))
+        self.assertEqual(st["observedGeneration"], ds["metadata"]["generation"])
+
+        # a new image rolls node by node: never more than maxUnavailable (1)
+        # node without a ready pod
+        self.srv.kubectl("set", "image", "ds/agent", "agent=agent:2")
+        deadline = time.time() + WAIT * 2
+        done = False
+        while time.time() < deadline and not done:
+            nodes = self.by_node("app=agent")
+            down = [n for n in ("n1", "n3") if not any(
+                self.condition(p, "Ready") and not p["metadata"].get("deletionTimestamp")
+                for p in nodes.get(n, []))]
+            self.assertLessEqual(len(down), 1, down)
+            images = [p["spec"]["containers"][0]["image"] for ps in nodes.values() for p in ps]
+            done = images == ["agent:2", "agent:2"] and not down
+            self.play_nodes("app=agent")
+            time.sleep(POLL)
+        self.assertTrue(done, "the rollout did not finish")
+        self.srv.kubectl("rollout", "status", "ds/agent", "--timeout=30s", timeout=40)
+        hist = self.srv.kubectl("rollout", "history", "ds/agent").stdout
+        self.assertIn("1 ", hist)
+        self.assertIn("2 ", hist)
+        revs = [r for r in self.get("controllerrevisions")["items"]
+                if r["metadata"]["ownerReferences"][0]["name"] == "agent"]
+        self.assertEqual(sorted(r["revision"] for r in revs), [1, 2])
+        current = [r for r in revs if r["revision"] == 2][0]
+        hashes = {p["metadata"]["labels"]["controller-revision-hash"]
+                  for p in self.pods("app=agent")}
+        self.assertEqual(hashes, {current["metadata"]["labels"]["controller-revision-hash"]})
+
+        # undo: back to agent:1, whose revision becomes number 3
+        self.srv.kubectl("rollout", "undo", "ds/agent")
+        wait_for("agent:1 everywhere", lambda: (self.play_nodes("app=agent"), [
+            p["spec"]["containers"][0]["image"] for p in self.pods("app=agent")
+            if not p["metadata"].get("deletionTimestamp") and self.condition(p, "Ready")]
+            == ["agent:1", "agent:1"])[1])
+        revs = [r for r in self.get("controllerrevisions")["items"]
+                if r["metadata"]["ownerReferences"][0]["name"] == "agent"]
+        self.assertEqual(sorted(r["revision"] for r in revs), [2, 3])
+
+        # the taint goes: n2 gets its pod
+        self.srv.kubectl("taint", "node", "n2", "dedicated-")
+        wait_for("a pod on n2", lambda: self.by_node("app=agent").get("n2"))
+
+
 if __name__ == "__main__":
     unittest.main()
