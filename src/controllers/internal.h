@@ -15,6 +15,7 @@ extern const zk_ctl_def zk_ctl_job, zk_ctl_cronjob;
 extern const zk_ctl_def zk_ctl_serviceaccount, zk_ctl_serviceaccount_token;
 extern const zk_ctl_def zk_ctl_nodelifecycle;
 extern const zk_ctl_def zk_ctl_daemonset;
+extern const zk_ctl_def zk_ctl_statefulset;
 
 /* qsort order of pods to delete first (unscheduled, pending, not ready,
  * low deletion cost, ready for less time, more restarts, newer). */

@@ -97,6 +97,37 @@ void zk_ctl_ds_rolling_step(const zk_ctl_ds_node *nodes, size_t n, int64_t max_s
 
 /* The ordinal of a pod name "<set>-<n>" for set, or -1. */
 int64_t zk_ctl_sts_ordinal(const char *set, const char *pod);
+/* Phase Running and condition Ready. */
+bool zk_ctl_sts_running_ready(const json_t *pod);
+
+/* What a StatefulSet has, for one sync. */
+typedef struct zk_ctl_sts_view {
+    size_t replicas;
+    json_t **slots;            /* [ordinal - start]: the pod, or NULL */
+    bool *available;           /* [ordinal - start]: ready for minReadySeconds */
+    json_t **condemned;        /* pods past replicas, highest ordinal first */
+    size_t ncondemned;
+    bool ordered;              /* podManagementPolicy OrderedReady */
+    bool rolling;              /* updateStrategy RollingUpdate */
+    int64_t partition;
+    const char *update_revision;
+} zk_ctl_sts_view;
+
+typedef struct zk_ctl_sts_plan_out {
+    const json_t **del;        /* pods to delete (caller sized: replicas + ncondemned) */
+    size_t ndel;
+    size_t *create;            /* slots to create a pod in (caller sized: replicas) */
+    size_t ncreate;
+    bool updating;             /* the delete is a rolling update step */
+} zk_ctl_sts_plan_out;
+
+/* One step of Kubernetes' StatefulSet algorithm: replace terminal pods,
+ * create missing ones (OrderedReady: the lowest, only when all below are
+ * Running, Ready and available), delete pods past replicas from the
+ * highest (OrderedReady: one, when the rest are healthy), and then, for a
+ * RollingUpdate, delete the highest pod at or above the partition that is
+ * not at the update revision once all above it are healthy. */
+void zk_ctl_sts_plan(const zk_ctl_sts_view *v, zk_ctl_sts_plan_out *out);
 
 /* ---- ControllerRevisions (history.c) ---- */
 

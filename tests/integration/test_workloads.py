@@ -4,10 +4,13 @@ the tests play the node by patching pod status (Running and Ready,
 Succeeded or Failed). Every wait is bounded."""
 import calendar
 import json
+import os
+import signal
+import subprocess
 import time
 import unittest
 
-from zke import ServerTest
+from zke import KUBECTL, ServerTest
 
 WAIT = 30          # seconds any one condition may take
 POLL = 0.2
@@ -484,6 +487,148 @@ spec:
         # the taint goes: n2 gets its pod
         self.srv.kubectl("taint", "node", "n2", "dedicated-")
         wait_for("a pod on n2", lambda: self.by_node("app=agent").get("n2"))
+
+
+class Watch:
+    """kubectl get --watch in the background, one "TYPE name" line per
+    event; stopped by its PID."""
+
+    def __init__(self, srv, *args):
+        self.path = os.path.join(srv.dir, "watch-%d.log" % time.monotonic_ns())
+        self.out = open(self.path, "w")
+        env = dict(os.environ, KUBECONFIG=srv.kubeconfig, HOME=srv.dir)
+        self.proc = subprocess.Popen(
+            [KUBECTL, "get", "--watch", "--output-watch-events", "-o",
+             "jsonpath={.type} {.object.metadata.name}{\"\\n\"}"] + list(args),
+            stdout=self.out, stderr=subprocess.DEVNULL, env=env)
+
+    def events(self):
+        with open(self.path) as f:
+            return [tuple(line.split()) for line in f if line.strip()]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=10)
+        self.out.close()
+
+
+class StatefulSetTest(WorkloadTest):
+    """No node runs the pods: they stay unbound, the test makes them Running
+    and Ready, and deleting one removes it at once."""
+
+    def make_ready(self, name):
+        self.set_pod_phase(name, "Running", ready=True)
+
+    def names(self):
+        return sorted(p["metadata"]["name"] for p in self.pods("app=web"))
+
+    def test_ordered_creation_update_and_scale_down(self):
+        self.apply("""
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web}
+spec:
+  serviceName: web
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: web, image: "web:1", volumeMounts: [{name: www, mountPath: /www}]}
+  volumeClaimTemplates:
+  - metadata: {name: www}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+""")
+        # web-0 first; web-1 only after web-0 is Running and Ready
+        for i in range(3):
+            name = "web-%d" % i
+            wait_for(name, lambda: name in self.names())
+            # the controller has counted it: its decision for now is made
+            wait_for("status.replicas %d" % (i + 1), lambda: self.get("sts", "web").get(
+                "status", {}).get("replicas") == i + 1)
+            self.assertEqual(self.names(), ["web-%d" % k for k in range(i + 1)])
+            pod = self.get("pod", name)
+            labels = pod["metadata"]["labels"]
+            self.assertEqual(labels["statefulset.kubernetes.io/pod-name"], name)
+            self.assertEqual(labels["apps.kubernetes.io/pod-index"], str(i))
+            self.assertEqual((pod["spec"]["hostname"], pod["spec"]["subdomain"]), (name, "web"))
+            self.assertIn({"name": "www", "persistentVolumeClaim": {"claimName": "www-" + name}},
+                          pod["spec"]["volumes"])
+            self.make_ready(name)
+        self.srv.kubectl("rollout", "status", "sts/web", "--timeout=30s", timeout=40)
+        for i in range(3):
+            pvc = self.get("pvc", "www-web-%d" % i)
+            self.assertEqual(pvc["metadata"]["labels"]["app"], "web")
+            self.assertEqual(pvc["spec"]["resources"]["requests"]["storage"], "1Gi")
+        sts = self.get("sts", "web")
+        st = sts["status"]
+        self.assertEqual((st["replicas"], st["readyReplicas"], st["currentReplicas"],
+                          st["updatedReplicas"], st["availableReplicas"]), (3, 3, 3, 3, 3))
+        self.assertEqual(st["currentRevision"], st["updateRevision"])
+        first_rev = st["updateRevision"]
+        self.assertEqual(self.get("pod", "web-0")["metadata"]["labels"][
+            "controller-revision-hash"], first_rev)
+
+        # a rolling update replaces the highest ordinal first, one at a time
+        self.srv.kubectl("set", "image", "sts/web", "web=web:2")
+        order = []
+        deadline = time.time() + WAIT * 2
+        while time.time() < deadline and len(order) < 3:
+            pods = self.pods("app=web")
+            unready = [p["metadata"]["name"] for p in pods if not self.condition(p, "Ready")]
+            missing = 3 - len(pods)
+            self.assertLessEqual(len(unready) + missing, 1, (unready, missing))
+            for p in pods:
+                name = p["metadata"]["name"]
+                if p["spec"]["containers"][0]["image"] == "web:2" and name not in order:
+                    order.append(name)
+                if not self.condition(p, "Ready"):
+                    self.make_ready(name)
+            time.sleep(POLL)
+        self.assertEqual(order, ["web-2", "web-1", "web-0"])
+        self.srv.kubectl("rollout", "status", "sts/web", "--timeout=30s", timeout=40)
+        st = self.get("sts", "web")["status"]
+        self.assertNotEqual(st["updateRevision"], first_rev)
+        self.assertEqual(st["currentRevision"], st["updateRevision"])
+        hist = self.srv.kubectl("rollout", "history", "sts/web").stdout
+        self.assertIn("2 ", hist)
+
+        # scale down: the highest ordinal goes first
+        watch = Watch(self.srv, "pods", "-l", "app=web")
+        try:
+            time.sleep(1)   # let the watch start
+            self.srv.kubectl("scale", "sts/web", "--replicas=1")
+            wait_for("web-1 and web-2 gone", lambda: self.names() == ["web-0"])
+            wait_for("the deletions in the watch", lambda: len(
+                [e for e in watch.events() if e[0] == "DELETED"]) == 2)
+            deleted = [e[1] for e in watch.events() if e[0] == "DELETED"]
+        finally:
+            watch.stop()
+        self.assertEqual(deleted, ["web-2", "web-1"])
+        # claims stay
+        self.get("pvc", "www-web-2")
+        wait_for("status.replicas 1", lambda: self.get("sts", "web")["status"]["replicas"] == 1)
+
+    def test_parallel(self):
+        self.apply("""
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: par}
+spec:
+  serviceName: par
+  replicas: 3
+  podManagementPolicy: Parallel
+  selector: {matchLabels: {app: par}}
+  template:
+    metadata: {labels: {app: par}}
+    spec:
+      containers: [{name: par, image: "par:1"}]
+""")
+        # all at once, none of them ready
+        wait_for("par-0..2", lambda: sorted(p["metadata"]["name"] for p in self.pods(
+            "app=par")) == ["par-0", "par-1", "par-2"])
 
 
 if __name__ == "__main__":
