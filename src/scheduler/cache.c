@@ -6,6 +6,14 @@
 
 #include "base/mem.h"
 
+static void owner_free(zk_sched_owner *o)
+{
+    free(o->zone_counts);
+    free(o->uid);
+    free(o->pods);
+    free(o);
+}
+
 /* ---- pod lists that remember each member's index ---- */
 
 static void plist_add(zk_sched_plist *l, zk_sched_pod *p, size_t *idx)
@@ -41,7 +49,35 @@ zk_sched_cache *zk_sched_cache_new(void)
     c->pods = zk_map_new();
     c->owners = zk_map_new();
     c->namespaces = zk_map_new();
+    c->zone_ids = zk_map_new();
+    c->cap_zones = 8;
+    c->zones = zk_xcalloc(c->cap_zones, sizeof(char *));
+    c->zones[c->n_zones++] = zk_xstrdup("");
     return c;
+}
+
+static uint32_t zone_intern(zk_sched_cache *c, const char *zone)
+{
+    if (!zone || !*zone)
+        return 0;
+    uintptr_t id = (uintptr_t)zk_map_get(c->zone_ids, zone);
+    if (id)
+        return (uint32_t)(id - 1);
+    if (c->n_zones == c->cap_zones) {
+        c->cap_zones *= 2;
+        c->zones = zk_xrealloc(c->zones, c->cap_zones * sizeof(char *));
+    }
+    c->zones[c->n_zones] = zk_xstrdup(zone);
+    zk_map_put(c->zone_ids, zone, (void *)(uintptr_t)(c->n_zones + 1));
+    return (uint32_t)c->n_zones++;
+}
+
+int64_t zk_sched_cache_zone_id(const zk_sched_cache *c, const char *zone)
+{
+    if (!zone || !*zone)
+        return 0;
+    uintptr_t id = (uintptr_t)zk_map_get(c->zone_ids, zone);
+    return id ? (int64_t)id - 1 : -1;
 }
 
 void zk_sched_cache_free(zk_sched_cache *c)
@@ -57,12 +93,8 @@ void zk_sched_cache_free(zk_sched_cache *c)
     while (zk_map_next(c->nodes_by_name, &pos, &k, &v))
         zk_sched_node_free(v);
     pos = 0;
-    while (zk_map_next(c->owners, &pos, &k, &v)) {
-        zk_sched_owner *o = v;
-        free(o->uid);
-        free(o->pods);
-        free(o);
-    }
+    while (zk_map_next(c->owners, &pos, &k, &v))
+        owner_free(v);
     pos = 0;
     while (zk_map_next(c->namespaces, &pos, &k, &v)) {
         zk_sched_plist *l = v;
@@ -73,6 +105,10 @@ void zk_sched_cache_free(zk_sched_cache *c)
     zk_map_free(c->nodes_by_name);
     zk_map_free(c->owners);
     zk_map_free(c->namespaces);
+    zk_map_free(c->zone_ids);
+    for (size_t i = 0; i < c->n_zones; i++)
+        free(c->zones[i]);
+    free(c->zones);
     free(c->nodes);
     free(c->affinity.v);
     free(c->anti.v);
@@ -89,6 +125,9 @@ const json_t *zk_sched_cache_ns_labels(const zk_sched_cache *c, const char *ns)
 {
     return c->ns_labels ? c->ns_labels(c->ns_ctx, ns) : NULL;
 }
+
+static void owner_count(zk_sched_cache *c, zk_sched_pod *p);
+static void owner_uncount(zk_sched_cache *c, zk_sched_pod *p);
 
 /* ---- nodes ---- */
 
@@ -113,6 +152,7 @@ static void list_del_node(zk_sched_cache *c, zk_sched_node *n)
 
 zk_sched_node *zk_sched_cache_node_set(zk_sched_cache *c, zk_sched_node *n)
 {
+    n->zone_id = zone_intern(c, n->zone);
     zk_sched_node *cur = zk_map_get(c->nodes_by_name, n->name);
     if (!cur) {
         zk_map_put(c->nodes_by_name, n->name, n);
@@ -120,7 +160,15 @@ zk_sched_node *zk_sched_cache_node_set(zk_sched_cache *c, zk_sched_node *n)
         return n;
     }
     bool was_present = cur->present;
+    /* its pods count for their owners in the node's zone: move them along */
+    bool rezone = cur->zone_id != n->zone_id;
+    if (rezone)
+        for (size_t i = 0; i < cur->n_pods; i++)
+            owner_uncount(c, cur->pods[i]);
     zk_sched_node_take_spec(cur, n);
+    if (rezone)
+        for (size_t i = 0; i < cur->n_pods; i++)
+            owner_count(c, cur->pods[i]);
     if (!was_present)
         list_add_node(c, cur);
     return cur;
@@ -165,32 +213,60 @@ zk_sched_owner *zk_sched_cache_owner(const zk_sched_cache *c, const char *uid)
     return uid ? zk_map_get(c->owners, uid) : NULL;
 }
 
+static void owner_zone_add(zk_sched_owner *o, uint32_t zone, int32_t d)
+{
+    if (zone >= o->n_zone_counts) {
+        size_t n = zone + 4;
+        o->zone_counts = zk_xrealloc(o->zone_counts, n * sizeof(*o->zone_counts));
+        memset(o->zone_counts + o->n_zone_counts, 0,
+               (n - o->n_zone_counts) * sizeof(*o->zone_counts));
+        o->n_zone_counts = n;
+    }
+    o->zone_counts[zone] += d;
+}
+
+#define INLINE_OWNERS ZK_ARRAY_LEN(((zk_sched_node *)0)->owners)
+
+static struct zk_sched_owner_count *owner_slot(const zk_sched_node *n, size_t i)
+{
+    return i < INLINE_OWNERS ? (struct zk_sched_owner_count *)&n->owners[i]
+                             : &n->more_owners[i - INLINE_OWNERS];
+}
+
 int32_t zk_sched_node_owner_count(const zk_sched_node *n, const zk_sched_owner *o)
 {
-    for (size_t i = 0; i < n->n_owners; i++)
-        if (n->owners[i].owner == o)
-            return n->owners[i].count;
+    for (size_t i = 0; i < n->n_owners; i++) {
+        const struct zk_sched_owner_count *e = owner_slot(n, i);
+        if (e->owner == o)
+            return e->count;
+    }
     return 0;
 }
 
 static void node_owner_add(zk_sched_node *n, zk_sched_owner *o, int32_t d)
 {
     for (size_t i = 0; i < n->n_owners; i++) {
-        if (n->owners[i].owner != o)
+        struct zk_sched_owner_count *e = owner_slot(n, i);
+        if (e->owner != o)
             continue;
-        n->owners[i].count += d;
-        if (n->owners[i].count <= 0)
-            n->owners[i] = n->owners[--n->n_owners];
+        e->count += d;
+        if (e->count <= 0)
+            *e = *owner_slot(n, --n->n_owners);
         return;
     }
     if (d <= 0)
         return;
-    if (n->n_owners == n->cap_owners) {
-        n->cap_owners = n->cap_owners ? n->cap_owners * 2 : 4;
-        n->owners = zk_xrealloc(n->owners, n->cap_owners * sizeof(*n->owners));
+    if (n->n_owners >= INLINE_OWNERS) {
+        size_t k = n->n_owners - INLINE_OWNERS;
+        if (k == n->cap_more_owners) {
+            n->cap_more_owners = n->cap_more_owners ? n->cap_more_owners * 2 : 4;
+            n->more_owners =
+                zk_xrealloc(n->more_owners, n->cap_more_owners * sizeof(*n->more_owners));
+        }
     }
-    n->owners[n->n_owners].owner = o;
-    n->owners[n->n_owners++].count = d;
+    struct zk_sched_owner_count *e = owner_slot(n, n->n_owners++);
+    e->owner = o;
+    e->count = d;
 }
 
 static void owner_count(zk_sched_cache *c, zk_sched_pod *p)
@@ -212,6 +288,8 @@ static void owner_count(zk_sched_cache *c, zk_sched_pod *p)
     p->owner = o;
     p->counted = true;
     node_owner_add(p->node, o, 1);
+    p->counted_zone = p->node->zone_id;
+    owner_zone_add(o, p->counted_zone, 1);
 }
 
 static void owner_uncount(zk_sched_cache *c, zk_sched_pod *p)
@@ -225,13 +303,13 @@ static void owner_uncount(zk_sched_cache *c, zk_sched_pod *p)
         last->owner_idx = p->owner_idx;
     }
     node_owner_add(p->node, o, -1);
+    owner_zone_add(o, p->counted_zone, -1);
+    p->counted_zone = 0;
     p->counted = false;
     p->owner = NULL;
     if (o->n_pods == 0) {
         zk_map_del(c->owners, o->uid);
-        free(o->uid);
-        free(o->pods);
-        free(o);
+        owner_free(o);
     }
 }
 

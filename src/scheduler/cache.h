@@ -19,11 +19,15 @@
 #include "base/map.h"
 #include "scheduler/objects.h"
 
-/* The non-terminating assigned pods of one controller owner. */
+/* The non-terminating assigned pods of one controller owner, and how many
+ * of them run in each zone (topology.kubernetes.io/zone; "" for nodes
+ * without one) for the default spreading. */
 typedef struct zk_sched_owner {
     char *uid;
     zk_sched_pod **pods;
     size_t n_pods, cap;
+    int32_t *zone_counts;        /* by zone id */
+    size_t n_zone_counts;
 } zk_sched_owner;
 
 typedef struct zk_sched_plist {
@@ -43,6 +47,9 @@ typedef struct zk_sched_cache {
     zk_map *namespaces;         /* ns -> zk_sched_plist */
     zk_sched_plist affinity;    /* pods with any pod (anti-)affinity term */
     zk_sched_plist anti;        /* pods with required anti-affinity */
+    char **zones;               /* zone names by id; zones[0] = "" */
+    size_t n_zones, cap_zones;
+    zk_map *zone_ids;           /* zone name -> id + 1 */
     zk_sched_ns_labels_fn ns_labels;
     void *ns_ctx;
     size_t n_assumed;
@@ -74,6 +81,14 @@ void zk_sched_cache_pod_set_terminating(zk_sched_cache *c, zk_sched_pod *p);
 size_t zk_sched_cache_n_pods(const zk_sched_cache *c);
 
 zk_sched_owner *zk_sched_cache_owner(const zk_sched_cache *c, const char *uid);
+/* Nodes' zones (topology.kubernetes.io/zone) get small ids, 0 for none;
+ * the id of zone, or -1 when no node had it. */
+int64_t zk_sched_cache_zone_id(const zk_sched_cache *c, const char *zone);
+/* How many pods of owner run in a zone (by id). */
+static inline int32_t zk_sched_owner_zone_count(const zk_sched_owner *o, uint32_t zone)
+{
+    return zone < o->n_zone_counts ? o->zone_counts[zone] : 0;
+}
 /* How many pods of owner run on node. */
 int32_t zk_sched_node_owner_count(const zk_sched_node *n, const zk_sched_owner *o);
 /* Assigned pods of a namespace (NULL, 0 when none). */

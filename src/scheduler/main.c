@@ -134,7 +134,7 @@ int zk_sched_main(int argc, char **argv)
         return 1;
     }
     /* bindings are many small requests: keep enough of them in flight */
-    zk_kube_client_set_max_inflight(client, 128);
+    zk_kube_client_set_max_inflight(client, 48);
     zk_kube_factory *f = zk_kube_factory_new(client);
     sched_main m = {.s = zk_sched_new(f, &so)};
 

@@ -225,6 +225,15 @@ static bool parse_int64(const char *s, int64_t *out)
     return true;
 }
 
+int zk_sched_wk(const char *key)
+{
+    if (!strcmp(key, ZK_SCHED_HOSTNAME_KEY))
+        return ZK_SCHED_WK_HOSTNAME;
+    if (!strcmp(key, ZK_SCHED_ZONE_KEY))
+        return ZK_SCHED_WK_ZONE;
+    return ZK_SCHED_WK_NONE;
+}
+
 /* ---- node selector terms ---- */
 
 static void nsterm_free(zk_sched_nsterm *t)
@@ -403,6 +412,7 @@ static int aterm_parse(const json_t *term, const char *pod_ns, int32_t weight,
 {
     t->weight = weight;
     t->topology_key = xstrdup_or(zk_json_str(term, "topologyKey"), "");
+    t->wk = zk_sched_wk(t->topology_key);
     if (zk_kube_selector_from_json(json_object_get(term, "labelSelector"), &t->sel, err) < 0)
         return zk_err_wrap(err, "labelSelector");
     json_t *nss = json_object_get(term, "namespaceSelector");
@@ -500,6 +510,7 @@ static int spread_parse(const json_t *arr, const json_t *labels, zk_sched_pod *p
         zk_sched_spread *s = &p->spread[p->n_spread++];
         s->max_skew = (int32_t)zk_json_int(c, "maxSkew", 1);
         s->topology_key = xstrdup_or(zk_json_str(c, "topologyKey"), "");
+        s->wk = zk_sched_wk(s->topology_key);
         const char *wu = zk_json_str(c, "whenUnsatisfiable");
         s->do_not_schedule = !wu || strcmp(wu, "ScheduleAnyway");
         s->min_domains = (int32_t)zk_json_int(c, "minDomains", 1);
@@ -518,12 +529,13 @@ static void spread_defaults(zk_sched_pod *p)
     static const struct {
         const char *key;
         int32_t skew;
-    } defs[] = {{"kubernetes.io/hostname", 3}, {"topology.kubernetes.io/zone", 5}};
+    } defs[] = {{ZK_SCHED_HOSTNAME_KEY, 3}, {ZK_SCHED_ZONE_KEY, 5}};
     p->spread = zk_xcalloc(2, sizeof(*p->spread));
     for (size_t i = 0; i < 2; i++) {
         zk_sched_spread *s = &p->spread[p->n_spread++];
         s->max_skew = defs[i].skew;
         s->topology_key = zk_xstrdup(defs[i].key);
+        s->wk = zk_sched_wk(s->topology_key);
         s->min_domains = 1;
         s->honor_affinity = true;
         s->owner_default = true;
@@ -760,8 +772,11 @@ int zk_sched_node_parse(const json_t *obj, zk_sched_node **out, zk_err *err)
     n->name = zk_xstrdup(name);
     n->present = true;
     json_t *labels = zk_json_path(obj, "metadata", "labels", NULL);
-    if (json_is_object(labels))
+    if (json_is_object(labels)) {
         n->labels = json_incref(labels);
+        n->hostname = zk_sched_label(labels, ZK_SCHED_HOSTNAME_KEY);
+        n->zone = zk_sched_label(labels, ZK_SCHED_ZONE_KEY);
+    }
     json_t *alloc = zk_json_path(obj, "status", "allocatable", NULL);
     if (zk_sched_res_parse(alloc, &n->alloc, err) < 0) {
         zk_sched_node_free(n);
@@ -801,6 +816,7 @@ static void node_spec_free(zk_sched_node *n)
     if (n->labels)
         json_decref(n->labels);
     n->labels = NULL;
+    n->hostname = n->zone = NULL;
     zk_sched_res_free(&n->alloc);
     for (size_t i = 0; i < n->n_taints; i++) {
         free(n->taints[i].key);
@@ -816,6 +832,9 @@ void zk_sched_node_take_spec(zk_sched_node *dst, zk_sched_node *src)
     node_spec_free(dst);
     dst->name = src->name;
     dst->labels = src->labels;
+    dst->hostname = src->hostname;
+    dst->zone = src->zone;
+    dst->zone_id = src->zone_id;
     dst->alloc = src->alloc;
     dst->alloc_pods = src->alloc_pods;
     dst->taints = src->taints;
@@ -823,7 +842,7 @@ void zk_sched_node_take_spec(zk_sched_node *dst, zk_sched_node *src)
     dst->unschedulable = src->unschedulable;
     dst->present = src->present;
     free(src->pods);
-    free(src->owners);
+    free(src->more_owners);
     zk_sched_res_free(&src->requested);
     free(src);
 }
@@ -835,6 +854,6 @@ void zk_sched_node_free(zk_sched_node *n)
     node_spec_free(n);
     zk_sched_res_free(&n->requested);
     free(n->pods);
-    free(n->owners);
+    free(n->more_owners);
     free(n);
 }

@@ -95,6 +95,12 @@ typedef struct zk_sched_nsterm {
     int32_t weight; /* preferred terms */
 } zk_sched_nsterm;
 
+/* Topology keys that nodes keep at hand (see zk_sched_node_label). */
+enum { ZK_SCHED_WK_NONE = 0, ZK_SCHED_WK_HOSTNAME, ZK_SCHED_WK_ZONE };
+#define ZK_SCHED_HOSTNAME_KEY "kubernetes.io/hostname"
+#define ZK_SCHED_ZONE_KEY "topology.kubernetes.io/zone"
+int zk_sched_wk(const char *key);
+
 /* A PodAffinityTerm (weight set for preferred ones). */
 typedef struct zk_sched_aterm {
     zk_kube_selector *sel;
@@ -102,6 +108,7 @@ typedef struct zk_sched_aterm {
     size_t n_namespaces;
     zk_kube_selector *ns_sel;    /* NULL when the term had no namespaceSelector */
     char *topology_key;
+    int wk;                      /* ZK_SCHED_WK_* of topology_key */
     int32_t weight;
 } zk_sched_aterm;
 
@@ -110,6 +117,7 @@ typedef struct zk_sched_aterm {
 typedef struct zk_sched_spread {
     int32_t max_skew;
     char *topology_key;
+    int wk;               /* ZK_SCHED_WK_* of topology_key */
     bool do_not_schedule;
     zk_kube_selector *sel;
     int32_t min_domains;
@@ -182,6 +190,7 @@ typedef struct zk_sched_pod {
     bool assumed;                 /* bound by us; the watch has not confirmed */
     int attempts;                 /* failed scheduling attempts (queue) */
     bool counted;                 /* in its owner's counts */
+    uint32_t counted_zone;        /* the zone id it is counted in (0 = none) */
 } zk_sched_pod;
 
 /* Parse a Pod. The result owns copies of what it needs (labels by
@@ -198,6 +207,9 @@ const char *zk_sched_label(const json_t *labels, const char *key);  /* NULL when
 typedef struct zk_sched_node {
     char *name;
     json_t *labels;           /* a reference, or NULL */
+    const char *hostname;     /* its kubernetes.io/hostname label (in labels) or NULL */
+    const char *zone;         /* its topology.kubernetes.io/zone label or NULL */
+    uint32_t zone_id;         /* the cache's id of zone (0 = none) */
     zk_sched_res alloc;
     int64_t alloc_pods;
     zk_sched_taint *taints;
@@ -211,8 +223,12 @@ typedef struct zk_sched_node {
     zk_sched_pod **pods;
     size_t n_pods, cap_pods;
     size_t n_port_pods;       /* pods with host ports */
-    struct { struct zk_sched_owner *owner; int32_t count; } *owners;
-    size_t n_owners, cap_owners;
+    /* pods per controller owner: a few inline (read for every node scored),
+     * the rest in more_owners */
+    struct zk_sched_owner_count { struct zk_sched_owner *owner; int32_t count; } owners[4];
+    size_t n_owners;
+    struct zk_sched_owner_count *more_owners;
+    size_t n_more_owners, cap_more_owners;
     size_t idx;               /* index in the cache's node list */
 } zk_sched_node;
 
@@ -223,6 +239,16 @@ int zk_sched_node_parse(const json_t *obj, zk_sched_node **out, zk_err *err);
  * src is freed. */
 void zk_sched_node_take_spec(zk_sched_node *dst, zk_sched_node *src);
 void zk_sched_node_free(zk_sched_node *n);
+
+/* A node's label; wk (ZK_SCHED_WK_*) short-cuts the well-known keys. */
+static inline const char *zk_sched_node_label(const zk_sched_node *n, int wk, const char *key)
+{
+    if (wk == ZK_SCHED_WK_HOSTNAME)
+        return n->hostname;
+    if (wk == ZK_SCHED_WK_ZONE)
+        return n->zone;
+    return zk_sched_label(n->labels, key);
+}
 
 /* Toleration matching as v1.Toleration.ToleratesTaint. */
 bool zk_sched_tolerates(const zk_sched_toleration *t, size_t n, const zk_sched_taint *taint);

@@ -72,7 +72,7 @@ static void each_candidate(zk_sched_cycle *cy, const zk_sched_aterm *const *list
 
 static void count_pair(zk_sched_counts *t, const zk_sched_node *n, const char *key, int64_t d)
 {
-    const char *v = zk_sched_label(n->labels, key);
+    const char *v = zk_sched_node_label(n, zk_sched_wk(key), key);
     char buf[PAIR_MAX];
     size_t len;
     if (v && (len = zk_sched_pair(buf, sizeof(buf), key, v)))
@@ -160,7 +160,7 @@ bool zk_sched__affinity_filter(zk_sched_cycle *cy, const zk_sched_node *n, zk_sc
     if (p->n_aff_req) {
         bool exist = true, labels = true;
         for (size_t i = 0; i < p->n_aff_req; i++) {
-            const char *v = zk_sched_label(n->labels, p->aff_req[i].topology_key);
+            const char *v = zk_sched_node_label(n, p->aff_req[i].wk, p->aff_req[i].topology_key);
             if (!v) {
                 labels = false;
                 break;
@@ -178,7 +178,7 @@ bool zk_sched__affinity_filter(zk_sched_cycle *cy, const zk_sched_node *n, zk_sc
         }
     }
     for (size_t i = 0; i < p->n_anti_req; i++) {
-        const char *v = zk_sched_label(n->labels, p->anti_req[i].topology_key);
+        const char *v = zk_sched_node_label(n, p->anti_req[i].wk, p->anti_req[i].topology_key);
         if (v && pair_count(cy->anti_counts, p->anti_req[i].topology_key, v) > 0) {
             zk_sched_reasons_add(r, "node(s) didn't match pod anti-affinity rules");
             return false;

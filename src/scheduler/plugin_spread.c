@@ -15,8 +15,6 @@
 #include "base/mem.h"
 #include "scheduler/plugins.h"
 
-#define HOSTNAME "kubernetes.io/hostname"
-
 static int64_t *domain(zk_sched_counts *t, const char *v, bool create)
 {
     size_t len = strlen(v);
@@ -51,7 +49,7 @@ static bool node_included(const zk_sched_spread *c, const zk_sched_pod *p, const
 static bool has_all_keys(const zk_sched_spread_state *s, size_t n, const zk_sched_node *node)
 {
     for (size_t i = 0; i < n; i++)
-        if (!zk_sched_label(node->labels, s[i].c->topology_key))
+        if (!zk_sched_node_label(node, s[i].c->wk, s[i].c->topology_key))
             return false;
     return true;
 }
@@ -81,7 +79,7 @@ void zk_sched__spread_prefilter(zk_sched_cycle *cy)
             zk_sched_spread_state *s = &cy->sf[k];
             if (!node_included(s->c, p, n))
                 continue;
-            *domain(s->counts, zk_sched_label(n->labels, s->c->topology_key), true) +=
+            *domain(s->counts, zk_sched_node_label(n, s->c->wk, s->c->topology_key), true) +=
                 count_on_node(s->c, p, n, NULL);
         }
     }
@@ -105,7 +103,7 @@ bool zk_sched__spread_filter(zk_sched_cycle *cy, const zk_sched_node *n, zk_sche
 {
     for (size_t k = 0; k < cy->n_sf; k++) {
         const zk_sched_spread_state *s = &cy->sf[k];
-        const char *v = zk_sched_label(n->labels, s->c->topology_key);
+        const char *v = zk_sched_node_label(n, s->c->wk, s->c->topology_key);
         if (!v) {
             zk_sched_reasons_add(r, "node(s) didn't match pod topology spread constraints "
                                     "(missing required label)");
@@ -123,16 +121,32 @@ bool zk_sched__spread_filter(zk_sched_cycle *cy, const zk_sched_node *n, zk_sche
 
 /* ---- score ---- */
 
+/* Zone constraints count by zone id: size the arrays, clear them. */
+static void zones_reset(zk_sched_spread_state *s, size_t n_zones)
+{
+    if (s->zcap < n_zones) {
+        s->zcap = n_zones * 2;
+        s->zc = zk_xrealloc(s->zc, s->zcap * sizeof(*s->zc));
+        s->zs = zk_xrealloc(s->zs, s->zcap);
+    }
+    memset(s->zc, 0, n_zones * sizeof(*s->zc));
+    memset(s->zs, 0, n_zones);
+}
+
 bool zk_sched__spread_prescore(zk_sched_cycle *cy, zk_sched_node *const *nodes, size_t n)
 {
     const zk_sched_pod *p = cy->pod;
+    zk_sched_cache *cache = cy->cache;
     cy->n_ss = 0;
     for (size_t i = 0; i < p->n_spread && cy->n_ss < ZK_ARRAY_LEN(cy->ss); i++) {
         if (p->spread[i].do_not_schedule)
             continue;
         zk_sched_spread_state *s = &cy->ss[cy->n_ss++];
         s->c = &p->spread[i];
-        zk_sched_counts_clear(s->counts);
+        if (s->c->wk == ZK_SCHED_WK_ZONE)
+            zones_reset(s, cache->n_zones);
+        else
+            zk_sched_counts_clear(s->counts);
     }
     if (!cy->n_ss || !n)
         return false;
@@ -146,6 +160,7 @@ bool zk_sched__spread_prescore(zk_sched_cycle *cy, zk_sched_node *const *nodes, 
     memset(cy->ignored, 0, n);
     size_t n_ignored = 0;
     bool any_labelled[ZK_ARRAY_LEN(cy->ss)] = {0};
+    size_t zdomains[ZK_ARRAY_LEN(cy->ss)] = {0};
     for (size_t i = 0; i < n; i++) {
         if (cy->ss_require_all && !has_all_keys(cy->ss, cy->n_ss, nodes[i])) {
             cy->ignored[i] = 1;
@@ -153,36 +168,63 @@ bool zk_sched__spread_prescore(zk_sched_cycle *cy, zk_sched_node *const *nodes, 
             continue;
         }
         for (size_t k = 0; k < cy->n_ss; k++) {
-            const char *key = cy->ss[k].c->topology_key;
-            if (!strcmp(key, HOSTNAME))
+            zk_sched_spread_state *s = &cy->ss[k];
+            const zk_sched_spread *c = s->c;
+            if (c->wk == ZK_SCHED_WK_HOSTNAME)
                 continue;
-            const char *v = zk_sched_label(nodes[i]->labels, key);
+            if (c->wk == ZK_SCHED_WK_ZONE) {
+                /* nodes without a zone make the domain "" (id 0) */
+                uint32_t z = nodes[i]->zone_id;
+                any_labelled[k] = any_labelled[k] || nodes[i]->zone;
+                if (!s->zs[z]) {
+                    s->zs[z] = 1;
+                    zdomains[k]++;
+                }
+                continue;
+            }
+            const char *v = zk_sched_node_label(nodes[i], c->wk, c->topology_key);
             any_labelled[k] = any_labelled[k] || v;
-            domain(cy->ss[k].counts, v ? v : "", true);
+            domain(s->counts, v ? v : "", true);
         }
     }
     if (n_ignored == n)
         return false;
     for (size_t k = 0; k < cy->n_ss; k++) {
         zk_sched_spread_state *s = &cy->ss[k];
-        size_t size = !strcmp(s->c->topology_key, HOSTNAME) ? n - n_ignored
-                                                             : zk_sched_counts_size(s->counts);
+        size_t size = s->c->wk == ZK_SCHED_WK_HOSTNAME ? n - n_ignored
+                      : s->c->wk == ZK_SCHED_WK_ZONE   ? zdomains[k]
+                                                       : zk_sched_counts_size(s->counts);
         s->weight = log((double)size + 2);
     }
     /* pods per domain for the non-hostname keys, over every node */
-    zk_sched_cache *cache = cy->cache;
     const zk_sched_owner *owner = zk_sched_cache_owner(cache, p->owner_uid);
+    cy->ss_owner = owner;
     for (size_t k = 0; k < cy->n_ss; k++) {
         zk_sched_spread_state *s = &cy->ss[k];
-        const char *key = s->c->topology_key;
-        if (!strcmp(key, HOSTNAME) || !any_labelled[k])
+        const zk_sched_spread *c = s->c;
+        bool by_zone = c->wk == ZK_SCHED_WK_ZONE;
+        if (c->wk == ZK_SCHED_WK_HOSTNAME || !any_labelled[k])
             continue;
-        if (s->c->owner_default) {
-            for (size_t j = 0; owner && j < owner->n_pods; j++) {
+        if (c->owner_default) {
+            if (!owner)
+                continue;
+            if (by_zone && !p->n_sel && !p->has_required && !c->honor_taints) {
+                /* every node counts: the owner's zone counts are the answer */
+                for (size_t z = 0; z < cache->n_zones; z++)
+                    if (s->zs[z])
+                        s->zc[z] = zk_sched_owner_zone_count(owner, (uint32_t)z);
+                continue;
+            }
+            for (size_t j = 0; j < owner->n_pods; j++) {
                 const zk_sched_node *m = owner->pods[j]->node;
-                if (!m->present || !node_included(s->c, p, m))
+                if (!m->present || !node_included(c, p, m))
                     continue;
-                const char *v = zk_sched_label(m->labels, key);
+                if (by_zone) {
+                    if (s->zs[m->zone_id])
+                        s->zc[m->zone_id]++;
+                    continue;
+                }
+                const char *v = zk_sched_node_label(m, c->wk, c->topology_key);
                 int64_t *d = domain(s->counts, v ? v : "", false);
                 if (d)
                     (*d)++;
@@ -193,12 +235,17 @@ bool zk_sched__spread_prescore(zk_sched_cycle *cy, zk_sched_node *const *nodes, 
             const zk_sched_node *m = cache->nodes[j];
             if (cy->ss_require_all && !has_all_keys(cy->ss, cy->n_ss, m))
                 continue;
-            if (!node_included(s->c, p, m))
+            if (!node_included(c, p, m))
                 continue;
-            const char *v = zk_sched_label(m->labels, key);
+            if (by_zone) {
+                if (s->zs[m->zone_id])
+                    s->zc[m->zone_id] += count_on_node(c, p, m, NULL);
+                continue;
+            }
+            const char *v = zk_sched_node_label(m, c->wk, c->topology_key);
             int64_t *d = domain(s->counts, v ? v : "", false);
             if (d)
-                *d += count_on_node(s->c, p, m, NULL);
+                *d += count_on_node(c, p, m, NULL);
         }
     }
     return true;
@@ -209,21 +256,17 @@ int64_t zk_sched__spread_score(zk_sched_cycle *cy, const zk_sched_node *n, size_
     if (cy->ignored[i])
         return 0;
     const zk_sched_pod *p = cy->pod;
-    const zk_sched_owner *owner = NULL;
-    bool owner_looked = false;
     double score = 0;
     for (size_t k = 0; k < cy->n_ss; k++) {
         const zk_sched_spread_state *s = &cy->ss[k];
-        const char *v = zk_sched_label(n->labels, s->c->topology_key);
+        const char *v = zk_sched_node_label(n, s->c->wk, s->c->topology_key);
         if (!v)
             continue;
         int64_t cnt;
-        if (!strcmp(s->c->topology_key, HOSTNAME)) {
-            if (s->c->owner_default && !owner_looked) {
-                owner = zk_sched_cache_owner(cy->cache, p->owner_uid);
-                owner_looked = true;
-            }
-            cnt = count_on_node(s->c, p, n, owner);
+        if (s->c->wk == ZK_SCHED_WK_HOSTNAME) {
+            cnt = count_on_node(s->c, p, n, cy->ss_owner);
+        } else if (s->c->wk == ZK_SCHED_WK_ZONE) {
+            cnt = s->zc[n->zone_id];
         } else {
             int64_t *d = domain(s->counts, v, false);
             cnt = d ? *d : 0;

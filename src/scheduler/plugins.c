@@ -322,8 +322,11 @@ void zk_sched_cycle_fini(zk_sched_cycle *cy)
     zk_sched_counts_free(cy->topo_score);
     for (size_t i = 0; i < ZK_ARRAY_LEN(cy->sf); i++)
         zk_sched_counts_free(cy->sf[i].counts);
-    for (size_t i = 0; i < ZK_ARRAY_LEN(cy->ss); i++)
+    for (size_t i = 0; i < ZK_ARRAY_LEN(cy->ss); i++) {
         zk_sched_counts_free(cy->ss[i].counts);
+        free(cy->ss[i].zc);
+        free(cy->ss[i].zs);
+    }
     free(cy->ignored);
     memset(cy, 0, sizeof(*cy));
 }

@@ -53,6 +53,10 @@ typedef struct zk_sched_spread_state {
     int64_t min;               /* over the domains (filter) */
     double weight;             /* log(domains + 2) (score) */
     bool self;                 /* the pod matches its own selector */
+    /* zone constraints while scoring: domains by the cache's zone ids */
+    int64_t *zc;               /* matching pods per zone id */
+    uint8_t *zs;               /* zone id is a domain of a scored node */
+    size_t zcap;
 } zk_sched_spread_state;
 
 /* The per-pod state of one scheduling cycle. Reused across cycles. */
@@ -79,6 +83,7 @@ typedef struct zk_sched_cycle {
     zk_sched_spread_state ss[8];      /* PodTopologySpread soft constraints */
     size_t n_ss;
     bool ss_require_all;
+    const struct zk_sched_owner *ss_owner;   /* the pod's owner in the cache */
     uint8_t *ignored;                 /* per scored node */
     size_t cap_ignored;
 } zk_sched_cycle;

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "base/json.h"
 #include "base/log.h"
@@ -45,6 +46,8 @@ struct zk_sched {
     zk_sched_stats st;
     uint64_t last_logged_scheduled, last_logged_failures;
     uint64_t busy_since;         /* first cycle after the queue was empty */
+    uint64_t busy_scheduled;     /* st.scheduled at busy_since */
+    double busy_cpu;             /* this thread's CPU seconds at busy_since */
     unsigned ticks;
 };
 
@@ -92,6 +95,16 @@ static void pod_key(const json_t *pod, char *out, size_t n)
 }
 
 static void kick(zk_sched *s);
+
+/* CPU seconds used by the calling thread (the scheduler's loop). */
+static double thread_cpu(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) < 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
 
 /* ---- the cache side: assigned pods ---- */
 
@@ -296,6 +309,22 @@ static void bind_unlink(zk_sched *s, bind_req *b)
     free(b);
 }
 
+/* A burst of work ended: say how fast it went (bench/schedbench.py reads
+ * this line). */
+static void drained(zk_sched *s)
+{
+    if (!s->busy_since || s->st.binding || zk_sched_queue_active_len(s->queue))
+        return;
+    double secs = (double)(now_ms() - s->busy_since) / 1000.0;
+    uint64_t n = s->st.scheduled - s->busy_scheduled;
+    double cpu = thread_cpu() - s->busy_cpu;
+    zk_info("scheduler: drained: %llu pods scheduled in %.3f s (%.0f pods/s), %zu unschedulable; "
+            "%.3f CPU s (%.0f us per pod)",
+            (unsigned long long)n, secs, secs > 0 ? (double)n / secs : 0.0,
+            zk_sched_queue_unsched_len(s->queue), cpu, n ? cpu * 1e6 / (double)n : 0.0);
+    s->busy_since = 0;
+}
+
 static void on_bound(void *ctx, const zk_kube_result *r)
 {
     bind_req *b = ctx;
@@ -336,6 +365,7 @@ static void on_bound(void *ctx, const zk_kube_result *r)
     }
     bind_unlink(s, b);
     kick(s);
+    drained(s);
 }
 
 static void send_binding(zk_sched *s, const zk_sched_pod *p)
@@ -458,8 +488,11 @@ static void on_idle(uv_idle_t *h)
         stop_idle(s);
         return;
     }
-    if (!s->busy_since)
+    if (!s->busy_since) {
         s->busy_since = now_ms();
+        s->busy_scheduled = s->st.scheduled;
+        s->busy_cpu = thread_cpu();
+    }
     uint64_t start = now_ms();
     for (int i = 0; i < BATCH && can_run(s); i++) {
         zk_sched_qpod *qp = zk_sched_queue_pop(s->queue);
@@ -471,6 +504,7 @@ static void on_idle(uv_idle_t *h)
     }
     if (!can_run(s))
         stop_idle(s);
+    drained(s);
 }
 
 static void kick(zk_sched *s)
@@ -493,8 +527,6 @@ static void log_progress(zk_sched *s)
             zk_sched_queue_unsched_len(s->queue), s->cache->n_nodes, idle ? ", idle" : "");
     s->last_logged_scheduled = s->st.scheduled;
     s->last_logged_failures = s->st.failures;
-    if (idle)
-        s->busy_since = 0;
 }
 
 static void on_tick(uv_timer_t *t)

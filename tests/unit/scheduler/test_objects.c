@@ -164,6 +164,61 @@ static void test_cache_counts_follow_pods(void **state)
     zk_sched_cache_free(c);
 }
 
+static void test_owner_zone_counts_follow_node_labels(void **state)
+{
+    zk_sched_cache *c = zk_sched_cache_new();
+    zk_sched_cache_node_set(c, simple_node("n1", "{'topology.kubernetes.io/zone':'a'}", "4", "4Gi", 10, NULL));
+    zk_sched_pod *p = simple_pod("a", NULL, NULL, NULL, NULL);
+    p->owner_uid = zk_xstrdup("rs");
+    place(c, p, "n1");
+    /* a pod whose node is not known yet counts in no zone (id 0) */
+    zk_sched_pod *q = simple_pod("b", NULL, NULL, NULL, NULL);
+    q->owner_uid = zk_xstrdup("rs");
+    place(c, q, "n2");
+    zk_sched_owner *o = zk_sched_cache_owner(c, "rs");
+    int64_t za = zk_sched_cache_zone_id(c, "a");
+    assert_true(za > 0);
+    assert_int_equal(zk_sched_owner_zone_count(o, (uint32_t)za), 1);
+    assert_int_equal(zk_sched_owner_zone_count(o, 0), 1);
+    /* n1 moves to zone b, n2 arrives in zone b: both pods follow */
+    zk_sched_cache_node_set(c, simple_node("n1", "{'topology.kubernetes.io/zone':'b'}", "4", "4Gi", 10, NULL));
+    zk_sched_cache_node_set(c, simple_node("n2", "{'topology.kubernetes.io/zone':'b'}", "4", "4Gi", 10, NULL));
+    int64_t zb = zk_sched_cache_zone_id(c, "b");
+    o = zk_sched_cache_owner(c, "rs");
+    assert_int_equal(zk_sched_owner_zone_count(o, (uint32_t)za), 0);
+    assert_int_equal(zk_sched_owner_zone_count(o, 0), 0);
+    assert_int_equal(zk_sched_owner_zone_count(o, (uint32_t)zb), 2);
+    assert_int_equal(zk_sched_node_owner_count(zk_sched_cache_node(c, "n2"), o), 1);
+    zk_sched_cache_free(c);
+}
+
+static void test_many_owners_on_one_node(void **state)
+{
+    zk_sched_cache *c = zk_sched_cache_new();
+    zk_sched_node *n = zk_sched_cache_node_set(c, simple_node("n1", NULL, "4", "4Gi", 100, NULL));
+    char name[16], uid[16];
+    for (int i = 0; i < 9; i++) {
+        for (int k = 0; k <= i; k++) {
+            snprintf(name, sizeof(name), "p%d-%d", i, k);
+            snprintf(uid, sizeof(uid), "rs%d", i);
+            zk_sched_pod *p = simple_pod(name, NULL, NULL, NULL, NULL);
+            p->owner_uid = zk_xstrdup(uid);
+            place(c, p, "n1");
+        }
+    }
+    for (int i = 0; i < 9; i++) {
+        snprintf(uid, sizeof(uid), "rs%d", i);
+        assert_int_equal(zk_sched_node_owner_count(n, zk_sched_cache_owner(c, uid)), i + 1);
+    }
+    zk_sched_cache_pod_remove(c, "default/p0-0");
+    zk_sched_cache_pod_remove(c, "default/p1-0");
+    assert_null(zk_sched_cache_owner(c, "rs0"));
+    assert_int_equal(zk_sched_node_owner_count(n, zk_sched_cache_owner(c, "rs1")), 1);
+    assert_int_equal(zk_sched_node_owner_count(n, zk_sched_cache_owner(c, "rs8")), 9);
+    assert_int_equal(n->n_owners, 8);
+    zk_sched_cache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +231,8 @@ int main(void)
         cmocka_unit_test(test_node_fields),
         cmocka_unit_test(test_scalar_names),
         cmocka_unit_test(test_cache_counts_follow_pods),
+        cmocka_unit_test(test_owner_zone_counts_follow_node_labels),
+        cmocka_unit_test(test_many_owners_on_one_node),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
