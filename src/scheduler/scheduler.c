@@ -180,9 +180,16 @@ static void pending_set(zk_sched *s, json_t *obj, bool changed)
     kick(s);
 }
 
+/* A pod with scheduling gates waits until they are all removed. */
+static bool gated(const json_t *pod)
+{
+    return json_array_size(zk_json_path(pod, "spec", "schedulingGates", NULL)) > 0;
+}
+
 static bool wants(const zk_sched *s, const json_t *pod)
 {
-    return !pod_node(pod) && responsible(s, pod) && !pod_terminating(pod) && !pod_terminal(pod);
+    return !pod_node(pod) && responsible(s, pod) && !pod_terminating(pod) && !pod_terminal(pod) &&
+           !gated(pod);
 }
 
 /* Assumed onto a node with the binding in flight: not pending any more. */

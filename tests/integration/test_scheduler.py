@@ -263,6 +263,15 @@ class SchedulerTest(unittest.TestCase):
         evs = self.srv.kjson("get", "events", "--field-selector", "involvedObject.name=theirs")
         self.assertEqual(evs["items"], [])
 
+    def test_scheduling_gates_hold_a_pod_back(self):
+        self.create(node("n1"))
+        self.create(pod("gated", schedulingGates=[{"name": "example.com/wait"}]), pod("free"))
+        self.assertEqual(self.wait_bound("free"), "n1")
+        self.assertNotIn("nodeName", self.get_pod("gated")["spec"])
+        self.srv.kubectl("patch", "pod", "gated", "--type=json",
+                         "-p", '[{"op":"remove","path":"/spec/schedulingGates"}]')
+        self.assertEqual(self.wait_bound("gated"), "n1")
+
 
 if __name__ == "__main__":
     unittest.main()
