@@ -9,7 +9,7 @@ the server accepted. Then checks through the API that every pod is bound.
 Everything runs on loopback in a temp dir and is stopped by PID; every wait
 is bounded. Prints figures, asserts nothing.
 
-usage: bench/schedbench.py [--nodes N[,N...]] [--pods M]"""
+usage: bench/sched_throughput.py [--nodes N[,N...]] [--pods M]"""
 import argparse
 import http.client
 import json

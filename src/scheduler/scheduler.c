@@ -316,7 +316,7 @@ static void bind_unlink(zk_sched *s, bind_req *b)
     free(b);
 }
 
-/* A burst of work ended: say how fast it went (bench/schedbench.py reads
+/* A burst of work ended: say how fast it went (bench/sched_throughput.py reads
  * this line). */
 static void drained(zk_sched *s)
 {
