@@ -46,27 +46,11 @@ def pod(name, cpu=None, memory=None, labels=None, **spec):
             "metadata": {"name": name, "labels": labels or {}}, "spec": s}
 
 
-class SchedulerTest(unittest.TestCase):
-    def setUp(self):
-        self.srv = Server(["--disable-scheduler"]).start()
-        self.sched_log_path = os.path.join(self.srv.dir, "scheduler.log")
-        self.sched_log = open(self.sched_log_path, "wb")
-        self.sched = subprocess.Popen(
-            [ZKE, "scheduler", "--kubeconfig", self.srv.kubeconfig, "--leader-elect", "false"],
-            stdout=self.sched_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+class Cluster(unittest.TestCase):
+    """Helpers over self.srv; the subclasses start what runs."""
 
-    def tearDown(self):
-        if self.sched.poll() is None:
-            os.kill(self.sched.pid, signal.SIGTERM)
-            try:
-                self.sched.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(self.sched.pid, signal.SIGKILL)
-                self.sched.wait(timeout=10)
-        rc = self.sched.returncode
-        self.sched_log.close()
-        self.srv.cleanup()
-        self.assertEqual(rc, 0, "zke scheduler exited with %s" % rc)
+    def sched_tail(self):
+        return self.srv.tail_log()
 
     # ---- helpers ----
 
@@ -76,10 +60,6 @@ class SchedulerTest(unittest.TestCase):
 
     def get_pod(self, name):
         return self.srv.kjson("get", "pod", name)
-
-    def sched_tail(self):
-        with open(self.sched_log_path, "rb") as f:
-            return f.read()[-4000:].decode(errors="replace")
 
     def wait_for(self, what, fn):
         deadline = time.time() + WAIT
@@ -112,6 +92,35 @@ class SchedulerTest(unittest.TestCase):
                     return p
             return None
         return ev, self.wait_for("PodScheduled=False on %s" % name, cond)
+
+
+class SchedulerTest(Cluster):
+    """zke scheduler --kubeconfig beside zke server --disable-scheduler."""
+
+    def setUp(self):
+        self.srv = Server(["--disable-scheduler"]).start()
+        self.sched_log_path = os.path.join(self.srv.dir, "scheduler.log")
+        self.sched_log = open(self.sched_log_path, "wb")
+        self.sched = subprocess.Popen(
+            [ZKE, "scheduler", "--kubeconfig", self.srv.kubeconfig, "--leader-elect", "false"],
+            stdout=self.sched_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def tearDown(self):
+        if self.sched.poll() is None:
+            os.kill(self.sched.pid, signal.SIGTERM)
+            try:
+                self.sched.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.kill(self.sched.pid, signal.SIGKILL)
+                self.sched.wait(timeout=10)
+        rc = self.sched.returncode
+        self.sched_log.close()
+        self.srv.cleanup()
+        self.assertEqual(rc, 0, "zke scheduler exited with %s" % rc)
+
+    def sched_tail(self):
+        with open(self.sched_log_path, "rb") as f:
+            return f.read()[-4000:].decode(errors="replace")
 
     # ---- tests ----
 
@@ -271,6 +280,24 @@ class SchedulerTest(unittest.TestCase):
         self.srv.kubectl("patch", "pod", "gated", "--type=json",
                          "-p", '[{"op":"remove","path":"/spec/schedulingGates"}]')
         self.assertEqual(self.wait_bound("gated"), "n1")
+
+
+class InServerSchedulerTest(Cluster):
+    """The same scheduler inside `zke server` (no --disable-scheduler)."""
+
+    def setUp(self):
+        self.srv = Server().start()
+
+    def tearDown(self):
+        self.srv.cleanup()
+
+    def test_in_server_scheduler_binds_and_reports(self):
+        self.create(node("n1", cpu="1"), node("n2", cpu="4"))
+        self.create(pod("fits", cpu="2"), pod("too-big", cpu="8"))
+        self.assertEqual(self.wait_bound("fits"), "n2")
+        ev, _ = self.wait_failed("too-big")
+        self.assertEqual(ev["message"], "0/2 nodes are available: 2 Insufficient cpu.")
+        self.assertEqual(ev["source"]["component"], "default-scheduler")
 
 
 if __name__ == "__main__":
