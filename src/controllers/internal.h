@@ -154,7 +154,8 @@ enum { ZK_CTL_TAINT_ADD, ZK_CTL_TAINT_KEEP, ZK_CTL_TAINT_REMOVE };
 /* The node's taints as its conditions want them: NoSchedule taints of the
  * Ready (not-ready / unreachable), pressure, NetworkUnavailable conditions
  * and spec.unschedulable; the NoExecute not-ready / unreachable taint added
- * (ADD), only kept if present (KEEP) or removed (REMOVE) per no_execute.
+ * (ADD), only kept if one is present (KEEP: it still follows the condition,
+ * unreachable and not-ready swapping) or removed (REMOVE) per no_execute.
  * Added taints get timeAdded now; other taints are kept as they are. NULL
  * when nothing changes, else the new list (new reference). */
 json_t *zk_ctl_node_taints(const json_t *node, int no_execute, const char *now);

@@ -218,8 +218,11 @@ json_t *zk_ctl_node_taints(const json_t *node, int no_execute, const char *now)
     const char *nx = ready && !strcmp(ready, "False")     ? TAINT_NOT_READY
                      : ready && !strcmp(ready, "Unknown") ? TAINT_UNREACHABLE
                                                           : NULL;
-    if (nx && (no_execute == ZK_CTL_TAINT_ADD ||
-               (no_execute == ZK_CTL_TAINT_KEEP && has_taint(cur, nx, "NoExecute"))))
+    /* KEEP: no new NoExecute taint, but one already there follows the
+     * condition (unreachable and not-ready swap at once, as Kubernetes) */
+    bool had = has_taint(cur, TAINT_NOT_READY, "NoExecute") ||
+               has_taint(cur, TAINT_UNREACHABLE, "NoExecute");
+    if (nx && (no_execute == ZK_CTL_TAINT_ADD || (no_execute == ZK_CTL_TAINT_KEEP && had)))
         want_taint(want, nx, "NoExecute");
 
     json_t *out = json_array();

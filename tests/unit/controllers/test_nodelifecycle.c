@@ -181,6 +181,10 @@ static void test_node_taints(void **state)
     assert_int_equal(json_array_size(t3), 2);
     assert_true(has(t3, "node.kubernetes.io/not-ready", "NoSchedule"));
     assert_true(has(t3, "node.kubernetes.io/not-ready", "NoExecute"));
+    /* ... even where no new NoExecute taint may be added */
+    zk_autojson json_t *t3k = zk_ctl_node_taints(n3, ZK_CTL_TAINT_KEEP, now);
+    assert_int_equal(json_array_size(t3k), 2);
+    assert_true(has(t3k, "node.kubernetes.io/not-ready", "NoExecute"));
 
     /* back to Ready: ours go; cordoned: the unschedulable taint */
     zk_autojson json_t *n4 = node_with(
