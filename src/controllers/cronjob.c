@@ -275,7 +275,8 @@ static void cj_sync(zk_ctl *c, void *state, const char *key)
     /* the Jobs of this CronJob, by state */
     json_t **owned = NULL;
     size_t n = zk_kube_informer_by_index(st->jobs, "owner", zk_kube_uid(cj), &owned);
-    qsort(owned, n, sizeof(*owned), by_creation);
+    if (n > 1)
+        qsort(owned, n, sizeof(*owned), by_creation);
     json_t **ok = zk_xmalloc((n + 1) * sizeof(*ok)), **bad = zk_xmalloc((n + 1) * sizeof(*bad));
     size_t nok = 0, nbad = 0;
     json_t *active = json_array();

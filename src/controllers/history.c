@@ -80,7 +80,8 @@ size_t zk_ctl_history_list(zk_kube_informer *inf, const json_t *owner, json_t **
     for (size_t i = 0; i < n; i++)
         if (!zk_json_path(revs[i], "metadata", "deletionTimestamp", NULL))
             revs[k++] = revs[i];
-    qsort(revs, k, sizeof(*revs), by_revision);
+    if (k > 1)
+        qsort(revs, k, sizeof(*revs), by_revision);
     *out = revs;
     return k;
 }
