@@ -7,6 +7,7 @@
 #include "controllers/host.h"
 #include "net/pki.h"
 #include "scheduler/scheduler.h"
+#include "sim/sim.h"
 
 static int cmd_version(int argc, char **argv)
 {
@@ -83,6 +84,7 @@ static void usage(FILE *f)
             "  server    run the API server (and its store) on this machine\n"
             "  controller-manager  run the controllers against a cluster (--kubeconfig)\n"
             "  scheduler run the scheduler against a cluster (--kubeconfig)\n"
+            "  sim       simulated nodes for scale tests (like KWOK)\n"
             "  version   print the version\n"
             "\n"
             "Run 'zke <command> --help' for a command's options.\n");
@@ -97,6 +99,7 @@ int main(int argc, char **argv)
         {"server", cmd_server},
         {"controller-manager", cmd_controller_manager},
         {"scheduler", zk_sched_main},
+        {"sim", zk_sim_main},
         {"version", cmd_version},
     };
     if (argc < 2) {

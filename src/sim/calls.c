@@ -1,0 +1,140 @@
+/* zke sim: every request goes through here, so that at most
+ * opts.concurrency are in flight and the rest wait their turn in order.
+ * Heartbeats (Lease renewals, Ready) have their own FIFO served first,
+ * then registration, then pods: a burst of pod updates or the
+ * registration of thousands of nodes never makes a node look dead.
+ *
+ * A new request is sent from an idle callback, never from the caller's
+ * stack: informer handlers run inside libcurl's write callback, where
+ * curl_multi_add_handle() refuses to work (CURLM_RECURSIVE_API_CALL) and
+ * the request would silently never start. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "sim/internal.h"
+
+struct zk_sim_call {
+    zk_sim_call *next, *prev;
+    zk_sim *s;
+    char *method, *path;
+    json_t *body;
+    const char *content_type;
+    zk_kube_done_fn done;
+    void *ctx;
+    void (*ctx_free)(void *);
+};
+
+static void call_free(zk_sim_call *c, bool with_ctx)
+{
+    if (with_ctx && c->ctx_free)
+        c->ctx_free(c->ctx);
+    free(c->method);
+    free(c->path);
+    json_decref(c->body);
+    free(c);
+}
+
+static void pump(zk_sim *s);
+
+static void on_done(void *ctx, const zk_kube_result *r)
+{
+    zk_sim_call *c = ctx;
+    zk_sim *s = c->s;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->live = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->inflight--;
+    if (c->done)
+        c->done(c->ctx, r);
+    call_free(c, false);
+    pump(s);
+}
+
+static void pump(zk_sim *s)
+{
+    while (s->inflight < s->max_inflight) {
+        int q = 0;
+        while (q < ZK_SIM_PRIOS && !s->fifo_head[q])
+            q++;
+        if (q == ZK_SIM_PRIOS)
+            return;
+        zk_sim_call *c = s->fifo_head[q];
+        s->fifo_head[q] = c->next;
+        if (!c->next)
+            s->fifo_tail[q] = NULL;
+        c->prev = NULL;
+        c->next = s->live;
+        if (s->live)
+            s->live->prev = c;
+        s->live = c;
+        s->inflight++;
+        zk_kube_request(s->client, c->method, c->path, c->body, c->content_type, on_done, c);
+        /* the client has its own copy of the body now */
+        json_decref(c->body);
+        c->body = NULL;
+    }
+}
+
+static void on_idle(uv_idle_t *h)
+{
+    zk_sim *s = h->data;
+    uv_idle_stop(h);
+    pump(s);
+}
+
+void zk_sim__call(zk_sim *s, int prio, const char *method, const char *path, json_t *body,
+                  const char *content_type, zk_kube_done_fn done, void *ctx,
+                  void (*ctx_free)(void *))
+{
+    zk_sim_call *c = zk_xcalloc(1, sizeof(*c));
+    c->s = s;
+    c->method = zk_xstrdup(method);
+    c->path = zk_xstrdup(path);
+    c->body = body;
+    c->content_type = content_type;
+    c->done = done;
+    c->ctx = ctx;
+    c->ctx_free = ctx_free;
+    int q = prio >= 0 && prio < ZK_SIM_PRIOS ? prio : ZK_SIM_PRIO_POD;
+    if (s->fifo_tail[q])
+        s->fifo_tail[q]->next = c;
+    else
+        s->fifo_head[q] = c;
+    s->fifo_tail[q] = c;
+    if (s->inflight < s->max_inflight && !uv_is_active((uv_handle_t *)&s->pump_idle))
+        uv_idle_start(&s->pump_idle, on_idle);
+}
+
+void zk_sim__calls_init(zk_sim *s)
+{
+    uv_idle_init(&s->loop, &s->pump_idle);
+    s->pump_idle.data = s;
+}
+
+void zk_sim__calls_free(zk_sim *s)
+{
+    /* the client is freed first: no callback of these runs any more */
+    while (s->live) {
+        zk_sim_call *c = s->live;
+        s->live = c->next;
+        call_free(c, true);
+    }
+    for (int q = 0; q < ZK_SIM_PRIOS; q++)
+        while (s->fifo_head[q]) {
+            zk_sim_call *c = s->fifo_head[q];
+            s->fifo_head[q] = c->next;
+            call_free(c, true);
+        }
+    for (int q = 0; q < ZK_SIM_PRIOS; q++)
+        s->fifo_tail[q] = NULL;
+    s->inflight = 0;
+}
+
+bool zk_sim__retryable(const zk_kube_result *r)
+{
+    return r->status == 0 || r->status == 429 || r->status >= 500;
+}
