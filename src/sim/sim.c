@@ -87,7 +87,7 @@ int zk_sim_opts_parse(int argc, char **argv, zk_sim_opts *o, zk_err *err)
     o->concurrency = 32;
     o->stats_s = 60;
     int ch;
-    optind = 1;
+    optind = 0;   /* glibc: 0 starts a fresh scan (a test parses many times) */
     opterr = 0;
     while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (ch) {

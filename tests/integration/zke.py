@@ -172,3 +172,92 @@ class ServerTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.srv.cleanup()
+
+
+class Sim:
+    """A `zke sim` process against a Server: simulated nodes that run bound
+    pods on paper. start() waits for its "N nodes ready" line; stop() sends
+    SIGTERM and returns the exit code."""
+
+    def __init__(self, server, nodes=3, args=()):
+        self.server = server
+        self.args = ["--kubeconfig", server.kubeconfig, "--nodes", str(nodes)] + list(args)
+        self.proc = None
+        self.lines = []
+        self.log_path = None
+
+    def start(self, timeout=60):
+        import threading
+        self.log_path = os.path.join(self.server.dir, "sim-%x.log" % id(self))
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([ZKE, "sim"] + self.args, stdout=subprocess.PIPE,
+                                     stderr=self.log, stdin=subprocess.DEVNULL)
+
+        def reader(out=self.proc.stdout, lines=self.lines):
+            for raw in out:
+                lines.append(raw.decode(errors="replace").rstrip("\n"))
+
+        self.reader = threading.Thread(target=reader, daemon=True)
+        self.reader.start()
+        try:
+            self.wait_line("nodes ready", timeout)
+        except AssertionError:
+            self.stop()
+            raise
+        return self
+
+    def wait_line(self, text, timeout=30, start=0):
+        """The index of the first output line from `start` on containing text."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for i in range(start, len(self.lines)):
+                if text in self.lines[i]:
+                    return i
+            if self.proc.poll() is not None and not self.reader.is_alive():
+                break
+            time.sleep(0.05)
+        raise AssertionError("zke sim did not print %r in %ds; output:\n%s\nlog:\n%s"
+                             % (text, timeout, "\n".join(self.lines), self.tail_log()))
+
+    def tail_log(self, n=30):
+        try:
+            with open(self.log_path, "rb") as f:
+                return b"".join(f.readlines()[-n:]).decode(errors="replace")
+        except (OSError, TypeError):
+            return ""
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        rc = None
+        if self.proc:
+            if self.proc.poll() is None:
+                os.kill(self.proc.pid, sig)
+                try:
+                    self.proc.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    os.kill(self.proc.pid, signal.SIGKILL)
+                    self.proc.wait(timeout=10)
+            rc = self.proc.returncode
+            self.reader.join(10)
+            self.proc.stdout.close()
+            self.proc = None
+            self.log.close()
+        return rc
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def wait_for(fn, timeout=30, what="condition"):
+    """Poll fn() every 0.2 s until it returns a true value (returned), at
+    most timeout seconds."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError("timed out after %ds waiting for %s (last: %r)" % (timeout, what, last))
