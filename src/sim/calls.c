@@ -1,8 +1,7 @@
 /* zke sim: every request goes through here, so that at most
- * opts.concurrency are in flight and the rest wait their turn in order.
- * Heartbeats (Lease renewals, Ready) have their own FIFO served first,
- * then registration, then pods: a burst of pod updates or the
- * registration of thousands of nodes never makes a node look dead.
+ * opts.concurrency are in flight and the rest wait their turn in order,
+ * in three FIFOs: Lease renewals, node work (registration, Ready
+ * heartbeats), pods. See pick() for who goes next.
  *
  * A new request is sent from an idle callback, never from the caller's
  * stack: informer handlers run inside libcurl's write callback, where
@@ -12,11 +11,13 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "base/time.h"
 #include "sim/internal.h"
 
 struct zk_sim_call {
     zk_sim_call *next, *prev;
     zk_sim *s;
+    uint64_t queued_ms;
     char *method, *path;
     json_t *body;
     const char *content_type;
@@ -54,13 +55,34 @@ static void on_done(void *ctx, const zk_kube_result *r)
     pump(s);
 }
 
+/* The FIFO to serve next. Lease renewals (BEAT) go first, but every
+ * fourth request goes to the lower FIFOs when one waits (they take turns),
+ * so that pods move on also while renewals fill every slot: a server that
+ * does fewer requests a second than 5,000 nodes' Leases need would
+ * otherwise starve them. When the oldest waiting renewal has waited a
+ * quarter of a Lease's duration, renewals take every slot until it is
+ * sent: a node must not die of a busy sim. */
+static int pick(zk_sim *s)
+{
+    zk_sim_call *beat = s->fifo_head[ZK_SIM_PRIO_BEAT];
+    bool urgent = beat && zk_mono_ms() - beat->queued_ms > (uint64_t)s->lease_duration_s * 250;
+    if (!urgent && ++s->picks % 4 == 0)
+        for (uint64_t i = 0; i < 2; i++) {
+            int q = 1 + (int)((s->picks / 4 + i) % 2);
+            if (s->fifo_head[q])
+                return q;
+        }
+    for (int q = 0; q < ZK_SIM_PRIOS; q++)
+        if (s->fifo_head[q])
+            return q;
+    return -1;
+}
+
 static void pump(zk_sim *s)
 {
     while (s->inflight < s->max_inflight) {
-        int q = 0;
-        while (q < ZK_SIM_PRIOS && !s->fifo_head[q])
-            q++;
-        if (q == ZK_SIM_PRIOS)
+        int q = pick(s);
+        if (q < 0)
             return;
         zk_sim_call *c = s->fifo_head[q];
         s->fifo_head[q] = c->next;
@@ -99,6 +121,7 @@ void zk_sim__call(zk_sim *s, int prio, const char *method, const char *path, jso
     c->done = done;
     c->ctx = ctx;
     c->ctx_free = ctx_free;
+    c->queued_ms = zk_mono_ms();
     int q = prio >= 0 && prio < ZK_SIM_PRIOS ? prio : ZK_SIM_PRIO_POD;
     if (s->fifo_tail[q])
         s->fifo_tail[q]->next = c;

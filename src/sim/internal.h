@@ -61,9 +61,9 @@ typedef struct zk_sim {
     zk_map *allocs;        /* pod uid -> zk_sim_alloc* */
 
     /* bounded requests: at most max_inflight at once, the rest wait in a
-     * FIFO per priority: heartbeats (Leases, Ready) before registration
-     * before pods */
+     * FIFO per priority: Lease renewals, node work, pods (calls.c) */
     int inflight, max_inflight;
+    uint64_t picks;
     zk_sim_call *fifo_head[3], *fifo_tail[3];
     zk_sim_call *live;
     uv_idle_t pump_idle;
@@ -84,6 +84,7 @@ typedef struct zk_sim {
 
 /* ---- calls.c: requests through the bound ---- */
 
+/* Lease renewals; registration and Ready heartbeats; pods */
 enum { ZK_SIM_PRIO_BEAT = 0, ZK_SIM_PRIO_NODE = 1, ZK_SIM_PRIO_POD = 2, ZK_SIM_PRIOS = 3 };
 
 /* Send a request when a slot is free. body is taken (decref'd when sent);

@@ -319,7 +319,7 @@ static void push_status(zk_sim *s, zk_sim_node *n)
     lc->n = n;
     lc->full = n->status_full;
     n->status_full = false;
-    zk_sim__call(s, ZK_SIM_PRIO_BEAT, "PATCH", path, patch, SMP, on_status, lc, free);
+    zk_sim__call(s, ZK_SIM_PRIO_NODE, "PATCH", path, patch, SMP, on_status, lc, free);
 }
 
 static void node_process(void *ctx, const char *name)
