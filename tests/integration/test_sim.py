@@ -236,11 +236,12 @@ class SimTest(ServerTest):
             self.pod("next", "re-1")
             self.assertNotEqual(self.running("next")["status"]["podIP"], ip)
             self.assertEqual(self.get("pod", "kept")["status"]["podIP"], ip)
+            # while a sim runs the nodes, deleting their pods finishes
+            self.srv.kubectl("delete", "pod", "kept", "next", "--timeout=60s")
         finally:
             rc = second.stop()
         self.assertEqual(rc, 0)
         self.assertIsNone(self.get("node", "re-0"))   # --delete-nodes-on-exit
-        self.srv.kubectl("delete", "pod", "kept", "next", "--timeout=60s")
 
 
 if __name__ == "__main__":
