@@ -389,6 +389,23 @@ class DaemonSetTest(WorkloadTest):
     being deleted are removed."""
 
     @classmethod
+    def setUpClass(cls):
+        # The nodes are objects without a kubelet: no heartbeats. Keep the
+        # node lifecycle controller from calling them unreachable (and
+        # tainting them) while this test runs; it is about DaemonSets.
+        saved = {k: os.environ.get(k) for k in ("ZKE_NODE_MONITOR_GRACE_PERIOD",
+                                                 "ZKE_NODE_STARTUP_GRACE_PERIOD")}
+        os.environ.update({k: "3600" for k in saved})
+        try:
+            super().setUpClass()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    @classmethod
     def prepare(cls):
         for n in ("n1", "n2", "n3"):
             cls.srv.kubectl("apply", "-f", "-", input=NODE % {"name": n})
