@@ -244,5 +244,76 @@ class SimTest(ServerTest):
         self.assertIsNone(self.get("node", "re-0"))   # --delete-nodes-on-exit
 
 
+class SimNodeFailureTest(ServerTest):
+    """The issue's acceptance test with the sim as the harness: a node whose
+    heartbeat stops goes NotReady, its pods are evicted, and replacements
+    run on the other nodes; when it comes back it is Ready again and the
+    sim finishes the evicted pods' deletion."""
+
+    @classmethod
+    def setUpClass(cls):
+        old = os.environ.get("ZKE_NODE_MONITOR_GRACE_PERIOD")
+        os.environ["ZKE_NODE_MONITOR_GRACE_PERIOD"] = "3s"
+        try:
+            super().setUpClass()
+        finally:
+            if old is None:
+                del os.environ["ZKE_NODE_MONITOR_GRACE_PERIOD"]
+            else:
+                os.environ["ZKE_NODE_MONITOR_GRACE_PERIOD"] = old
+
+    @classmethod
+    def prepare(cls):
+        cls.sim = Sim(cls.srv, nodes=3, args=["--lease-seconds", "1"]).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+        super().tearDownClass()
+
+    def pods(self):
+        return json.loads(self.srv.kubectl("get", "pods", "-l", "app=web", "-o", "json")
+                          .stdout)["items"]
+
+    def test_failed_node_pods_are_replaced_elsewhere(self):
+        tol = [{"key": "node.kubernetes.io/" + k, "operator": "Exists", "effect": "NoExecute",
+                "tolerationSeconds": 1} for k in ("unreachable", "not-ready")]
+        dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+               "spec": {"replicas": 6, "selector": {"matchLabels": {"app": "web"}},
+                        "template": {"metadata": {"labels": {"app": "web"}},
+                                     "spec": {"tolerations": tol, "containers": [
+                                         {"name": "c", "image": "nginx"}]}}}}
+        self.srv.kubectl("apply", "-f", "-", input=json.dumps(dep))
+        self.srv.kubectl("rollout", "status", "deployment/web", "--timeout=60s")
+        on_0 = {p["metadata"]["name"] for p in self.pods() if p["spec"]["nodeName"] == "sim-0"}
+        self.assertTrue(on_0, "no pod landed on sim-0")
+
+        p = subprocess.run([ZKE, "sim", "--kubeconfig", self.srv.kubeconfig, "--fail", "sim-0"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        wait_for(lambda: condition(self.get_node("sim-0"), "Ready").get("status") == "Unknown",
+                 60, "sim-0 to go NotReady")
+
+        def replaced():
+            live = [p for p in self.pods() if not p["metadata"].get("deletionTimestamp")]
+            running = [p for p in live if p["status"].get("phase") == "Running"
+                       and condition(p, "Ready").get("status") == "True"]
+            return (len(running) == 6 and all(p["spec"]["nodeName"] != "sim-0" for p in running)
+                    and not on_0 & {p["metadata"]["name"] for p in live})
+        wait_for(replaced, 60, "6 ready pods off sim-0, the old ones evicted")
+
+        p = subprocess.run([ZKE, "sim", "--kubeconfig", self.srv.kubeconfig, "--recover",
+                            "sim-0"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        wait_for(lambda: condition(self.get_node("sim-0"), "Ready").get("status") == "True",
+                 60, "sim-0 to be Ready again")
+        # the evicted pods were left terminating on the dead node; the sim ends them now
+        wait_for(lambda: not on_0 & {p["metadata"]["name"] for p in self.pods()}, 60,
+                 "the evicted pods to be gone")
+
+    def get_node(self, name):
+        return json.loads(self.srv.kubectl("get", "node", name, "-o", "json").stdout)
+
+
 if __name__ == "__main__":
     unittest.main()
