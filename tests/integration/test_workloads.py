@@ -1,7 +1,9 @@
 """The workload controllers (Job, CronJob, DaemonSet, StatefulSet) in a real
-`zke server --disable-agent`, driven with kubectl. No node runs the pods:
-the tests play the node by patching pod status (Running and Ready,
-Succeeded or Failed). Every wait is bounded."""
+`zke server --disable-agent`, driven with kubectl. Where a test needs to
+decide exactly when a pod is ready or how it ends, no node runs the pods and
+the test patches their status (Running and Ready, Succeeded or Failed);
+elsewhere `zke sim` nodes run them (the scheduler in the server binds them),
+steered by the sim's annotations. Every wait is bounded."""
 import calendar
 import json
 import os
@@ -10,7 +12,7 @@ import subprocess
 import time
 import unittest
 
-from zke import KUBECTL, ServerTest
+from zke import KUBECTL, ServerTest, Sim
 
 WAIT = 30          # seconds any one condition may take
 POLL = 0.2
@@ -370,61 +372,47 @@ class CronJobTest(WorkloadTest):
         wait_for("keep-a to be deleted", lambda: [j["metadata"]["name"] for j in self.jobs_of(
             cj)] == ["keep-b"])
 
-NODE = """
-apiVersion: v1
-kind: Node
-metadata:
-  name: %(name)s
-  labels: {kubernetes.io/hostname: %(name)s}
-status:
-  capacity: {cpu: "4", memory: 8Gi, pods: "110"}
-  allocatable: {cpu: "4", memory: 8Gi, pods: "110"}
-  conditions: [{type: Ready, status: "True"}]
-"""
+class SimTest(ServerTest):
+    """A server with `zke sim` nodes for the whole class."""
 
-
-class DaemonSetTest(WorkloadTest):
-    """Three nodes; the scheduler in the server binds the daemon pods, and
-    the test plays the nodes: bound pods become Running and Ready, pods
-    being deleted are removed."""
+    sim_nodes = 2
 
     @classmethod
     def setUpClass(cls):
-        # The nodes are objects without a kubelet: no heartbeats. Keep the
-        # node lifecycle controller from calling them unreachable (and
-        # tainting them) while this test runs; it is about DaemonSets.
-        saved = {k: os.environ.get(k) for k in ("ZKE_NODE_MONITOR_GRACE_PERIOD",
-                                                 "ZKE_NODE_STARTUP_GRACE_PERIOD")}
-        os.environ.update({k: "3600" for k in saved})
+        super().setUpClass()
         try:
-            super().setUpClass()
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+            cls.sim = Sim(cls.srv, nodes=cls.sim_nodes).start()
+        except BaseException:
+            cls.srv.cleanup()
+            raise
 
     @classmethod
-    def prepare(cls):
-        for n in ("n1", "n2", "n3"):
-            cls.srv.kubectl("apply", "-f", "-", input=NODE % {"name": n})
-        cls.srv.kubectl("taint", "node", "n2", "dedicated=gpu:NoSchedule")
+    def tearDownClass(cls):
+        cls.sim.stop()
+        super().tearDownClass()
 
-    def play_nodes(self, selector):
-        for p in self.pods(selector):
-            name = p["metadata"]["name"]
-            if p["metadata"].get("deletionTimestamp"):
-                self.srv.kubectl("delete", "pod", name, "--grace-period=0", "--force",
-                                 check=False)
-            elif p["spec"].get("nodeName") and not self.condition(p, "Ready"):
-                self.set_pod_phase(name, "Running", ready=True)
+
+class DaemonSetTest(SimTest, WorkloadTest):
+    """Three sim nodes, sim-1 tainted; the sim runs the daemon pods (Running
+    and Ready once bound) and removes those being deleted."""
+
+    sim_nodes = 3
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.srv.kubectl("taint", "node", "sim-1", "dedicated=gpu:NoSchedule")
 
     def by_node(self, selector):
         out = {}
         for p in self.pods(selector):
             out.setdefault(p["spec"].get("nodeName"), []).append(p)
         return out
+
+    def ready_images(self, selector):
+        return sorted(p["spec"]["containers"][0]["image"] for p in self.pods(selector)
+                      if self.condition(p, "Ready") and self.condition(p, "Ready")["status"]
+                      == "True" and not p["metadata"].get("deletionTimestamp"))
 
     def test_one_pod_per_node_and_rolling_update(self):
         self.apply("""
@@ -440,8 +428,8 @@ spec:
       containers: [{name: agent, image: "agent:1"}]
 """)
         # one pod on each node but the tainted one, bound by the scheduler
-        placed = wait_for("a pod bound on n1 and n3", lambda: (lambda m: m if sorted(
-            m) == ["n1", "n3"] else None)(self.by_node("app=agent")))
+        placed = wait_for("a pod bound on sim-0 and sim-2", lambda: (lambda m: m if sorted(
+            m) == ["sim-0", "sim-2"] else None)(self.by_node("app=agent")))
         for node, pods in placed.items():
             self.assertEqual(len(pods), 1, node)
             pod = pods[0]
@@ -453,7 +441,6 @@ spec:
             self.assertIn("node.kubernetes.io/unschedulable", keys)
             self.assertIn("node.kubernetes.io/not-ready", keys)
             self.assertTrue(pod["metadata"]["labels"]["controller-revision-hash"])
-        self.play_nodes("app=agent")
         self.srv.kubectl("rollout", "status", "ds/agent", "--timeout=30s", timeout=40)
         ds = self.get("ds", "agent")
         st = ds["status"]
@@ -463,22 +450,23 @@ spec:
                          (2, 2, 2, 2, 2, 0))
         self.assertEqual(st["observedGeneration"], ds["metadata"]["generation"])
 
-        # a new image rolls node by node: never more than maxUnavailable (1)
-        # node without a ready pod
-        self.srv.kubectl("set", "image", "ds/agent", "agent=agent:2")
-        deadline = time.time() + WAIT * 2
-        done = False
-        while time.time() < deadline and not done:
-            nodes = self.by_node("app=agent")
-            down = [n for n in ("n1", "n3") if not any(
-                self.condition(p, "Ready") and not p["metadata"].get("deletionTimestamp")
-                for p in nodes.get(n, []))]
-            self.assertLessEqual(len(down), 1, down)
-            images = [p["spec"]["containers"][0]["image"] for ps in nodes.values() for p in ps]
-            done = images == ["agent:2", "agent:2"] and not down
-            self.play_nodes("app=agent")
-            time.sleep(POLL)
-        self.assertTrue(done, "the rollout did not finish")
+        # a new image rolls node by node: in every state the watch saw, at
+        # most maxUnavailable (1) node is without a ready pod
+        watch = Watch(self.srv, "-l", "app=agent")
+        try:
+            wait_for("the watch's first list", lambda: len(watch.events()) >= 2)
+            self.srv.kubectl("set", "image", "ds/agent", "agent=agent:2")
+            wait_for("agent:2 ready on both nodes", lambda: self.ready_images(
+                "app=agent") == ["agent:2", "agent:2"], timeout=WAIT * 2)
+            events = watch.events()
+        finally:
+            watch.stop()
+        for snap in Watch.replay(events)[2:]:
+            down = [n for n in ("sim-0", "sim-2") if not any(
+                p["node"] == n and p["ready"] and not p["deleting"] for p in snap.values())]
+            self.assertLessEqual(len(down), 1, snap)
+        self.assertTrue(any(p["image"] == "agent:2" for snap in Watch.replay(events)
+                            for p in snap.values()))
         self.srv.kubectl("rollout", "status", "ds/agent", "--timeout=30s", timeout=40)
         hist = self.srv.kubectl("rollout", "history", "ds/agent").stdout
         self.assertIn("1 ", hist)
@@ -487,41 +475,54 @@ spec:
                 if r["metadata"]["ownerReferences"][0]["name"] == "agent"]
         self.assertEqual(sorted(r["revision"] for r in revs), [1, 2])
         current = [r for r in revs if r["revision"] == 2][0]
-        hashes = {p["metadata"]["labels"]["controller-revision-hash"]
-                  for p in self.pods("app=agent")}
-        self.assertEqual(hashes, {current["metadata"]["labels"]["controller-revision-hash"]})
+        wait_for("only pods of revision 2", lambda: {
+            p["metadata"]["labels"]["controller-revision-hash"]
+            for p in self.pods("app=agent")} == {
+            current["metadata"]["labels"]["controller-revision-hash"]})
 
         # undo: back to agent:1, whose revision becomes number 3
         self.srv.kubectl("rollout", "undo", "ds/agent")
-        wait_for("agent:1 everywhere", lambda: (self.play_nodes("app=agent"), [
-            p["spec"]["containers"][0]["image"] for p in self.pods("app=agent")
-            if not p["metadata"].get("deletionTimestamp") and self.condition(p, "Ready")]
-            == ["agent:1", "agent:1"])[1])
+        wait_for("agent:1 everywhere", lambda: self.ready_images("app=agent") == [
+            "agent:1", "agent:1"])
         revs = [r for r in self.get("controllerrevisions")["items"]
                 if r["metadata"]["ownerReferences"][0]["name"] == "agent"]
         self.assertEqual(sorted(r["revision"] for r in revs), [2, 3])
 
-        # the taint goes: n2 gets its pod
-        self.srv.kubectl("taint", "node", "n2", "dedicated-")
-        wait_for("a pod on n2", lambda: self.by_node("app=agent").get("n2"))
+        # the taint goes: sim-1 gets its pod
+        self.srv.kubectl("taint", "node", "sim-1", "dedicated-")
+        wait_for("a pod on sim-1", lambda: self.by_node("app=agent").get("sim-1"))
+        self.srv.kubectl("rollout", "status", "ds/agent", "--timeout=30s", timeout=40)
+        self.assertEqual(self.get("ds", "agent")["status"]["numberAvailable"], 3)
 
 
 class Watch:
-    """kubectl get --watch in the background, one "TYPE name" line per
-    event; stopped by its PID."""
+    """kubectl get pods --watch in the background, one event a line; stopped
+    by its PID. events() gives (type, pod) with pod a dict of name, node,
+    image, deleting and ready."""
+
+    FIELDS = ("{.type}|{.object.metadata.name}|{.object.spec.nodeName}|"
+              "{.object.spec.containers[0].image}|{.object.metadata.deletionTimestamp}|"
+              '{.object.status.conditions[?(@.type=="Ready")].status}{"\\n"}')
 
     def __init__(self, srv, *args):
         self.path = os.path.join(srv.dir, "watch-%d.log" % time.monotonic_ns())
         self.out = open(self.path, "w")
         env = dict(os.environ, KUBECONFIG=srv.kubeconfig, HOME=srv.dir)
         self.proc = subprocess.Popen(
-            [KUBECTL, "get", "--watch", "--output-watch-events", "-o",
-             "jsonpath={.type} {.object.metadata.name}{\"\\n\"}"] + list(args),
+            [KUBECTL, "get", "pods", "--watch", "--output-watch-events", "-o",
+             "jsonpath=" + self.FIELDS] + list(args),
             stdout=self.out, stderr=subprocess.DEVNULL, env=env)
 
     def events(self):
+        out = []
         with open(self.path) as f:
-            return [tuple(line.split()) for line in f if line.strip()]
+            for line in f:
+                parts = line.rstrip("\n").split("|")
+                if len(parts) != 6:
+                    continue
+                out.append((parts[0], {"name": parts[1], "node": parts[2], "image": parts[3],
+                                       "deleting": bool(parts[4]), "ready": parts[5] == "True"}))
+        return out
 
     def stop(self):
         if self.proc.poll() is None:
@@ -529,16 +530,29 @@ class Watch:
             self.proc.wait(timeout=10)
         self.out.close()
 
+    @staticmethod
+    def replay(events):
+        """The pods after each event: a list of {name: pod} snapshots."""
+        pods, states = {}, []
+        for kind, pod in events:
+            if kind == "DELETED":
+                pods.pop(pod["name"], None)
+            else:
+                pods[pod["name"]] = pod
+            states.append(dict(pods))
+        return states
 
-class StatefulSetTest(WorkloadTest):
-    """No node runs the pods: they stay unbound, the test makes them Running
-    and Ready, and deleting one removes it at once."""
+
+class StatefulSetTest(SimTest, WorkloadTest):
+    """Two sim nodes run the pods. The template says `zke.io/sim-ready:
+    "false"`, so a pod is Running but not Ready until the test annotates it
+    ready; deleted pods are removed by the sim."""
 
     def make_ready(self, name):
-        self.set_pod_phase(name, "Running", ready=True)
+        self.srv.kubectl("annotate", "pod", name, "zke.io/sim-ready=true", "--overwrite")
 
-    def names(self):
-        return sorted(p["metadata"]["name"] for p in self.pods("app=web"))
+    def names(self, app="web"):
+        return sorted(p["metadata"]["name"] for p in self.pods("app=" + app))
 
     def test_ordered_creation_update_and_scale_down(self):
         self.apply("""
@@ -550,7 +564,9 @@ spec:
   replicas: 3
   selector: {matchLabels: {app: web}}
   template:
-    metadata: {labels: {app: web}}
+    metadata:
+      labels: {app: web}
+      annotations: {zke.io/sim-ready: "false"}
     spec:
       containers:
       - {name: web, image: "web:1", volumeMounts: [{name: www, mountPath: /www}]}
@@ -561,7 +577,8 @@ spec:
         # web-0 first; web-1 only after web-0 is Running and Ready
         for i in range(3):
             name = "web-%d" % i
-            wait_for(name, lambda: name in self.names())
+            wait_for(name + " running", lambda: (self.get("pod", name).get("status", {}).get(
+                "phase") == "Running") if name in self.names() else False)
             # the controller has counted it: its decision for now is made
             wait_for("status.replicas %d" % (i + 1), lambda: self.get("sts", "web").get(
                 "status", {}).get("replicas") == i + 1)
@@ -588,22 +605,29 @@ spec:
         self.assertEqual(self.get("pod", "web-0")["metadata"]["labels"][
             "controller-revision-hash"], first_rev)
 
-        # a rolling update replaces the highest ordinal first, one at a time
-        self.srv.kubectl("set", "image", "sts/web", "web=web:2")
+        # a rolling update (new pods come up ready by themselves) replaces
+        # the highest ordinal first, one at a time: in every state the watch
+        # saw, at least two pods are ready and not being deleted
+        watch = Watch(self.srv, "-l", "app=web")
+        try:
+            wait_for("the watch's first list", lambda: len(watch.events()) >= 3)
+            self.srv.kubectl("patch", "sts", "web", "--type=json", "-p", json.dumps([
+                {"op": "replace", "path": "/spec/template/spec/containers/0/image",
+                 "value": "web:2"},
+                {"op": "remove", "path": "/spec/template/metadata/annotations"}]))
+            wait_for("web:2 ready everywhere", lambda: (lambda last: len(last) == 3 and all(
+                p["image"] == "web:2" and p["ready"] and not p["deleting"]
+                for p in last.values()))(Watch.replay(watch.events())[-1]), timeout=WAIT * 2)
+            events = watch.events()
+        finally:
+            watch.stop()
         order = []
-        deadline = time.time() + WAIT * 2
-        while time.time() < deadline and len(order) < 3:
-            pods = self.pods("app=web")
-            unready = [p["metadata"]["name"] for p in pods if not self.condition(p, "Ready")]
-            missing = 3 - len(pods)
-            self.assertLessEqual(len(unready) + missing, 1, (unready, missing))
-            for p in pods:
-                name = p["metadata"]["name"]
-                if p["spec"]["containers"][0]["image"] == "web:2" and name not in order:
-                    order.append(name)
-                if not self.condition(p, "Ready"):
-                    self.make_ready(name)
-            time.sleep(POLL)
+        for snap in Watch.replay(events)[3:]:
+            up = [n for n, p in snap.items() if p["ready"] and not p["deleting"]]
+            self.assertGreaterEqual(len(up), 2, snap)
+            for n, p in sorted(snap.items()):
+                if p["image"] == "web:2" and n not in order:
+                    order.append(n)
         self.assertEqual(order, ["web-2", "web-1", "web-0"])
         self.srv.kubectl("rollout", "status", "sts/web", "--timeout=30s", timeout=40)
         st = self.get("sts", "web")["status"]
@@ -612,15 +636,15 @@ spec:
         hist = self.srv.kubectl("rollout", "history", "sts/web").stdout
         self.assertIn("2 ", hist)
 
-        # scale down: the highest ordinal goes first
-        watch = Watch(self.srv, "pods", "-l", "app=web")
+        # scale down: the highest ordinal goes first, the next once it is gone
+        watch = Watch(self.srv, "-l", "app=web")
         try:
-            time.sleep(1)   # let the watch start
+            wait_for("the watch's first list", lambda: len(watch.events()) >= 3)
             self.srv.kubectl("scale", "sts/web", "--replicas=1")
             wait_for("web-1 and web-2 gone", lambda: self.names() == ["web-0"])
             wait_for("the deletions in the watch", lambda: len(
                 [e for e in watch.events() if e[0] == "DELETED"]) == 2)
-            deleted = [e[1] for e in watch.events() if e[0] == "DELETED"]
+            deleted = [e[1]["name"] for e in watch.events() if e[0] == "DELETED"]
         finally:
             watch.stop()
         self.assertEqual(deleted, ["web-2", "web-1"])
@@ -639,14 +663,73 @@ spec:
   podManagementPolicy: Parallel
   selector: {matchLabels: {app: par}}
   template:
-    metadata: {labels: {app: par}}
+    metadata:
+      labels: {app: par}
+      annotations: {zke.io/sim-ready: "false"}
     spec:
       containers: [{name: par, image: "par:1"}]
 """)
         # all at once, none of them ready
-        wait_for("par-0..2", lambda: sorted(p["metadata"]["name"] for p in self.pods(
-            "app=par")) == ["par-0", "par-1", "par-2"])
+        wait_for("par-0..2", lambda: self.names("par") == ["par-0", "par-1", "par-2"])
+        self.assertEqual(self.get("sts", "par").get("status", {}).get("readyReplicas", 0), 0)
 
+
+class JobSimTest(SimTest, WorkloadTest):
+    """Jobs whose pods the sim runs to the end (zke.io/sim-complete-after,
+    zke.io/sim-fail-after)."""
+
+    def test_completes(self):
+        self.apply("""
+apiVersion: batch/v1
+kind: Job
+metadata: {name: sim-ok}
+spec:
+  completions: 3
+  parallelism: 2
+  template:
+    metadata: {annotations: {zke.io/sim-complete-after: "500ms"}}
+    spec:
+      restartPolicy: Never
+      containers: [{name: work, image: busybox}]
+""")
+        self.srv.kubectl("wait", "--for=condition=complete", "job/sim-ok", "--timeout=60s",
+                         timeout=70)
+        st = self.get("job", "sim-ok")["status"]
+        self.assertEqual(st["succeeded"], 3)
+        pods = self.pods("job-name=sim-ok")
+        self.assertEqual([p["status"]["phase"] for p in pods], ["Succeeded"] * 3)
+        self.assertTrue(all(p["spec"].get("nodeName", "").startswith("sim-") for p in pods))
+
+    def test_fails(self):
+        # one pod fails at once; the others run until the Job fails and
+        # deletes them (gracefully: the sim removes them)
+        self.apply("""
+apiVersion: batch/v1
+kind: Job
+metadata: {name: sim-bad}
+spec:
+  completions: 4
+  parallelism: 2
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: work, image: busybox}]
+""")
+        pods = wait_for("two running pods", lambda: (lambda ps: ps if len(ps) == 2 and all(
+            p.get("status", {}).get("phase") == "Running" for p in ps) else None)(
+            self.pods("job-name=sim-bad")))
+        self.srv.kubectl("annotate", "pod", pods[0]["metadata"]["name"],
+                         "zke.io/sim-fail-after=100ms")
+        self.srv.kubectl("wait", "--for=condition=failed", "job/sim-bad", "--timeout=60s",
+                         timeout=70)
+        job = self.get("job", "sim-bad")
+        c = self.condition(job, "Failed")
+        self.assertEqual((c["reason"], c["status"]), ("BackoffLimitExceeded", "True"))
+        self.assertEqual(job["status"].get("terminating", 0), 0)
+        self.assertEqual(job["status"]["failed"], 2)
+        left = self.pods("job-name=sim-bad")
+        self.assertEqual([p["metadata"]["name"] for p in left], [pods[0]["metadata"]["name"]])
 
 if __name__ == "__main__":
     unittest.main()
