@@ -219,9 +219,27 @@ typedef struct dview {
     size_t nold;
     json_t *created;       /* a new ReplicaSet being created in this sync */
     zk_ctl_batch *b;
+    zk_kube_informer *pods;
+    int64_t min_ready, now;
     /* replicas decided in this sync per ReplicaSet name (for status and
      * the annotations) */
 } dview;
+
+/* Available pods of rs counted from the pods themselves: a ReplicaSet's
+ * status lags behind the deletions this controller just caused, and a
+ * rollout that trusted it could take more pods down than maxUnavailable
+ * allows. Pods being deleted are not available. */
+static int64_t pods_available(const dview *v, const json_t *rs)
+{
+    json_t **pods = NULL;
+    size_t n = zk_kube_informer_by_index(v->pods, "owner", zk_kube_uid(rs), &pods);
+    int64_t a = 0;
+    for (size_t i = 0; i < n; i++)
+        if (zk_ctl_pod_active(pods[i]) && zk_ctl_pod_available(pods[i], v->min_ready, v->now))
+            a++;
+    free(pods);
+    return a;
+}
 
 /* Scale rs to n (and refresh its annotations). */
 static void scale_rs(dview *v, json_t *rs, int64_t n)
@@ -308,9 +326,12 @@ static bool is_complete(const dview *v)
 {
     json_t *st = json_object_get(v->d, "status");
     int64_t gen = zk_json_int(json_object_get(v->d, "metadata"), "generation", 0);
+    int64_t old = 0;
+    for (size_t i = 0; i < v->nold; i++)
+        old += rs_replicas(v->old[i]) + rs_status(v->old[i], "replicas");
     return v->newrs && rs_replicas(v->newrs) == v->want &&
            rs_status(v->newrs, "replicas") == v->want &&
-           rs_status(v->newrs, "availableReplicas") >= v->want && v->nold == 0 &&
+           rs_status(v->newrs, "availableReplicas") >= v->want && old == 0 &&
            zk_json_int(st, "observedGeneration", 0) <= gen;
 }
 
@@ -347,6 +368,7 @@ static void write_status(zk_ctl *c, dview *v, bool progressed, const char *prog_
     for (size_t i = 0; i < 5; i++)
         if (zk_json_int(status, zero_omit[i], 0) == 0)
             json_object_del(status, zero_omit[i]);
+    json_t *cur_obj = json_is_object(cur) ? cur : NULL;
     if (available >= v->want - v->unavailable)
         zk_ctl_set_condition(status, "Available", "True", "MinimumReplicasAvailable",
                              "Deployment has minimum availability.", false);
@@ -366,6 +388,10 @@ static void write_status(zk_ctl *c, dview *v, bool progressed, const char *prog_
     }
     /* Available first, then Progressing, as the API server returns them */
     if (!json_equal(status, cur)) {
+        /* a merge patch removes a field only when it says null */
+        for (size_t i = 0; i < 5; i++)
+            if (!json_object_get(status, zero_omit[i]) && json_object_get(cur_obj, zero_omit[i]))
+                json_object_set_new(status, zero_omit[i], json_null());
         json_t *patch = json_pack("{s:o}", "status", status);
         zk_ctl_batch_patch(v->b, &zk_kube_deployments, v->ns, v->name, "status", NULL, patch);
         json_decref(patch);
@@ -546,7 +572,7 @@ static bool rollout_rolling(zk_ctl *c, dview *v)
         oldn += rs_replicas(v->old[i]);
     if (oldn == 0)
         return false;
-    int64_t new_unavail = rs_replicas(v->newrs) - rs_status(v->newrs, "availableReplicas");
+    int64_t new_unavail = rs_replicas(v->newrs) - pods_available(v, v->newrs);
     if (new_unavail < 0)
         new_unavail = 0;
     int64_t can = zk_ctl_rolling_max_scale_down(v->want, v->unavailable, total, new_unavail);
@@ -558,7 +584,7 @@ static bool rollout_rolling(zk_ctl *c, dview *v)
         target[i] = rs_replicas(v->old[i]);
     /* unhealthy old pods first: they count against nothing */
     for (size_t i = 0; i < v->nold && can > 0; i++) {
-        int64_t unhealthy = target[i] - rs_status(v->old[i], "availableReplicas");
+        int64_t unhealthy = target[i] - pods_available(v, v->old[i]);
         if (unhealthy <= 0)
             continue;
         int64_t take = unhealthy < can ? unhealthy : can;
@@ -569,7 +595,7 @@ static bool rollout_rolling(zk_ctl *c, dview *v)
     /* then available ones, keeping replicas - maxUnavailable available */
     int64_t avail = 0;
     for (size_t i = 0; i < v->nall; i++)
-        avail += rs_status(v->all[i], "availableReplicas");
+        avail += pods_available(v, v->all[i]);
     int64_t min_avail = v->want - v->unavailable;
     int64_t down = avail - min_avail;
     for (size_t i = 0; i < v->nold && down > 0; i++) {
@@ -661,6 +687,9 @@ static void dep_sync(zk_ctl *c, void *state, const char *key)
         zk_ctl_rolling_params(d, &v.surge, &v.unavailable);
     }
     v.b = zk_ctl_batch_begin(c, key);
+    v.pods = st->pods;
+    v.min_ready = zk_json_int(json_object_get(d, "spec"), "minReadySeconds", 0);
+    v.now = zk_wall_s();
 
     /* owned ReplicaSets (and adoption of matching orphans) */
     json_t **owned = NULL;

@@ -433,14 +433,16 @@ zk_kube_client *zk_kube_client_new(uv_loop_t *loop, const zk_kube_config *cfg, z
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 64L);
-    c->max_inflight = 32;
+    zk_kube_client_set_max_inflight(c, 32);
     return c;
 }
 
 void zk_kube_client_set_max_inflight(zk_kube_client *c, int n)
 {
     c->max_inflight = n > 0 ? n : 1;
+    /* keep a connection for every request in flight and every watch, or
+     * curl closes one and opens (a TLS handshake) another all the time */
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)(c->max_inflight * 2 + 64));
 }
 
 uv_loop_t *zk_kube_client_loop(zk_kube_client *c)
