@@ -228,7 +228,8 @@ typedef struct dview {
 /* Available pods of rs counted from the pods themselves: a ReplicaSet's
  * status lags behind the deletions this controller just caused, and a
  * rollout that trusted it could take more pods down than maxUnavailable
- * allows. Pods being deleted are not available. */
+ * allows. Pods being deleted are not available, nor are pods over the
+ * ReplicaSet's spec.replicas. */
 static int64_t pods_available(const dview *v, const json_t *rs)
 {
     json_t **pods = NULL;
@@ -238,7 +239,26 @@ static int64_t pods_available(const dview *v, const json_t *rs)
         if (zk_ctl_pod_active(pods[i]) && zk_ctl_pod_available(pods[i], v->min_ready, v->now))
             a++;
     free(pods);
-    return a;
+    /* pods over spec.replicas are about to go (the ReplicaSet controller
+     * may not have deleted them yet), and it may pick available ones */
+    int64_t want = rs_replicas(rs);
+    return a < want ? a : want;
+}
+
+/* Pods of rs that exist and are not being deleted, or its spec.replicas if
+ * more: a ReplicaSet just scaled down may not have deleted its surplus
+ * yet, and those pods still count against maxSurge. */
+static int64_t pods_counted(const dview *v, const json_t *rs)
+{
+    json_t **pods = NULL;
+    size_t n = zk_kube_informer_by_index(v->pods, "owner", zk_kube_uid(rs), &pods);
+    int64_t a = 0;
+    for (size_t i = 0; i < n; i++)
+        if (zk_ctl_pod_active(pods[i]))
+            a++;
+    free(pods);
+    int64_t want = rs_replicas(rs);
+    return a > want ? a : want;
 }
 
 /* Scale rs to n (and refresh its annotations). */
@@ -543,7 +563,7 @@ static bool rollout_rolling(zk_ctl *c, dview *v)
 {
     int64_t total = 0;
     for (size_t i = 0; i < v->nall; i++)
-        total += rs_replicas(v->all[i]);
+        total += pods_counted(v, v->all[i]);
     if (!v->newrs) {
         int64_t n = zk_ctl_rolling_new_replicas(v->want, v->surge, total, 0);
         create_new_rs(c, v, n);
