@@ -3,7 +3,9 @@
 
 Every process runs on loopback in a temp dir and is stopped by PID; every
 wait is bounded in time. Prints one table. Sizes: SIM_NODES (default
-"1000 5000"), SIM_PODS (10000), SIM_STEADY_SECONDS (30)."""
+"1000 5000"), SIM_PODS (10000), SIM_STEADY_SECONDS (30); SIM_ARGS adds
+flags to zke sim. The server runs its in-process scheduler and
+controllers, as a user's would (the pods are bound by spec.nodeName)."""
 import http.client
 import json
 import os
@@ -22,6 +24,7 @@ ZKE = os.environ.get("ZKE_BIN", os.path.join(ROOT, "build", "zke"))
 NODES = [int(x) for x in os.environ.get("SIM_NODES", "1000 5000").split()]
 PODS = int(os.environ.get("SIM_PODS", "10000"))
 STEADY = int(os.environ.get("SIM_STEADY_SECONDS", "30"))
+SIM_ARGS = os.environ.get("SIM_ARGS", "").split()
 
 
 def report(name, value, unit=""):
@@ -83,7 +86,7 @@ class Cluster:
     def start_sim(self, nodes):
         self.sim = subprocess.Popen(
             [ZKE, "sim", "--kubeconfig", os.path.join(self.dir, "kubeconfig.yaml"), "--nodes",
-             str(nodes), "--stats-seconds", "10"],
+             str(nodes), "--stats-seconds", "10"] + SIM_ARGS,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         self.t0 = time.time()
 
@@ -178,6 +181,7 @@ def main():
                    "%")
             report("sim RSS, %d nodes" % n, "%.0f" % rss_mb(c.sim.pid), "MB")
             # pods
+            cpu_sim0, cpu_srv0 = cpu_s(c.sim.pid), cpu_s(c.server.pid)
             t_start = time.time()
             took = create_pods(c, n, PODS)
             report("create %d bound pods (4 client threads)" % PODS, "%.1f" % took, "s")
@@ -188,8 +192,12 @@ def main():
                 if ready >= PODS:
                     break
                 time.sleep(1)
+            t_end = time.time()
             report("%d pods Running+Ready, from the first create" % ready,
-                   "%.1f" % (time.time() - t_start), "s")
+                   "%.1f" % (t_end - t_start), "s")
+            report("  CPU meanwhile: sim / server", "%.0f / %.0f" % (
+                100 * (cpu_s(c.sim.pid) - cpu_sim0) / (t_end - t_start),
+                100 * (cpu_s(c.server.pid) - cpu_srv0) / (t_end - t_start)), "%")
             report("sim RSS, %d nodes + %d pods" % (n, PODS), "%.0f" % rss_mb(c.sim.pid), "MB")
             report("server RSS at the end", "%.0f" % rss_mb(c.server.pid), "MB")
         finally:
