@@ -200,10 +200,32 @@ void zk_ctl_ds_rolling_step(const zk_ctl_ds_node *nodes, size_t n, int64_t max_s
 
 /* ---- state ---- */
 
+#define DECISIONS_MAX 200000
+
 typedef struct ds_state {
     zk_ctl *c;
     zk_kube_informer *sets, *pods, *nodes, *revs;
+    /* "<ds uid>/<node>" -> decision: whether a template (by its hash) runs
+     * on a node (by its resourceVersion), so a sync does not parse every
+     * node again */
+    zk_map *decisions;
 } ds_state;
+
+typedef struct decision {
+    int64_t node_rv;
+    char hash[32];
+    bool run, cont;
+} decision;
+
+static void decisions_clear(ds_state *st)
+{
+    size_t pos = 0;
+    void *v;
+    while (zk_map_next(st->decisions, &pos, NULL, &v))
+        free(v);
+    zk_map_free(st->decisions);
+    st->decisions = zk_map_new();
+}
 
 static void enqueue_one(void *ctx, json_t *o) { zk_ctl_enqueue_obj(((ds_state *)ctx)->c, o); }
 static void ds_upd(void *ctx, json_t *a, json_t *o) { enqueue_one(ctx, o); }
@@ -416,6 +438,37 @@ static void manage_node(dsview *v, const char *node, node_pods *np, bool should_
     free(run);
 }
 
+static void decide(ds_state *st, const json_t *ds, const char *hash, const json_t *node,
+                   const zk_sched_pod *probe, bool *run, bool *cont)
+{
+    *run = *cont = false;
+    if (!probe)
+        return;
+    char key[512];
+    snprintf(key, sizeof(key), "%s/%s", zk_kube_uid(ds), zk_kube_name(node));
+    int64_t rv = zk_kube_rv(node);
+    decision *d = zk_map_get(st->decisions, key);
+    if (d && rv && d->node_rv == rv && !strcmp(d->hash, hash)) {
+        *run = d->run;
+        *cont = d->cont;
+        return;
+    }
+    zk_sched_node *pn = NULL;
+    if (zk_sched_node_parse(node, &pn, NULL) == 0)
+        should_run_parsed(probe, pn, run, cont);
+    zk_sched_node_free(pn);
+    if (!d) {
+        if (zk_map_count(st->decisions) >= DECISIONS_MAX)
+            decisions_clear(st);
+        d = zk_xcalloc(1, sizeof(*d));
+        zk_map_put(st->decisions, key, d);
+    }
+    d->node_rv = rv;
+    snprintf(d->hash, sizeof(d->hash), "%s", hash);
+    d->run = *run;
+    d->cont = *cont;
+}
+
 static bool rev_live(void *ctx, const json_t *rev)
 {
     zk_map *hashes = ctx;
@@ -517,10 +570,7 @@ static void ds_sync(zk_ctl *c, void *state, const char *key)
         if (np)
             np->seen = true;
         bool should_run = false, should_continue = false;
-        zk_sched_node *pn = NULL;
-        if (probe && zk_sched_node_parse(nodes[i], &pn, NULL) == 0)
-            should_run_parsed(probe, pn, &should_run, &should_continue);
-        zk_sched_node_free(pn);
+        decide(st, ds, v.hash, nodes[i], probe, &should_run, &should_continue);
         runs[i] = should_continue;
         /* status, from what is there before this sync's writes; pods
          * finished and being deleted are gone already */
@@ -656,6 +706,7 @@ static void *ds_init(zk_ctl *c)
 {
     ds_state *st = zk_xcalloc(1, sizeof(*st));
     st->c = c;
+    st->decisions = zk_map_new();
     st->sets = zk_ctl_informer(c, &zk_kube_daemonsets);
     st->pods = zk_ctl_informer(c, &zk_kube_pods);
     st->nodes = zk_ctl_informer(c, &zk_kube_nodes);
@@ -670,5 +721,16 @@ static void *ds_init(zk_ctl *c)
     return st;
 }
 
+static void ds_free(void *state)
+{
+    ds_state *st = state;
+    size_t pos = 0;
+    void *v;
+    while (zk_map_next(st->decisions, &pos, NULL, &v))
+        free(v);
+    zk_map_free(st->decisions);
+    free(st);
+}
+
 const zk_ctl_def zk_ctl_daemonset = {
-    .name = "daemonset", .workers = 4, .init = ds_init, .sync = ds_sync, .free = free};
+    .name = "daemonset", .workers = 4, .init = ds_init, .sync = ds_sync, .free = ds_free};

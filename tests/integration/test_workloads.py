@@ -491,8 +491,12 @@ spec:
         # the taint goes: sim-1 gets its pod
         self.srv.kubectl("taint", "node", "sim-1", "dedicated-")
         wait_for("a pod on sim-1", lambda: self.by_node("app=agent").get("sim-1"))
-        self.srv.kubectl("rollout", "status", "ds/agent", "--timeout=30s", timeout=40)
-        self.assertEqual(self.get("ds", "agent")["status"]["numberAvailable"], 3)
+        # (rollout status could pass on the status from before: the
+        # DaemonSet's generation did not change)
+        wait_for("three available", lambda: self.get("ds", "agent")["status"].get(
+            "numberAvailable") == 3)
+        st = self.get("ds", "agent")["status"]
+        self.assertEqual((st["desiredNumberScheduled"], st["updatedNumberScheduled"]), (3, 3))
 
 
 class Watch:
