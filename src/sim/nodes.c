@@ -173,7 +173,8 @@ static void on_created(void *ctx, const zk_kube_result *r)
         return;
     if (r->status == 201 && json_is_object(r->body)) {
         take(s, n, r->body);
-        /* a server that drops status on create (zke does) gets it at once */
+        /* a server that drops a Node's status on create gets it at once
+         * (Kubernetes keeps it) */
         if (!json_is_object(zk_json_path(r->body, "status", "capacity", NULL)) ||
             !json_array_size(zk_json_path(r->body, "status", "conditions", NULL)))
             n->status_wanted = n->status_full = true;
