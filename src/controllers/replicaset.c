@@ -103,11 +103,12 @@ int zk_ctl_pod_delete_order(const void *pa, const void *pb)
 /* A pod for owner from its template. New reference. */
 json_t *zk_ctl_pod_from_template(const json_t *owner, const json_t *tmpl, const char *prefix)
 {
-    json_t *pod = json_pack("{s:s,s:s,s:{s:s,s:s},s:O}", "apiVersion", "v1", "kind", "Pod",
+    /* a copy: the template lives in a shared cache */
+    json_t *spec = json_object_get(tmpl, "spec");
+    json_t *pod = json_pack("{s:s,s:s,s:{s:s,s:s},s:o}", "apiVersion", "v1", "kind", "Pod",
                             "metadata", "generateName", prefix, "namespace",
                             zk_kube_namespace(owner), "spec",
-                            json_object_get(tmpl, "spec") ? json_object_get(tmpl, "spec")
-                                                          : json_null());
+                            spec ? json_deep_copy(spec) : json_object());
     json_t *meta = json_object_get(pod, "metadata");
     json_t *tm = json_object_get(tmpl, "metadata");
     json_t *labels = json_object_get(tm, "labels");
