@@ -302,6 +302,7 @@ typedef struct nl_state {
     uv_timer_t monitor;
     zk_map *zones;         /* zone -> (void *)(state + 1) */
     bool zones_known;      /* the monitor has looked at every node once */
+    uint64_t looked_ms;    /* when it last did */
     bool all_disrupted;
 } nl_state;
 
@@ -504,6 +505,7 @@ static void reset_probe(nl_state *st, uint64_t now)
 static void look_at_nodes(nl_state *st)
 {
     monitor_pass mp = {.st = st, .now = zk_mono_ms(), .counts = zk_map_new()};
+    st->looked_ms = mp.now;
     zk_kube_informer_each(st->nodes, monitor_node, &mp);
     bool all_full = zk_map_count(mp.counts) > 0;
     bool changed = false;
@@ -646,7 +648,9 @@ static void nl_sync(zk_ctl *c, void *state, const char *key)
         zk_autojson json_t *keep = zk_ctl_node_taints(node, ZK_CTL_TAINT_KEEP, nowts);
         zk_autojson json_t *add = zk_ctl_node_taints(node, ZK_CTL_TAINT_ADD, nowts);
         bool same = keep && add ? json_equal(keep, add) : keep == add;
-        if (!same)
+        /* (at most every 100 ms: a thousand nodes failing together do not
+         * make a thousand passes over every node) */
+        if (!same && zk_mono_ms() >= st->looked_ms + 100)
             look_at_nodes(st);
     }
     taints = zk_ctl_node_taints(node, no_execute_policy(st, node), nowts);

@@ -1,12 +1,16 @@
 """The Endpoints, EndpointSlice, ServiceAccount and node lifecycle controllers
 of `zke server`, driven with kubectl. Pod status (IP, readiness) is written by
-the test as a node would write it."""
+the test as a node would write it, except in SimNodeFailureTest, where
+`zke sim` plays the nodes."""
 import base64
 import json
 import os
+import subprocess
 import threading
 import time
+import unittest
 
+import zke
 from zke import ServerTest
 
 WAIT = 30   # seconds any one condition may take
@@ -473,3 +477,111 @@ class NodeLifecycleTest(ServerTest):
         # replacements: 4 live pods again, all on d-a (d-b is tainted)
         wait_for("replacements on d-a", lambda: (
             lambda m: len(m) == 4 and set(m.values()) == {"d-a"})(placed()))
+
+
+@unittest.skipUnless(hasattr(zke, "Sim"), "zke sim is not in this tree yet")
+class SimNodeFailureTest(ServerTest):
+    """The acceptance test of issue 3 with `zke sim`: a simulated node's
+    heartbeat stops; it goes NotReady, its pods are evicted, replacements run
+    on the other nodes, and the Service's Endpoints list exactly the ready
+    pods throughout."""
+
+    @classmethod
+    def setUpClass(cls):
+        old = os.environ.get("ZKE_NODE_MONITOR_GRACE_PERIOD")
+        os.environ["ZKE_NODE_MONITOR_GRACE_PERIOD"] = GRACE
+        try:
+            super().setUpClass()
+        finally:
+            if old is None:
+                del os.environ["ZKE_NODE_MONITOR_GRACE_PERIOD"]
+            else:
+                os.environ["ZKE_NODE_MONITOR_GRACE_PERIOD"] = old
+
+    @classmethod
+    def prepare(cls):
+        # Leases renewed every second: well inside the 3 s grace period
+        cls.sim = zke.Sim(cls.srv, nodes=3, args=["--lease-seconds", "1"]).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+        super().tearDownClass()
+
+    def sim_cli(self, *args):
+        p = subprocess.run([zke.ZKE, "sim", "--kubeconfig", self.srv.kubeconfig] + list(args),
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_failed_node_pods_replaced_elsewhere(self):
+        ns = "sim-fail"
+        self.srv.kubectl("create", "namespace", ns)
+        deploy = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                  "spec": {"replicas": 6, "selector": {"matchLabels": {"app": "web"}},
+                           "template": {"metadata": {"labels": {"app": "web"}},
+                                        "spec": {"containers": [{"name": "c",
+                                                                 "image": "registry.invalid/w:1",
+                                                                 "ports": [{"name": "http",
+                                                                            "containerPort": 80}]}],
+                                                 "tolerations": [
+                                                     {"key": "node.kubernetes.io/unreachable",
+                                                      "operator": "Exists", "effect": "NoExecute",
+                                                      "tolerationSeconds": 2}]}}}}
+        svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+               "spec": {"selector": {"app": "web"},
+                        "ports": [{"port": 80, "targetPort": "http"}]}}
+        self.srv.kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(
+            {"apiVersion": "v1", "kind": "List", "items": [deploy, svc]}))
+
+        def live():
+            """Pods not being deleted: name -> (node, ready, ip)."""
+            out = {}
+            for p in self.srv.kjson("get", "pods", "-n", ns, "-l", "app=web")["items"]:
+                if "deletionTimestamp" in p["metadata"]:
+                    continue
+                ready = any(c["type"] == "Ready" and c["status"] == "True"
+                            for c in p["status"].get("conditions") or [])
+                out[p["metadata"]["name"]] = (p["spec"].get("nodeName"), ready,
+                                              p["status"].get("podIP"))
+            return out
+
+        def endpoints_ips():
+            p = self.srv.kubectl("get", "endpoints", "web", "-n", ns, "-o", "json", check=False)
+            if p.returncode:
+                return None
+            return sorted(a["ip"] for s in json.loads(p.stdout).get("subsets") or []
+                          for a in s.get("addresses") or [])
+
+        pods = wait_for("6 pods running and ready", lambda: (
+            lambda m: m if len(m) == 6 and all(r for _, r, _ in m.values()) else None)(live()),
+            timeout=60)
+        wait_for("Endpoints list the 6 ready pods",
+                 lambda: endpoints_ips() == sorted(ip for _, _, ip in pods.values()))
+        by_node = {}
+        for name, (node, _, _) in pods.items():
+            by_node.setdefault(node, []).append(name)
+        victim = max(by_node, key=lambda n: len(by_node[n]))
+        doomed = by_node[victim]
+
+        self.sim_cli("--fail", victim)
+        wait_for(victim + " NotReady", lambda: any(
+            c["type"] == "Ready" and c["status"] == "Unknown"
+            for c in self.srv.kjson("get", "node", victim)["status"]["conditions"]))
+        wait_for(victim + " tainted unreachable", lambda: ("node.kubernetes.io/unreachable",
+                                                            "NoExecute") in [
+            (t["key"], t["effect"])
+            for t in self.srv.kjson("get", "node", victim).get("spec", {}).get("taints", [])])
+        wait_for("its pods evicted", lambda: not set(doomed) & set(live()))
+        final = wait_for("6 replacements running and ready elsewhere", lambda: (
+            lambda m: m if len(m) == 6 and all(r for _, r, _ in m.values())
+            and victim not in {n for n, _, _ in m.values()} else None)(live()), timeout=60)
+        wait_for("Endpoints list exactly the 6 ready pods",
+                 lambda: endpoints_ips() == sorted(ip for _, _, ip in final.values()))
+
+        # the node comes back: Ready again and untainted
+        self.sim_cli("--recover", victim)
+        wait_for(victim + " Ready", lambda: any(
+            c["type"] == "Ready" and c["status"] == "True"
+            for c in self.srv.kjson("get", "node", victim)["status"]["conditions"]))
+        wait_for(victim + " untainted", lambda: not self.srv.kjson(
+            "get", "node", victim).get("spec", {}).get("taints"))
