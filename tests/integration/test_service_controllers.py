@@ -297,21 +297,30 @@ def lease_manifest(name):
                      "renewTime": micro_now()}}
 
 
-class NodeLifecycleTest(ServerTest):
-    """Nodes made with kubectl; the test renews the Leases of the nodes that
-    are alive (as a kubelet would), and stops renewing one."""
+class EnvServerTest(ServerTest):
+    """A server started with extra environment (self.env)."""
+
+    env = {}
 
     @classmethod
     def setUpClass(cls):
-        old = os.environ.get("ZKE_NODE_MONITOR_GRACE_PERIOD")
-        os.environ["ZKE_NODE_MONITOR_GRACE_PERIOD"] = GRACE
+        old = {k: os.environ.get(k) for k in cls.env}
+        os.environ.update(cls.env)
         try:
             super().setUpClass()
         finally:
-            if old is None:
-                del os.environ["ZKE_NODE_MONITOR_GRACE_PERIOD"]
-            else:
-                os.environ["ZKE_NODE_MONITOR_GRACE_PERIOD"] = old
+            for k, v in old.items():
+                if v is None:
+                    del os.environ[k]
+                else:
+                    os.environ[k] = v
+
+
+class NodeLifecycleTest(EnvServerTest):
+    """Nodes made with kubectl; the test renews the Leases of the nodes that
+    are alive (as a kubelet would), and stops renewing one."""
+
+    env = {"ZKE_NODE_MONITOR_GRACE_PERIOD": GRACE, "ZKE_POD_GC_QUARANTINE": "2s"}
 
     def setUp(self):
         self.alive = set()
@@ -449,6 +458,17 @@ class NodeLifecycleTest(ServerTest):
         wait_for("m-out evicted", lambda: self.evicted("m-out"))
         self.assertFalse(self.evicted("m-stays"))
 
+    def test_pods_of_a_deleted_node_are_removed(self):
+        self.add_nodes("n-gone")
+        self.srv.kubectl("apply", "-f", "-", input=json.dumps(
+            pod_manifest("orphan", {"app": "o"}, node="n-gone")))
+        # deleting a pod bound to a node leaves it terminating until the node
+        # confirms; this node will never confirm
+        self.srv.kubectl("delete", "pod", "orphan", "--wait=false")
+        self.alive.discard("n-gone")
+        self.srv.kubectl("delete", "node", "n-gone")
+        wait_for("the orphaned pod force-deleted", lambda: self.pod_or_none("orphan") is None)
+
     def test_deployment_replacements_go_to_other_nodes(self):
         self.add_nodes("d-a", "d-b")
         deploy = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
@@ -480,23 +500,13 @@ class NodeLifecycleTest(ServerTest):
 
 
 @unittest.skipUnless(hasattr(zke, "Sim"), "zke sim is not in this tree yet")
-class SimNodeFailureTest(ServerTest):
+class SimNodeFailureTest(EnvServerTest):
     """The acceptance test of issue 3 with `zke sim`: a simulated node's
     heartbeat stops; it goes NotReady, its pods are evicted, replacements run
     on the other nodes, and the Service's Endpoints list exactly the ready
     pods throughout."""
 
-    @classmethod
-    def setUpClass(cls):
-        old = os.environ.get("ZKE_NODE_MONITOR_GRACE_PERIOD")
-        os.environ["ZKE_NODE_MONITOR_GRACE_PERIOD"] = GRACE
-        try:
-            super().setUpClass()
-        finally:
-            if old is None:
-                del os.environ["ZKE_NODE_MONITOR_GRACE_PERIOD"]
-            else:
-                os.environ["ZKE_NODE_MONITOR_GRACE_PERIOD"] = old
+    env = {"ZKE_NODE_MONITOR_GRACE_PERIOD": GRACE}
 
     @classmethod
     def prepare(cls):
