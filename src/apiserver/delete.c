@@ -667,3 +667,65 @@ void zk_apis_gc_tick(zk_apiserver *srv)
     }
     free(found);
 }
+
+/* The collector's sweep for dependents whose owners are all gone (an owner
+ * deleted while a controller was creating a dependent of it): they are
+ * deleted, as Kubernetes' garbage collector does. Every 10 s. */
+void zk_apis_gc_orphans(zk_apiserver *srv)
+{
+    static uint64_t last;
+    uint64_t now = zk_mono_ms();
+    if (now - last < 10000)
+        return;
+    last = now;
+    zk_map *uids = zk_map_new();
+    size_t pos = 0;
+    void *v;
+    while (zk_map_next(srv->storages, &pos, NULL, &v)) {
+        size_t p2 = 0;
+        void *ev;
+        while (zk_map_next(((zk_storage *)v)->entries, &p2, NULL, &ev)) {
+            zk_obj *o = ((zk_entry *)ev)->latest;
+            if (o && o->uid && o->uid[0])
+                zk_map_put(uids, o->uid, (void *)1);
+        }
+    }
+    zk__batch b = {.srv = srv, .seen = zk_map_new(), .grace = -1};
+    pos = 0;
+    while (zk_map_next(srv->storages, &pos, NULL, &v)) {
+        zk_storage *st = v;
+        /* collect first: the cascade may change the entries */
+        zk_obj **gone = NULL;
+        size_t ngone = 0;
+        size_t p2 = 0;
+        void *ev;
+        while (zk_map_next(st->entries, &p2, NULL, &ev)) {
+            zk_entry *e = ev;
+            zk_obj *o = e->latest;
+            if (!o || !o->nowners || o->terminating || e->npending)
+                continue;
+            bool any = false;
+            for (size_t i = 0; i < o->nowners && !any; i++)
+                any = zk_map_get(uids, o->owners[i]) != NULL;
+            if (any)
+                continue;
+            gone = zk_xrealloc(gone, (ngone + 1) * sizeof(*gone));
+            gone[ngone++] = zk_obj_ref(o);
+        }
+        for (size_t i = 0; i < ngone; i++) {
+            zk_info("garbage collector: %s %s/%s: its owners are gone, deleting it", st->name,
+                    gone[i]->ns, gone[i]->name);
+            zk__cascade(&b, st, gone[i], ZK_PROP_BACKGROUND, 0);
+            zk_obj_unref(gone[i]);
+        }
+        free(gone);
+    }
+    zk_map_free(uids);
+    if (b.n) {
+        zk__del_done *d = zk_xcalloc(1, sizeof(*d));
+        zk__batch_commit(&b, NULL, d);
+    } else {
+        free(b.items);
+        zk_map_free(b.seen);
+    }
+}

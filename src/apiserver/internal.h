@@ -251,6 +251,7 @@ void zk_apis_delete_collection(zk_call *c, zk_storage *st, const char *ns);
 void zk_apis_finish_delete(zk_call *c, zk_storage *st, json_t *doc);
 void zk_apis_ns_tick(zk_apiserver *srv);
 void zk_apis_gc_tick(zk_apiserver *srv);
+void zk_apis_gc_orphans(zk_apiserver *srv);
 void zk_apis_serve_virtual(zk_call *c);
 void zk_apis_serve_subresource(zk_call *c, zk_storage *st, const char *ns);
 void zk_apis_serve_status_sub(zk_call *c, zk_storage *st, const char *ns);

@@ -305,6 +305,7 @@ static void zk__tick(uv_timer_t *t)
     zk_apiserver *srv = t->data;
     zk_apis_ns_tick(srv);
     zk_apis_gc_tick(srv);
+    zk_apis_gc_orphans(srv);
     zk__namespace_defaults(srv, NULL);
     /* Large LISTs (and their Tables) allocate and free tens of MB; glibc
      * keeps freed memory unless asked to give it back. */

@@ -169,6 +169,29 @@ class SemanticsTest(ServerTest):
         self.assertEqual(scale["spec"]["replicas"], 2)
         self.assertEqual(scale["status"]["selector"], "a=b")
 
+    def test_dependents_of_a_missing_owner_are_collected(self):
+        owner = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "gc-owner"}}
+        code, o = self.call("/api/v1/namespaces/default/configmaps", "POST", json.dumps(owner).encode())
+        self.assertEqual(code, 201)
+        ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "gc-owner", "uid": o["metadata"]["uid"]}
+        gone = dict(ref, name="gc-missing", uid="0badc0de-0000-4000-8000-000000000000")
+        for name, refs in (("gc-kept", [ref]), ("gc-orphan", [gone]), ("gc-half", [ref, gone])):
+            dep = {"apiVersion": "v1", "kind": "ConfigMap",
+                   "metadata": {"name": name, "ownerReferences": refs}}
+            code, _ = self.call("/api/v1/namespaces/default/configmaps", "POST", json.dumps(dep).encode())
+            self.assertEqual(code, 201)
+        # the collector sweeps every 10 s: bounded wait
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            code, _ = self.call("/api/v1/namespaces/default/configmaps/gc-orphan")
+            if code == 404:
+                break
+            time.sleep(0.5)
+        self.assertEqual(code, 404, "a dependent whose only owner never existed stays")
+        # one owner left is enough to stay
+        self.assertEqual(self.call("/api/v1/namespaces/default/configmaps/gc-kept")[0], 200)
+        self.assertEqual(self.call("/api/v1/namespaces/default/configmaps/gc-half")[0], 200)
+
     def test_deletecollection_and_namespace_deletion(self):
         self.srv.kubectl("create", "namespace", "doomed")
         for i in range(3):

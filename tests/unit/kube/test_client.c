@@ -463,8 +463,10 @@ static void test_leader(void **state)
     uv_loop_init(&loop);
     zk_kube_client *c = client_for(s, &loop);
     lead la = {0}, lb = {0};
+    /* renewals every second with 4 s of slack: a loaded machine does not
+     * make the leader miss its deadline */
     zk_kube_leader_opts oa = {.ns = "kube-system", .name = "test-lock", .identity = "a",
-                              .lease_s = 2, .renew_deadline_s = 1, .retry_s = 1,
+                              .lease_s = 6, .renew_deadline_s = 5, .retry_s = 1,
                               .on_start = l_start, .on_stop = l_stop, .ctx = &la};
     zk_kube_leader_opts ob = oa;
     ob.identity = "b";
@@ -476,8 +478,9 @@ static void test_leader(void **state)
         uv_run(&loop, UV_RUN_NOWAIT), usleep(1000);
     assert_true(a_leads);
     zk_kube_leader *b = zk_kube_leader_start(c, &ob);
-    /* for 4 s (two lease durations) both campaign: never both leaders */
-    end = zk_mono_ms() + 4000;
+    /* for 8 s (more than a lease duration) both campaign: never both
+     * leaders, and the one renewing keeps it */
+    end = zk_mono_ms() + 8000;
     while (zk_mono_ms() < end) {
         uv_run(&loop, UV_RUN_NOWAIT);
         assert_false(zk_kube_leader_is_leader(a) && zk_kube_leader_is_leader(b));
