@@ -59,4 +59,13 @@ json_t *zk_sim_node_conditions(const json_t *cur, int64_t now_s);
  * owner reference; may be NULL), renewed at renew (a MicroTime string). */
 json_t *zk_sim_node_lease(const char *name, const char *uid, int duration_s, const char *renew);
 
+/* Pacing of a periodic per-node action (Lease renewal, heartbeat): of n
+ * nodes, node i acts at i*interval/n within each interval after start.
+ * Given the time since start and *done, the actions already started,
+ * returns how many are due in all; the caller acts for nodes
+ * (*done % n) .. (due-1) % n and sets *done = due. After a stall of more
+ * than an interval, *done is moved up so that each node acts once, not
+ * several times. */
+uint64_t zk_sim_pace(uint64_t elapsed_ms, size_t n, uint64_t interval_ms, uint64_t *done);
+
 #endif

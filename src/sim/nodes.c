@@ -420,7 +420,9 @@ int zk_sim__nodes_init(zk_sim *s, zk_err *err)
 void zk_sim__nodes_start(zk_sim *s)
 {
     s->reg_started_ms = zk_mono_ms();
+    /* both clocks start now: node 0 first, node N-1 one interval later */
     s->t0_ms = s->reg_started_ms;
+    s->lease_done = s->status_done = 0;
     for (size_t i = 0; i < s->nnodes; i++) {
         zk_sim_node *n = &s->nodes[i];
         /* one we ran before (it has our label): take it over */
@@ -432,16 +434,13 @@ void zk_sim__nodes_start(zk_sim *s)
 void zk_sim__nodes_tick(zk_sim *s, uint64_t now)
 {
     size_t N = s->nnodes;
-    if (!N || s->stopping)
+    if (!N || !s->t0_ms || s->stopping)
         return;
     uint64_t elapsed = now - s->t0_ms;
-    uint64_t lease_target = elapsed * N / ((uint64_t)s->opts.lease_s * 1000);
-    uint64_t status_target = elapsed * N / ((uint64_t)s->opts.status_s * 1000);
-    /* after a stall, one round at most: every node once */
-    if (lease_target - s->lease_done > N)
-        s->lease_done = lease_target - N;
-    if (status_target - s->status_done > N)
-        s->status_done = status_target - N;
+    uint64_t lease_target = zk_sim_pace(elapsed, N, (uint64_t)s->opts.lease_s * 1000,
+                                        &s->lease_done);
+    uint64_t status_target = zk_sim_pace(elapsed, N, (uint64_t)s->opts.status_s * 1000,
+                                         &s->status_done);
     for (; s->lease_done < lease_target; s->lease_done++) {
         zk_sim_node *n = &s->nodes[s->lease_done % N];
         if (n->state == ZK_SIM_NODE_READY && !n->failed)

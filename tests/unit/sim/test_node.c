@@ -216,6 +216,31 @@ static void test_lease(void **state)
     json_decref(l);
 }
 
+static void test_pace(void **state)
+{
+    uint64_t done = 0;
+    /* 5,000 nodes over 10 s: 500 a second, evenly */
+    assert_int_equal(zk_sim_pace(0, 5000, 10000, &done), 0);
+    assert_int_equal(zk_sim_pace(100, 5000, 10000, &done), 50);
+    done = 50;
+    assert_int_equal(zk_sim_pace(1000, 5000, 10000, &done), 500);
+    done = 500;
+    assert_int_equal(zk_sim_pace(10000, 5000, 10000, &done), 5000);   /* a full round */
+    done = 5000;
+    assert_int_equal(zk_sim_pace(10001, 5000, 10000, &done), 5000);
+    /* a stall of 3 intervals: each node once, not three times */
+    uint64_t due = zk_sim_pace(40000, 5000, 10000, &done);
+    assert_int_equal(due, 20000);
+    assert_int_equal(done, 15000);
+    /* time that does not move on asks for nothing more */
+    done = due;
+    assert_int_equal(zk_sim_pace(40000, 5000, 10000, &done), 20000);
+    assert_int_equal(done, 20000);
+    /* no nodes, no interval: nothing */
+    assert_int_equal(zk_sim_pace(5000, 0, 10000, &done), 20000);
+    assert_int_equal(zk_sim_pace(5000, 10, 0, &done), 20000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_template_errors),
         cmocka_unit_test(test_conditions_keep_transition_time),
         cmocka_unit_test(test_lease),
+        cmocka_unit_test(test_pace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
