@@ -5,8 +5,9 @@
  *
  * A new request is sent from an idle callback, never from the caller's
  * stack: informer handlers run inside libcurl's write callback, where
- * curl_multi_add_handle() refuses to work (CURLM_RECURSIVE_API_CALL) and
- * the request would silently never start. */
+ * curl_multi_add_handle() refuses to work (CURLM_RECURSIVE_API_CALL). The
+ * client defers such requests itself now; sending from the idle callback
+ * also hands curl the requests of one loop turn together. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -41,7 +41,7 @@ static void usage(FILE *f)
             "                            generateName, else \"sim-\")\n"
             "  --lease-seconds S         Lease renewal interval (default 10)\n"
             "  --node-status-seconds S   Ready heartbeat interval (default 60)\n"
-            "  --concurrency N           requests in flight at most, 1-60 (default 32)\n"
+            "  --concurrency N           requests in flight at most, 1-512 (default 32)\n"
             "  --stats-seconds S         seconds between statistics lines on stderr (60)\n"
             "  --fail NODE               stop NODE's heartbeat (annotation "
             ZK_SIM_HEARTBEAT_ANNOTATION "=stopped);\n"
@@ -111,10 +111,7 @@ int zk_sim_opts_parse(int argc, char **argv, zk_sim_opts *o, zk_err *err)
                 return -ZK_EINVAL;
             break;
         case 'c':
-            /* the client keeps at most 64 connections, two of them
-             * watches: more requests at once than that would each open
-             * and close a TLS connection of their own */
-            if (int_arg("--concurrency", optarg, 1, 60, &o->concurrency, err) < 0)
+            if (int_arg("--concurrency", optarg, 1, 512, &o->concurrency, err) < 0)
                 return -ZK_EINVAL;
             break;
         case 's':
@@ -463,6 +460,8 @@ static int run(zk_sim *s)
         return 1;
     }
     s->max_inflight = s->opts.concurrency;
+    /* the sim orders its requests itself: the client must not hold any back */
+    zk_kube_client_set_max_inflight(s->client, s->max_inflight);
     zk_sim__calls_init(s);
     s->lease_duration_s = s->opts.lease_s * 4 > 40 ? s->opts.lease_s * 4 : 40;
     uv_timer_init(&s->loop, &s->tick);

@@ -46,7 +46,7 @@ static void test_everything(void **state)
     zk_sim_opts o;
     zk_err err;
     assert_int_equal(parse("--kubeconfig /k --nodes 16384 --node-template t.yaml --prefix p- "
-                           "--lease-seconds 1 --node-status-seconds 5 --concurrency 60 "
+                           "--lease-seconds 1 --node-status-seconds 5 --concurrency 512 "
                            "--fail p-1 --fail p-2 --recover p-3 --delete-nodes-on-exit "
                            "--stats-seconds 7",
                            &o, &err),
@@ -57,7 +57,7 @@ static void test_everything(void **state)
     assert_string_equal(o.prefix, "p-");
     assert_int_equal(o.lease_s, 1);
     assert_int_equal(o.status_s, 5);
-    assert_int_equal(o.concurrency, 60);
+    assert_int_equal(o.concurrency, 512);
     assert_int_equal(o.stats_s, 7);
     assert_int_equal(o.nfail, 2);
     assert_string_equal(o.fail[1], "p-2");
@@ -83,7 +83,7 @@ static void test_errors(void **state)
         {"--nodes 5x", "not '5x'"},
         {"--nodes 5 --lease-seconds 0", "--lease-seconds"},
         {"--nodes 5 --node-status-seconds 3601", "--node-status-seconds"},
-        {"--nodes 5 --concurrency 61", "--concurrency wants a number from 1 to 60"},
+        {"--nodes 5 --concurrency 513", "--concurrency wants a number from 1 to 512"},
         {"--nodes 5 --stats-seconds -1", "--stats-seconds"},
         {"--fail a --recover a", "node a is both --fail and --recover"},
         {"--fail a --node-template t.yaml", "need --nodes"},
