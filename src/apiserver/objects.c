@@ -57,7 +57,7 @@ zk_obj *zk_obj_from_json(const json_t *doc, int64_t rev)
 zk_obj *zk_obj_new(const char *json, size_t len, int64_t rev)
 {
     json_error_t jerr;
-    json_t *doc = json_loadb(json, len, 0, &jerr);
+    json_t *doc = zk_json_loadb(json, len, 0, &jerr);
     if (!json_is_object(doc)) {
         if (doc)
             json_decref(doc);
@@ -99,7 +99,7 @@ void zk_obj_unref(zk_obj *o)
 json_t *zk_obj_parse(const zk_obj *o)
 {
     json_error_t jerr;
-    json_t *doc = json_loadb(o->json, o->len, 0, &jerr);
+    json_t *doc = zk_json_loadb(o->json, o->len, 0, &jerr);
     if (!doc) {
         fprintf(stderr, "zke: stored object does not parse: %s\n", jerr.text);
         abort();

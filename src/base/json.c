@@ -36,12 +36,19 @@ int zk_json_depth(const char *data, size_t len)
 int zk_json_decode(const char *data, size_t len, json_t **out, zk_err *err)
 {
     *out = NULL;
+    /* Valid text within the depth bound is read at once; the checks below
+     * run for the rest, so that errors keep their words. */
+    json_t *j = zk_json_read(data, len, true);
+    if (j) {
+        *out = j;
+        return 0;
+    }
     int depth = zk_json_depth(data, len);
     if (depth > ZK_JSON_MAX_DEPTH)
         return zk_err_set(err, ZK_ETOOBIG, "JSON nesting depth %d exceeds the limit of %d", depth,
                           ZK_JSON_MAX_DEPTH);
     json_error_t jerr;
-    json_t *j = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    j = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (!j)
         return zk_err_set(err, ZK_EPARSE, "invalid JSON at line %d, column %d: %s", jerr.line,
                           jerr.column, jerr.text);
@@ -49,21 +56,18 @@ int zk_json_decode(const char *data, size_t len, json_t **out, zk_err *err)
     return 0;
 }
 
-static int zk__json_dump_cb(const char *buffer, size_t size, void *data)
-{
-    return zk_buf_append(data, buffer, size) == 0 ? 0 : -1;
-}
-
 int zk_json_encode(const json_t *j, zk_buf *b)
 {
-    if (json_dump_callback(j, zk__json_dump_cb, b, JSON_COMPACT | JSON_ENCODE_ANY) != 0)
+    size_t n;
+    zk_autofree char *s = zk_json_write(j, &n);
+    if (!s)
         return -ZK_ETOOBIG;
-    return 0;
+    return zk_buf_append(b, s, n);
 }
 
 char *zk_json_dumps(const json_t *j)
 {
-    char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *s = zk_json_write(j, NULL);
     if (!s) {
         fprintf(stderr, "zke: out of memory encoding JSON\n");
         abort();

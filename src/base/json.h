@@ -32,6 +32,19 @@ int zk_json_encode(const json_t *j, zk_buf *b);
 /* Compact encoding as a new string (aborts on OOM); free() it. */
 char *zk_json_dumps(const json_t *j);
 
+/* zke's own reader alone: the tree of valid JSON text (an object or array
+ * unless any), or NULL for invalid text and for what it leaves to jansson
+ * (\u0000, numbers out of range, nesting past ZK_JSON_MAX_DEPTH). */
+json_t *zk_json_read(const char *data, size_t len, bool any);
+/* json_loadb() for flags 0, JSON_DECODE_ANY and JSON_ALLOW_NUL, with the
+ * same result, key order and error; valid text is read by zke's own reader
+ * (several times faster on long strings), anything else by jansson. */
+json_t *zk_json_loadb(const char *data, size_t len, size_t flags, json_error_t *err);
+/* What json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) returns, byte for
+ * byte, written by zke's own writer; *len (if not NULL) gets its length.
+ * NULL when out of memory. free() it. */
+char *zk_json_write(const json_t *j, size_t *len);
+
 /* Walk object keys: zk_json_path(obj, "metadata", "labels", NULL).
  * Returns a borrowed reference or NULL. */
 json_t *zk_json_path(const json_t *obj, ...) __attribute__((sentinel));
