@@ -9,6 +9,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/str.h"
 #include "base/time.h"
 #include "base/yaml.h"
 #include "kube/fielderr.h"
@@ -27,21 +28,52 @@ const char *zk_apis_storage_name(const zk_kind *k)
 void zk_apis_set_rv(json_t *doc, int64_t rev)
 {
     json_t *meta = zk_json_path_obj(doc, "metadata", NULL);
-    char rv[32];
-    snprintf(rv, sizeof(rv), "%lld", (long long)rev);
+    char rv[24];
+    zk_str_i64(rv, rev);
     zk_json_set_str(meta, "resourceVersion", rv);
+}
+
+/* Random bytes from OpenSSL's generator, fetched a few hundred at a time:
+ * each RAND_bytes() call costs several thousand instructions of provider
+ * machinery, the bytes themselves little. */
+static void zk__random(unsigned char *out, size_t n)
+{
+    static __thread unsigned char pool[512];
+    static __thread size_t left;
+    while (n) {
+        if (!left) {
+            if (RAND_bytes(pool, sizeof(pool)) != 1)
+                abort();
+            left = sizeof(pool);
+        }
+        size_t k = n < left ? n : left;
+        memcpy(out, pool + sizeof(pool) - left, k);
+        /* handed out once: forget them */
+        memset(pool + sizeof(pool) - left, 0, k);
+        left -= k;
+        out += k;
+        n -= k;
+    }
 }
 
 void zk_apis_new_uid(char *out, size_t n)
 {
     unsigned char b[16];
-    if (RAND_bytes(b, sizeof(b)) != 1)
-        abort();
+    zk__random(b, sizeof(b));
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, n, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
+    char s[37];
+    zk_str_hex(s, b, 4);
+    s[8] = '-';
+    zk_str_hex(s + 9, b + 4, 2);
+    s[13] = '-';
+    zk_str_hex(s + 14, b + 6, 2);
+    s[18] = '-';
+    zk_str_hex(s + 19, b + 8, 2);
+    s[23] = '-';
+    zk_str_hex(s + 24, b + 10, 6);
+    s[36] = '\0';
+    zk_str_concat(out, n, s, NULL);
 }
 
 static void zk__random_suffix(char *out, size_t n)
@@ -49,8 +81,7 @@ static void zk__random_suffix(char *out, size_t n)
     /* the alphabet Kubernetes uses for generateName: no vowels, no 0/1/3 */
     static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
     unsigned char b[5];
-    if (RAND_bytes(b, sizeof(b)) != 1)
-        abort();
+    zk__random(b, sizeof(b));
     size_t i;
     for (i = 0; i < 5 && i + 1 < n; i++)
         out[i] = alphabet[b[i] % (sizeof(alphabet) - 1)];
@@ -599,9 +630,8 @@ void zk_apis_write_one(zk_call *c, zk_storage *st, json_t *doc, int code)
     }
     int64_t rev = zk_apis_next_rev(srv);
     zk_apis_set_rv(doc, rev);
-    zk_obj *o = zk_obj_from_json(doc, rev);
     zk_apis_hook_accepted(srv, c->kind, doc, false);
-    json_decref(doc);
+    zk_obj *o = zk_obj_take_json(doc, rev);
     zk__one_write *ow = zk_xcalloc(1, sizeof(*ow));
     ow->c = zk_apis_call_ref(c);
     ow->obj = zk_obj_ref(o);

@@ -6,6 +6,7 @@
 
 #include "base/map.h"
 #include "base/mem.h"
+#include "base/str.h"
 
 #define ALL ZK_VERBS_ALL
 #define CREATE_ONLY ZK_VERBS_CREATE_ONLY
@@ -171,7 +172,7 @@ const zk_kind *zk_kinds_find(const char *group, const char *version, const char 
         }
         zk__index_gen = zk__generation;
     }
-    if ((size_t)snprintf(key, sizeof(key), "%s/%s/%s", group, version, resource) >= sizeof(key))
+    if (zk_str_concat(key, sizeof(key), group, "/", version, "/", resource, NULL) >= sizeof(key))
         return NULL;
     return zk_map_get(zk__index, key);
 }

@@ -6,6 +6,7 @@
 
 #include "base/json.h"
 #include "base/mem.h"
+#include "base/str.h"
 
 static void zk__obj_header(zk_obj *o, const json_t *doc)
 {
@@ -42,8 +43,9 @@ zk_obj *zk_obj_from_json(const json_t *doc, int64_t rev)
     zk_obj *o = zk_xcalloc(1, sizeof(*o));
     o->refs = 1;
     o->rev = rev;
-    o->json = zk_json_dumps(doc);
-    o->len = strlen(o->json);
+    o->json = zk_json_write(doc, &o->len);
+    if (!o->json)
+        abort();
     zk__obj_header(o, doc);
     /* labels must not alias the caller's tree, which may change later */
     if (o->labels) {
@@ -51,6 +53,36 @@ zk_obj *zk_obj_from_json(const json_t *doc, int64_t rev)
         json_decref(o->labels);
         o->labels = copy;
     }
+    return o;
+}
+
+zk_obj *zk_obj_take_json(json_t *doc, int64_t rev)
+{
+    if (!json_is_object(doc)) {
+        if (doc)
+            json_decref(doc);
+        return NULL;
+    }
+    json_t *meta = json_object_get(doc, "metadata");
+    json_t *labels = json_object_get(meta, "labels");
+    /* The labels can be kept as they are when no other tree can reach them
+     * to change them later: the document, its metadata and the labels are
+     * held once each. Otherwise they are copied, as zk_obj_from_json does. */
+    bool alone = doc->refcount == 1 && (!meta || meta->refcount == 1) &&
+                 (!labels || labels->refcount == 1);
+    zk_obj *o;
+    if (alone) {
+        o = zk_xcalloc(1, sizeof(*o));
+        o->refs = 1;
+        o->rev = rev;
+        o->json = zk_json_write(doc, &o->len);
+        if (!o->json)
+            abort();
+        zk__obj_header(o, doc);
+    } else {
+        o = zk_obj_from_json(doc, rev);
+    }
+    json_decref(doc);
     return o;
 }
 
@@ -123,9 +155,9 @@ zk_storage *zk_storage_get(zk_map *all, const char *name, bool create)
 void zk_storage_key(char *buf, size_t n, const char *ns, const char *name)
 {
     if (ns && *ns)
-        snprintf(buf, n, "%s/%s", ns, name);
+        zk_str_concat(buf, n, ns, "/", name, NULL);
     else
-        snprintf(buf, n, "%s", name);
+        zk_str_concat(buf, n, name, NULL);
 }
 
 zk_entry *zk_storage_entry(zk_storage *st, const char *key, bool create)

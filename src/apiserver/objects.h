@@ -33,6 +33,9 @@ typedef struct zk_obj {
 zk_obj *zk_obj_new(const char *json, size_t len, int64_t rev);
 /* Build from a tree: encodes it. */
 zk_obj *zk_obj_from_json(const json_t *doc, int64_t rev);
+/* The same, consuming doc: the parts the header keeps are not copied when
+ * nothing else holds them. */
+zk_obj *zk_obj_take_json(json_t *doc, int64_t rev);
 zk_obj *zk_obj_ref(zk_obj *o);
 void zk_obj_unref(zk_obj *o);
 /* Parse the JSON text; new reference, NULL only on broken invariants. */

@@ -7,6 +7,7 @@
 #include "apiserver/internal.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/str.h"
 
 int64_t zk_apis_next_rev(zk_apiserver *srv)
 {
@@ -28,7 +29,9 @@ void zk_apis_write_set(zk_write *w, size_t i, zk_storage *st, const char *ns, co
     zk_storage_key(key, sizeof(key), ns, name);
     w->items[i].st = st;
     w->items[i].key = zk_xstrdup(key);
-    w->items[i].store_key = zk_xasprintf("/registry/%s/%s", st->name, key);
+    size_t n = zk_str_concat(NULL, 0, "/registry/", st->name, "/", key, NULL) + 1;
+    w->items[i].store_key = zk_xmalloc(n);
+    zk_str_concat(w->items[i].store_key, n, "/registry/", st->name, "/", key, NULL);
     w->items[i].obj = obj;
 }
 

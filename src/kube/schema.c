@@ -13,10 +13,33 @@ const zk_schema_field *zk_kube_schema_field(const zk_schema_type *t, const char 
 }
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include "base/str.h"
 
 static void zk__unknown_walk(const zk_schema_type *t, json_t *obj, char *path, size_t plen,
                              size_t cap, int depth, bool prune, zk_schema_unknown_fn fn, void *ctx);
+
+/* path + pre + s + post, as snprintf(path + plen, cap - plen, ...) would
+ * write it; SIZE_MAX when it does not fit (the caller skips that field). Every
+ * field of every request passes here: no format parsing. */
+static size_t zk__path_put(char *path, size_t plen, size_t cap, char pre, const char *s,
+                           size_t slen, char post)
+{
+    size_t n = (pre != 0) + slen + (post != 0);
+    if (n >= cap - plen)
+        return SIZE_MAX;
+    char *p = path + plen;
+    if (pre)
+        *p++ = pre;
+    memcpy(p, s, slen);
+    p += slen;
+    if (post)
+        *p++ = post;
+    *p = '\0';
+    return plen + n;
+}
 
 static void zk__unknown_item(const zk_schema_item *it, json_t *v, char *path, size_t plen,
                              size_t cap, int depth, bool prune, zk_schema_unknown_fn fn, void *ctx)
@@ -34,10 +57,9 @@ static void zk__unknown_walk(const zk_schema_type *t, json_t *obj, char *path, s
     json_t *v;
     void *tmp;
     json_object_foreach_safe(obj, tmp, key, v) {
-        int n = snprintf(path + plen, cap - plen, plen ? ".%s" : "%s", key);
-        if (n < 0 || (size_t)n >= cap - plen)
+        size_t np = zk__path_put(path, plen, cap, plen ? '.' : 0, key, strlen(key), 0);
+        if (np == SIZE_MAX)
             continue;
-        size_t np = plen + (size_t)n;
         const zk_schema_field *f = zk_kube_schema_field(t, key);
         if (!f) {
             if (fn)
@@ -53,19 +75,18 @@ static void zk__unknown_walk(const zk_schema_type *t, json_t *obj, char *path, s
             size_t i;
             json_t *item;
             json_array_foreach(v, i, item) {
-                int m = snprintf(path + np, cap - np, "[%zu]", i);
-                if (m > 0 && (size_t)m < cap - np)
-                    zk__unknown_item(&f->elem, item, path, np + (size_t)m, cap, depth, prune, fn,
-                                     ctx);
+                char num[24];
+                size_t m = zk__path_put(path, np, cap, '[', num, zk_str_i64(num, (int64_t)i), ']');
+                if (m != SIZE_MAX)
+                    zk__unknown_item(&f->elem, item, path, m, cap, depth, prune, fn, ctx);
             }
         } else if (f->kind == ZK_S_MAP && json_is_object(v)) {
             const char *k2;
             json_t *item;
             json_object_foreach(v, k2, item) {
-                int m = snprintf(path + np, cap - np, "[%s]", k2);
-                if (m > 0 && (size_t)m < cap - np)
-                    zk__unknown_item(&f->elem, item, path, np + (size_t)m, cap, depth, prune, fn,
-                                     ctx);
+                size_t m = zk__path_put(path, np, cap, '[', k2, strlen(k2), ']');
+                if (m != SIZE_MAX)
+                    zk__unknown_item(&f->elem, item, path, m, cap, depth, prune, fn, ctx);
             }
         }
         path[plen] = '\0';

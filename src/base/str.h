@@ -1,0 +1,20 @@
+/* zke base: small string builders for hot paths, where snprintf's format
+ * machinery costs more than the copying (keys, paths, revisions). */
+#ifndef ZK_BASE_STR_H
+#define ZK_BASE_STR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Concatenate the strings (a NULL ends the list) into out, as
+ * snprintf(out, n, "%s%s...") does: at most n - 1 bytes and a NUL (when
+ * n > 0). Returns the full length, so a result >= n means it was cut. */
+size_t zk_str_concat(char *out, size_t n, ...) __attribute__((sentinel));
+
+/* v in decimal into out, which has room for 21 bytes; returns the length. */
+size_t zk_str_i64(char *out, int64_t v);
+
+/* n bytes as 2n lower-case hex digits into out (no NUL added). */
+void zk_str_hex(char *out, const unsigned char *bytes, size_t n);
+
+#endif
