@@ -755,19 +755,43 @@ static void zk__create(zk_call *c, zk_storage *st, const char *ns)
 
 /* ---------------------------------------------------------------- update */
 
-static bool zk__json_equal_ignoring_rv(json_t *a, json_t *b)
+/* json_equal() of two objects, leaving out the member named skip. */
+static bool zk__object_equal_except(const json_t *a, const json_t *b, const char *skip)
 {
-    json_t *ma = json_object_get(a, "metadata"), *mb = json_object_get(b, "metadata");
-    json_t *ra = json_incref(json_object_get(ma, "resourceVersion"));
-    json_t *rb = json_incref(json_object_get(mb, "resourceVersion"));
-    json_object_del(ma, "resourceVersion");
-    json_object_del(mb, "resourceVersion");
-    bool eq = json_equal(a, b);
-    if (ra)
-        json_object_set_new(ma, "resourceVersion", ra);
-    if (rb)
-        json_object_set_new(mb, "resourceVersion", rb);
-    return eq;
+    size_t na = json_object_size(a) - (json_object_get(a, skip) != NULL);
+    size_t nb = json_object_size(b) - (json_object_get(b, skip) != NULL);
+    if (na != nb)
+        return false;
+    const char *k;
+    json_t *va;
+    json_object_foreach((json_t *)a, k, va) {
+        if (!strcmp(k, skip))
+            continue;
+        json_t *vb = json_object_get(b, k);
+        if (!vb || !json_equal(va, vb))
+            return false;
+    }
+    return true;
+}
+
+/* Equal but for metadata.resourceVersion; changes neither (old is shared). */
+static bool zk__json_equal_ignoring_rv(const json_t *a, const json_t *b)
+{
+    if (json_object_size(a) != json_object_size(b))
+        return false;
+    const char *k;
+    json_t *va;
+    json_object_foreach((json_t *)a, k, va) {
+        json_t *vb = json_object_get(b, k);
+        if (!vb)
+            return false;
+        bool eq = !strcmp(k, "metadata") && json_is_object(va) && json_is_object(vb)
+                      ? zk__object_equal_except(va, vb, "resourceVersion")
+                      : json_equal(va, vb);
+        if (!eq)
+            return false;
+    }
+    return true;
 }
 
 static void zk__conflict(zk_call *c, const char *name)
@@ -782,11 +806,13 @@ static void zk__conflict(zk_call *c, const char *name)
     zk_apis_status(c->req, 409, "Conflict", msg, d);
 }
 
-void zk_apis_update_obj(zk_call *c, zk_storage *st, const zk_obj *cur, json_t *doc,
+void zk_apis_update_obj(zk_call *c, zk_storage *st, zk_obj *cur, json_t *doc,
                         bool status_only, bool check_rv)
 {
     zk_autojson json_t *owned = doc;
-    zk_autojson json_t *old = zk_obj_parse(cur);
+    /* shared with the object's kept tree: read it, never change it, and
+     * copy (not share) the containers taken from it into doc */
+    zk_autojson json_t *old = zk_obj_tree(cur);
     json_t *meta = zk_json_path_obj(doc, "metadata", NULL);
     json_t *ometa = json_object_get(old, "metadata");
     if (!meta) {
@@ -817,8 +843,9 @@ void zk_apis_update_obj(zk_call *c, zk_storage *st, const zk_obj *cur, json_t *d
                                        "deletionGracePeriodSeconds", "generation", NULL};
     for (size_t i = 0; keep[i]; i++) {
         json_t *v = json_object_get(ometa, keep[i]);
-        if (v)
-            json_object_set(meta, keep[i], v);
+        if (v) /* scalars are never changed in place: share them */
+            json_object_set_new(meta, keep[i], json_is_object(v) || json_is_array(v)
+                                                   ? json_deep_copy(v) : json_incref(v));
         else
             json_object_del(meta, keep[i]);
     }
@@ -837,7 +864,7 @@ void zk_apis_update_obj(zk_call *c, zk_storage *st, const zk_obj *cur, json_t *d
         } else {
             json_t *ost = json_object_get(old, "status");
             if (ost)
-                json_object_set(doc, "status", ost);
+                json_object_set_new(doc, "status", json_deep_copy(ost));
             else
                 json_object_del(doc, "status");
         }

@@ -106,8 +106,8 @@ static bool zk__service_allocate(zk_call *c, json_t *svc, const json_t *old)
         /* an update that leaves the allocated address out keeps it */
         json_object_set(spec, "clusterIP", json_object_get(ospec, "clusterIP"));
         json_t *ips = json_object_get(ospec, "clusterIPs");
-        if (ips)
-            json_object_set(spec, "clusterIPs", ips);
+        if (ips) /* a copy: old is shared and not to be changed */
+            json_object_set_new(spec, "clusterIPs", json_deep_copy(ips));
         ip = zk_json_str(spec, "clusterIP");
     }
     if (!ip || !*ip) {

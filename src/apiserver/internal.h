@@ -242,7 +242,7 @@ void zk_apis_invalid(zk_call *c, const char *name, struct zk_field_errors *errs)
 void zk_apis_write_one(zk_call *c, zk_storage *st, json_t *doc, int code);
 /* Replace `cur` by `doc` as an update: RV check, immutable metadata, status
  * rules, generation, admission, no-op detection, finalizer completion. */
-void zk_apis_update_obj(zk_call *c, zk_storage *st, const zk_obj *cur, json_t *doc,
+void zk_apis_update_obj(zk_call *c, zk_storage *st, zk_obj *cur, json_t *doc,
                         bool status_only, bool check_rv);
 /* Delete helpers (delete.c) */
 void zk_apis_delete(zk_call *c, zk_storage *st, const char *ns, const char *name);

@@ -8,6 +8,75 @@
 #include "base/mem.h"
 #include "base/str.h"
 
+/* ---- kept trees: most recently used last, bounded by their JSON bytes ---- */
+
+#define ZK_OBJ_TREE_MAX_LEN (64u << 10) /* larger objects are parsed each time */
+
+static zk_obj *zk__trees_head, *zk__trees_tail;
+static size_t zk__trees_bytes;
+
+static void zk__tree_unlink(zk_obj *o)
+{
+    if (o->tree_prev)
+        o->tree_prev->tree_next = o->tree_next;
+    else
+        zk__trees_head = o->tree_next;
+    if (o->tree_next)
+        o->tree_next->tree_prev = o->tree_prev;
+    else
+        zk__trees_tail = o->tree_prev;
+    o->tree_prev = o->tree_next = NULL;
+}
+
+static void zk__tree_link(zk_obj *o)
+{
+    o->tree_prev = zk__trees_tail;
+    o->tree_next = NULL;
+    if (zk__trees_tail)
+        zk__trees_tail->tree_next = o;
+    else
+        zk__trees_head = o;
+    zk__trees_tail = o;
+}
+
+void zk_obj_tree_drop(zk_obj *o)
+{
+    if (!o || !o->tree)
+        return;
+    zk__tree_unlink(o);
+    zk__trees_bytes -= o->len;
+    json_decref(o->tree);
+    o->tree = NULL;
+}
+
+/* Keep tree (a reference the object takes) as o's document. */
+static void zk__tree_keep(zk_obj *o, json_t *tree)
+{
+    if (o->tree || o->len > ZK_OBJ_TREE_MAX_LEN) {
+        json_decref(tree);
+        return;
+    }
+    o->tree = tree;
+    zk__tree_link(o);
+    zk__trees_bytes += o->len;
+    while (zk__trees_bytes > ZK_OBJ_TREES_MAX_BYTES && zk__trees_head != o)
+        zk_obj_tree_drop(zk__trees_head);
+}
+
+json_t *zk_obj_tree(zk_obj *o)
+{
+    if (o->tree) {
+        zk__tree_unlink(o);
+        zk__tree_link(o);
+        return json_incref(o->tree);
+    }
+    json_t *doc = zk_obj_parse(o);
+    zk__tree_keep(o, json_incref(doc));
+    return doc;
+}
+
+/* ---- objects ---- */
+
 static void zk__obj_header(zk_obj *o, const json_t *doc)
 {
     json_t *meta = json_object_get(doc, "metadata");
@@ -70,19 +139,21 @@ zk_obj *zk_obj_take_json(json_t *doc, int64_t rev)
      * held once each. Otherwise they are copied, as zk_obj_from_json does. */
     bool alone = doc->refcount == 1 && (!meta || meta->refcount == 1) &&
                  (!labels || labels->refcount == 1);
-    zk_obj *o;
-    if (alone) {
-        o = zk_xcalloc(1, sizeof(*o));
-        o->refs = 1;
-        o->rev = rev;
-        o->json = zk_json_write(doc, &o->len);
-        if (!o->json)
-            abort();
-        zk__obj_header(o, doc);
-    } else {
-        o = zk_obj_from_json(doc, rev);
+    if (!alone) {
+        zk_obj *o = zk_obj_from_json(doc, rev);
+        json_decref(doc);
+        return o;
     }
-    json_decref(doc);
+    zk_obj *o = zk_xcalloc(1, sizeof(*o));
+    o->refs = 1;
+    o->rev = rev;
+    o->json = zk_json_write(doc, &o->len);
+    if (!o->json)
+        abort();
+    zk__obj_header(o, doc);
+    /* Nothing else holds the document: it becomes the object's tree, which
+     * the next update of this object reads instead of parsing the text. */
+    zk__tree_keep(o, doc);
     return o;
 }
 
@@ -116,6 +187,7 @@ void zk_obj_unref(zk_obj *o)
 {
     if (!o || --o->refs > 0)
         return;
+    zk_obj_tree_drop(o);
     free(o->json);
     free(o->ns);
     free(o->name);

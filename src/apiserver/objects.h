@@ -27,6 +27,11 @@ typedef struct zk_obj {
     size_t nowners;
     bool terminating;  /* has deletionTimestamp */
     bool has_finalizers;
+    /* The parsed document, kept for recently written objects so that an
+     * update does not parse the object it replaces again. Never changed
+     * once kept; see zk_obj_tree(). */
+    json_t *tree;
+    struct zk_obj *tree_prev, *tree_next;
 } zk_obj;
 
 /* Build from JSON text (copied); fills the header. NULL if not an object. */
@@ -40,6 +45,15 @@ zk_obj *zk_obj_ref(zk_obj *o);
 void zk_obj_unref(zk_obj *o);
 /* Parse the JSON text; new reference, NULL only on broken invariants. */
 json_t *zk_obj_parse(const zk_obj *o);
+/* The document as a tree that the caller must not change (it is shared):
+ * kept from the write that made the object, or parsed now and kept. A new
+ * reference. Trees are kept for the most recently used objects up to
+ * ZK_OBJ_TREES_MAX_BYTES of their JSON text. */
+json_t *zk_obj_tree(zk_obj *o);
+/* Forget the kept tree (the object was replaced as its key's latest). */
+void zk_obj_tree_drop(zk_obj *o);
+
+#define ZK_OBJ_TREES_MAX_BYTES (2u << 20)
 
 typedef struct zk_entry {
     zk_obj *cur;       /* durable, visible; NULL while a create is pending */

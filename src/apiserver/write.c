@@ -142,6 +142,8 @@ int zk_apis_write_submit(zk_write *w, zk_write_done_fn done, void *ctx)
         if (!it->obj)
             it->last = zk_obj_ref(e->latest);
         zk_apis_quota_written(srv, it->st, it->key, e->latest, it->obj);
+        /* replaced: the next write of this key reads the new object's tree */
+        zk_obj_tree_drop(e->latest);
         zk_obj_unref(e->latest);
         e->latest = zk_obj_ref(it->obj);
         e->npending++;
