@@ -596,33 +596,63 @@ static void zk__dep_new(void *ctx, zk_storage *st, zk_obj *o)
         zk__dep_delete(ctx, st, o);
 }
 
+static bool zk__waits_foreground(const zk_obj *o)
+{
+    return o && o->terminating && o->has_finalizers &&
+           strstr(o->json, "\"foregroundDeletion\"") != NULL;
+}
+
+void zk_apis_gc_note(zk_apiserver *srv, zk_storage *st, const char *key, const zk_obj *o)
+{
+    if (!zk__waits_foreground(o))
+        return;
+    if (!srv->gc_waiting)
+        srv->gc_waiting = zk_map_new();
+    char *k = zk_xasprintf("%s\x1f%s", st->name, key);
+    zk_map_put(srv->gc_waiting, k, st);
+    free(k);
+}
+
 /* The garbage collector's part that waits: an owner deleted in the
  * foreground carries the foregroundDeletion finalizer until none of its
  * dependents is left; then the finalizer goes, and with the last finalizer
- * the object. Runs every tick; owners in that state are few. */
+ * the object. Runs every tick over the keys zk_apis_gc_note() saw take such
+ * an owner (a scan of every object here stalled the loop for milliseconds
+ * per 10,000 objects); a key whose latest object no longer waits is
+ * forgotten. */
 void zk_apis_gc_tick(zk_apiserver *srv)
 {
+    if (!srv->gc_waiting || !zk_map_count(srv->gc_waiting))
+        return;
     size_t pos = 0;
+    const char *k;
     void *v;
     struct { zk_storage *st; zk_obj *o; } *found = NULL;
     size_t nfound = 0;
-    while (zk_map_next(srv->storages, &pos, NULL, &v)) {
+    char **gone = NULL;
+    size_t ngone = 0;
+    while (zk_map_next(srv->gc_waiting, &pos, &k, &v)) {
         zk_storage *st = v;
-        size_t p2 = 0;
-        void *ev;
-        while (zk_map_next(st->entries, &p2, NULL, &ev)) {
-            zk_entry *e = ev;
-            zk_obj *o = e->latest;
-            if (!o || !o->terminating || !o->has_finalizers || e->npending)
-                continue;
-            if (!strstr(o->json, "\"foregroundDeletion\""))
-                continue;
-            found = zk_xrealloc(found, (nfound + 1) * sizeof(*found));
-            found[nfound].st = st;
-            found[nfound].o = zk_obj_ref(o);
-            nfound++;
+        const char *key = strchr(k, '\x1f') + 1;
+        zk_entry *e = zk_storage_entry(st, key, false);
+        zk_obj *o = e ? e->latest : NULL;
+        if (!zk__waits_foreground(o)) {
+            gone = zk_xrealloc(gone, (ngone + 1) * sizeof(*gone));
+            gone[ngone++] = zk_xstrdup(k);
+            continue;
         }
+        if (e->npending)
+            continue;
+        found = zk_xrealloc(found, (nfound + 1) * sizeof(*found));
+        found[nfound].st = st;
+        found[nfound].o = zk_obj_ref(o);
+        nfound++;
     }
+    for (size_t i = 0; i < ngone; i++) {
+        zk_map_del(srv->gc_waiting, gone[i]);
+        free(gone[i]);
+    }
+    free(gone);
     for (size_t i = 0; i < nfound; i++) {
         zk_obj *o = found[i].o;
         /* dependents that appeared since (a controller that had not seen

@@ -67,6 +67,8 @@ struct zk_apiserver {
     char *data_dir;
     char *pki_dir;
     zk_map *storages;          /* storage name -> zk_storage */
+    zk_map *gc_waiting;        /* "<storage>\x1f<key>" -> zk_storage: keys whose latest
+                                  object waits on foregroundDeletion (or did) */
     int64_t next_rev;          /* last revision handed out */
     int64_t committed_rev;     /* last revision made visible */
     int64_t start_time;
@@ -250,6 +252,9 @@ void zk_apis_delete_collection(zk_call *c, zk_storage *st, const char *ns);
 /* A terminating object lost its last finalizer: delete it (consumes doc). */
 void zk_apis_finish_delete(zk_call *c, zk_storage *st, json_t *doc);
 void zk_apis_ns_tick(zk_apiserver *srv);
+/* Every object that becomes a key's latest passes here: the garbage
+ * collector's tick looks only at the keys noted, not at every object. */
+void zk_apis_gc_note(zk_apiserver *srv, zk_storage *st, const char *key, const zk_obj *o);
 void zk_apis_gc_tick(zk_apiserver *srv);
 void zk_apis_gc_orphans(zk_apiserver *srv);
 void zk_apis_serve_virtual(zk_call *c);

@@ -78,6 +78,7 @@ static void zk__write_apply(zk_apiserver *srv, zk_write *w)
             if (e->npending == 0) {
                 zk_obj_unref(e->latest);
                 e->latest = zk_obj_ref(e->cur);
+                zk_apis_gc_note(srv, it->st, it->key, e->latest);
             }
             zk_storage_gc_entry(it->st, it->key, e);
             continue;
@@ -146,6 +147,7 @@ int zk_apis_write_submit(zk_write *w, zk_write_done_fn done, void *ctx)
         zk_obj_tree_drop(e->latest);
         zk_obj_unref(e->latest);
         e->latest = zk_obj_ref(it->obj);
+        zk_apis_gc_note(srv, it->st, it->key, e->latest);
         e->npending++;
         ops[i].key = zk_xstrdup(it->store_key);
         if (it->obj) {
