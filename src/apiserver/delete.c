@@ -9,6 +9,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/str.h"
 #include "base/time.h"
 
 typedef enum { ZK_PROP_BACKGROUND, ZK_PROP_FOREGROUND, ZK_PROP_ORPHAN } zk_prop;
@@ -602,24 +603,57 @@ static bool zk__waits_foreground(const zk_obj *o)
            strstr(o->json, "\"foregroundDeletion\"") != NULL;
 }
 
-void zk_apis_gc_note(zk_apiserver *srv, zk_storage *st, const char *key, const zk_obj *o)
+static void zk__gc_note_key(zk_map **set, zk_storage *st, const char *key)
 {
-    if (!zk__waits_foreground(o))
+    if (!*set)
+        *set = zk_map_new();
+    char k[1024];
+    if (zk_str_concat(k, sizeof(k), st->name, "\x1f", key, NULL) < sizeof(k))
+        zk_map_put(*set, k, st);
+}
+
+static void zk__gc_uid_add(zk_apiserver *srv, const char *uid, intptr_t d)
+{
+    if (!uid || !uid[0])
         return;
-    if (!srv->gc_waiting)
-        srv->gc_waiting = zk_map_new();
-    char *k = zk_xasprintf("%s\x1f%s", st->name, key);
-    zk_map_put(srv->gc_waiting, k, st);
-    free(k);
+    if (!srv->gc_uids)
+        srv->gc_uids = zk_map_new();
+    intptr_t n = (intptr_t)zk_map_get(srv->gc_uids, uid) + d;
+    if (n > 0)
+        zk_map_put(srv->gc_uids, uid, (void *)n);
+    else
+        zk_map_del(srv->gc_uids, uid);
+}
+
+void zk_apis_gc_latest(zk_apiserver *srv, zk_storage *st, const char *key, const zk_obj *old,
+                       const zk_obj *obj)
+{
+    if (old == obj)
+        return;
+    /* an update keeps its uid: nothing to move */
+    if (!old || !obj || strcmp(old->uid, obj->uid)) {
+        if (old)
+            zk__gc_uid_add(srv, old->uid, -1);
+        if (obj)
+            zk__gc_uid_add(srv, obj->uid, 1);
+    }
+    /* keys are remembered here and forgotten by the ticks, once their latest
+     * object no longer qualifies */
+    if (!obj)
+        return;
+    if (obj->nowners)
+        zk__gc_note_key(&srv->gc_owned, st, key);
+    if (zk__waits_foreground(obj))
+        zk__gc_note_key(&srv->gc_waiting, st, key);
 }
 
 /* The garbage collector's part that waits: an owner deleted in the
  * foreground carries the foregroundDeletion finalizer until none of its
  * dependents is left; then the finalizer goes, and with the last finalizer
- * the object. Runs every tick over the keys zk_apis_gc_note() saw take such
- * an owner (a scan of every object here stalled the loop for milliseconds
- * per 10,000 objects); a key whose latest object no longer waits is
- * forgotten. */
+ * the object. Runs every tick over the keys zk_apis_gc_latest() saw take
+ * such an owner (a scan of every object here stalled the loop for
+ * milliseconds per 10,000 objects); a key whose latest object no longer
+ * waits is forgotten. */
 void zk_apis_gc_tick(zk_apiserver *srv)
 {
     if (!srv->gc_waiting || !zk_map_count(srv->gc_waiting))
@@ -708,49 +742,52 @@ void zk_apis_gc_orphans(zk_apiserver *srv)
     if (now - last < 10000)
         return;
     last = now;
-    zk_map *uids = zk_map_new();
+    if (!srv->gc_owned || !zk_map_count(srv->gc_owned))
+        return;
+    /* Only the keys whose latest object had owners are visited, and a uid is
+     * looked up in the index kept on every write: building a set of every
+     * uid here stalled the loop for tens of milliseconds per 10,000 objects.
+     * Collect first: the cascade changes the entries and the indexes. */
+    struct { zk_storage *st; zk_obj *o; } *gone = NULL;
+    size_t ngone = 0;
+    char **forget = NULL;
+    size_t nforget = 0;
     size_t pos = 0;
+    const char *k;
     void *v;
-    while (zk_map_next(srv->storages, &pos, NULL, &v)) {
-        size_t p2 = 0;
-        void *ev;
-        while (zk_map_next(((zk_storage *)v)->entries, &p2, NULL, &ev)) {
-            zk_obj *o = ((zk_entry *)ev)->latest;
-            if (o && o->uid && o->uid[0])
-                zk_map_put(uids, o->uid, (void *)1);
-        }
-    }
-    zk__batch b = {.srv = srv, .seen = zk_map_new(), .grace = -1};
-    pos = 0;
-    while (zk_map_next(srv->storages, &pos, NULL, &v)) {
+    while (zk_map_next(srv->gc_owned, &pos, &k, &v)) {
         zk_storage *st = v;
-        /* collect first: the cascade may change the entries */
-        zk_obj **gone = NULL;
-        size_t ngone = 0;
-        size_t p2 = 0;
-        void *ev;
-        while (zk_map_next(st->entries, &p2, NULL, &ev)) {
-            zk_entry *e = ev;
-            zk_obj *o = e->latest;
-            if (!o || !o->nowners || o->terminating || e->npending)
-                continue;
-            bool any = false;
-            for (size_t i = 0; i < o->nowners && !any; i++)
-                any = zk_map_get(uids, o->owners[i]) != NULL;
-            if (any)
-                continue;
-            gone = zk_xrealloc(gone, (ngone + 1) * sizeof(*gone));
-            gone[ngone++] = zk_obj_ref(o);
+        zk_entry *e = zk_storage_entry(st, strchr(k, '\x1f') + 1, false);
+        zk_obj *o = e ? e->latest : NULL;
+        if (!o || !o->nowners) {
+            forget = zk_xrealloc(forget, (nforget + 1) * sizeof(*forget));
+            forget[nforget++] = zk_xstrdup(k);
+            continue;
         }
-        for (size_t i = 0; i < ngone; i++) {
-            zk_info("garbage collector: %s %s/%s: its owners are gone, deleting it", st->name,
-                    gone[i]->ns, gone[i]->name);
-            zk__cascade(&b, st, gone[i], ZK_PROP_BACKGROUND, 0);
-            zk_obj_unref(gone[i]);
-        }
-        free(gone);
+        if (o->terminating || e->npending)
+            continue;
+        bool any = false;
+        for (size_t i = 0; i < o->nowners && !any; i++)
+            any = srv->gc_uids && zk_map_get(srv->gc_uids, o->owners[i]) != NULL;
+        if (any)
+            continue;
+        gone = zk_xrealloc(gone, (ngone + 1) * sizeof(*gone));
+        gone[ngone].st = st;
+        gone[ngone++].o = zk_obj_ref(o);
     }
-    zk_map_free(uids);
+    for (size_t i = 0; i < nforget; i++) {
+        zk_map_del(srv->gc_owned, forget[i]);
+        free(forget[i]);
+    }
+    free(forget);
+    zk__batch b = {.srv = srv, .seen = zk_map_new(), .grace = -1};
+    for (size_t i = 0; i < ngone; i++) {
+        zk_info("garbage collector: %s %s/%s: its owners are gone, deleting it", gone[i].st->name,
+                gone[i].o->ns, gone[i].o->name);
+        zk__cascade(&b, gone[i].st, gone[i].o, ZK_PROP_BACKGROUND, 0);
+        zk_obj_unref(gone[i].o);
+    }
+    free(gone);
     if (b.n) {
         zk__del_done *d = zk_xcalloc(1, sizeof(*d));
         zk__batch_commit(&b, NULL, d);

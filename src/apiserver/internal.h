@@ -67,8 +67,11 @@ struct zk_apiserver {
     char *data_dir;
     char *pki_dir;
     zk_map *storages;          /* storage name -> zk_storage */
+    /* the garbage collector's indexes, kept by zk_apis_gc_latest() */
     zk_map *gc_waiting;        /* "<storage>\x1f<key>" -> zk_storage: keys whose latest
                                   object waits on foregroundDeletion (or did) */
+    zk_map *gc_owned;          /* the same for latest objects with owner references */
+    zk_map *gc_uids;           /* uid -> how many keys' latest objects have it */
     int64_t next_rev;          /* last revision handed out */
     int64_t committed_rev;     /* last revision made visible */
     int64_t start_time;
@@ -252,9 +255,12 @@ void zk_apis_delete_collection(zk_call *c, zk_storage *st, const char *ns);
 /* A terminating object lost its last finalizer: delete it (consumes doc). */
 void zk_apis_finish_delete(zk_call *c, zk_storage *st, json_t *doc);
 void zk_apis_ns_tick(zk_apiserver *srv);
-/* Every object that becomes a key's latest passes here: the garbage
- * collector's tick looks only at the keys noted, not at every object. */
-void zk_apis_gc_note(zk_apiserver *srv, zk_storage *st, const char *key, const zk_obj *o);
+/* Every change of a key's latest object (old -> obj, either NULL) passes
+ * here before it is made: the garbage collector keeps its indexes (uids, keys
+ * waiting on foregroundDeletion, keys with owners) so that its ticks visit
+ * those keys, not every object. */
+void zk_apis_gc_latest(zk_apiserver *srv, zk_storage *st, const char *key, const zk_obj *old,
+                       const zk_obj *obj);
 void zk_apis_gc_tick(zk_apiserver *srv);
 void zk_apis_gc_orphans(zk_apiserver *srv);
 void zk_apis_serve_virtual(zk_call *c);

@@ -142,8 +142,8 @@ static int zk__load_each(void *ctx, const char *key, const char *value, size_t l
     zk_storage_key(okey, sizeof(okey), o->ns, o->name);
     zk_entry *e = zk_storage_entry(st, okey, true);
     e->cur = o;
+    zk_apis_gc_latest(srv, st, okey, e->latest, o);
     e->latest = zk_obj_ref(o);
-    zk_apis_gc_note(srv, st, okey, o);
     zk_storage_touch(st);
     return 0;
 }

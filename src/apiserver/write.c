@@ -76,9 +76,9 @@ static void zk__write_apply(zk_apiserver *srv, zk_write *w)
             /* Not durable: forget what was accepted once nothing else is
              * pending on this key. */
             if (e->npending == 0) {
+                zk_apis_gc_latest(srv, it->st, it->key, e->latest, e->cur);
                 zk_obj_unref(e->latest);
                 e->latest = zk_obj_ref(e->cur);
-                zk_apis_gc_note(srv, it->st, it->key, e->latest);
             }
             zk_storage_gc_entry(it->st, it->key, e);
             continue;
@@ -145,9 +145,9 @@ int zk_apis_write_submit(zk_write *w, zk_write_done_fn done, void *ctx)
         zk_apis_quota_written(srv, it->st, it->key, e->latest, it->obj);
         /* replaced: the next write of this key reads the new object's tree */
         zk_obj_tree_drop(e->latest);
+        zk_apis_gc_latest(srv, it->st, it->key, e->latest, it->obj);
         zk_obj_unref(e->latest);
         e->latest = zk_obj_ref(it->obj);
-        zk_apis_gc_note(srv, it->st, it->key, e->latest);
         e->npending++;
         ops[i].key = zk_xstrdup(it->store_key);
         if (it->obj) {
