@@ -6,6 +6,7 @@
 
 #include "apiserver/internal.h"
 #include "base/json.h"
+#include "base/jsonscan.h"
 #include "base/mem.h"
 #include "kube/selector.h"
 
@@ -96,7 +97,7 @@ int zk_apis_filter_init(zk_filter *f, zk_call *c)
 typedef struct zk__field_ctx {
     const zk_obj *o;
     json_t *doc;  /* parsed on first need */
-    char tmp[64];
+    char tmp[256];
 } zk__field_ctx;
 
 static const char *zk__field_get(void *ctx, const char *field)
@@ -106,6 +107,18 @@ static const char *zk__field_get(void *ctx, const char *field)
         return fc->o->name;
     if (!strcmp(field, "metadata.namespace"))
         return fc->o->ns;
+    /* one field out of the text, without parsing the whole object */
+    int t = zk_json_scan(fc->o->json, fc->o->len, field, fc->tmp, sizeof(fc->tmp));
+    if (t == ZK_JSCAN_STRING)
+        return fc->tmp;
+    if (t == ZK_JSCAN_LITERAL && strcmp(fc->tmp, "null"))
+        return fc->tmp;
+    if (t == ZK_JSCAN_ABSENT || (t == ZK_JSCAN_LITERAL && !strcmp(fc->tmp, "null"))) {
+        /* absent fields compare as empty, as kube-apiserver's field sets do */
+        if (!strcmp(field, "spec.unschedulable") || !strcmp(field, "spec.hostNetwork"))
+            return "false";
+        return "";
+    }
     if (!fc->doc)
         fc->doc = zk_obj_parse(fc->o);
     /* walk the dotted path */
