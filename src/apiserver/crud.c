@@ -611,6 +611,8 @@ static void zk__one_written(zk_apiserver *srv, void *ctx, const char *err)
                                "Internal error occurred: store: %s", err);
         else
             zk_apis_respond_obj(ow->c, ow->code, ow->obj);
+        if (!err)
+            zk_hist_add(&srv->write_hist, (double)(zk_hist_now_ns() - ow->c->start_ns) / 1e9);
     }
     zk_obj_unref(ow->obj);
     zk_apis_call_unref(ow->c);

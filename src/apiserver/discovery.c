@@ -341,6 +341,18 @@ static void zk__metrics(zk_call *c)
                   (unsigned long long)st.failed, (unsigned long long)st.max_batch_ops,
                   st.last_fsync_ms / 1000.0, st.max_fsync_ms / 1000.0, st.queued_ops,
                   (long long)srv->committed_rev, objects, srv->nwatchers, srv->hist_len);
+    zk_hist_print(&b, "zke_store_commit_seconds",
+                  "Duration of each group commit (statements, WAL write and fsync).",
+                  &st.commit_hist);
+    zk_hist_print(&b, "zke_write_seconds",
+                  "Acknowledged creates, updates and patches: from the start of their handling "
+                  "to their answer.", &srv->write_hist);
+    zk_hist_print(&b, "zke_write_commit_wait_seconds",
+                  "Writes: from submission to the store until durable (queue and commit).",
+                  &srv->commit_wait_hist);
+    zk_hist_print(&b, "zke_write_drain_lag_seconds",
+                  "Writes: from durable until the server's loop takes them up.",
+                  &srv->drain_hist);
     zk_http_respond(c->req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
 }
 

@@ -14,6 +14,7 @@
 #include "apiserver/objects.h"
 #include "apiserver/reqinfo.h"
 #include "base/buf.h"
+#include "base/hist.h"
 #include "base/map.h"
 #include "net/http.h"
 #include "store/store.h"
@@ -57,6 +58,7 @@ typedef struct zk_call {
     bool dry_run;
     bool scale_reply;      /* answer writes with the Scale view */
     bool status_reply;     /* answer writes with a Status Success */
+    uint64_t start_ns;     /* when the handler began (zk_hist_now_ns) */
     zk_reqinfo ri;         /* last: its scratch buffer is not zeroed per request */
 } zk_call;
 
@@ -99,6 +101,11 @@ struct zk_apiserver {
     zk_buf openapi_v2_pb;
     unsigned openapi_gen;
 
+    /* latency of writes, for /metrics (loop thread) */
+    zk_hist write_hist;        /* handler start -> answer of an acknowledged write */
+    zk_hist commit_wait_hist;  /* submitted -> durable (queue and commit) */
+    zk_hist drain_hist;        /* durable -> seen by the loop */
+
     const char *ready_line;
     bool trim_wanted;          /* a large response was built: give memory back */
     uint64_t bookmark_ms;      /* interval of BOOKMARK events */
@@ -130,6 +137,7 @@ typedef void (*zk_write_done_fn)(zk_apiserver *srv, void *ctx, const char *err);
 
 typedef struct zk_write {
     struct zk_write *next;
+    uint64_t submit_ns, durable_ns; /* for the write histograms */
     zk_apiserver *srv;
     char *err;
     zk_write_done_fn done;

@@ -62,6 +62,7 @@ static int zk__on_request(void *ctx, h2o_req_t *req)
 {
     zk_apiserver *srv = ctx;
     zk_call *c = zk_apis_call_new(srv, req);
+    c->start_ns = zk_hist_now_ns();
     zk_err err = {0};
     if (zk_reqinfo_parse(&c->ri, req->method.base, req->method.len, req->path.base, req->path.len,
                          &err) < 0) {

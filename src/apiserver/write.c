@@ -52,6 +52,7 @@ static void zk__write_durable(void *ctx, const char *err)
 {
     zk_write *w = ctx;
     zk_apiserver *srv = w->srv;
+    w->durable_ns = zk_hist_now_ns();
     if (err)
         w->err = zk_xstrdup(err);
     pthread_mutex_lock(&srv->commit_mu);
@@ -112,8 +113,13 @@ static void zk__commit_drain(uv_async_t *a)
     zk_write *w = srv->commit_head;
     srv->commit_head = srv->commit_tail = NULL;
     pthread_mutex_unlock(&srv->commit_mu);
+    uint64_t now = zk_hist_now_ns();
     while (w) {
         zk_write *next = w->next;
+        if (!w->err) {
+            zk_hist_add(&srv->commit_wait_hist, (double)(w->durable_ns - w->submit_ns) / 1e9);
+            zk_hist_add(&srv->drain_hist, (double)(now - w->durable_ns) / 1e9);
+        }
         zk__write_apply(srv, w);
         if (w->err)
             zk_error("store commit failed: %s", w->err);
@@ -136,6 +142,7 @@ int zk_apis_write_submit(zk_write *w, zk_write_done_fn done, void *ctx)
     zk_apiserver *srv = w->srv;
     w->done = done;
     w->ctx = ctx;
+    w->submit_ns = zk_hist_now_ns();
     zk_store_op *ops = zk_xcalloc(w->n ? w->n : 1, sizeof(zk_store_op));
     for (size_t i = 0; i < w->n; i++) {
         zk_write_item *it = &w->items[i];

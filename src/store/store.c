@@ -139,8 +139,10 @@ static void zk_store__writer_commit(zk_store *s)
     zk_err e = {0};
     double fsync_ms = 0;
     int rc = 0;
+    uint64_t t0 = zk_hist_now_ns();
     if (nops > 0)
         rc = s->bk->commit(s->be, list, &s->wmarks, &fsync_ms, &e);
+    double took = (double)(zk_hist_now_ns() - t0) / 1e9;
     if (rc < 0)
         zk_error("store: commit of %zu ops from %zu submits failed: %s", nops, nsubs, e.msg);
     for (zk_store__sub *u = list; u; u = u->next) {
@@ -160,6 +162,7 @@ static void zk_store__writer_commit(zk_store *s)
             if (nops > s->st.max_batch_ops)
                 s->st.max_batch_ops = nops;
             s->st.last_fsync_ms = fsync_ms;
+            zk_hist_add(&s->st.commit_hist, took);
             if (fsync_ms > s->st.max_fsync_ms)
                 s->st.max_fsync_ms = fsync_ms;
             s->st.current_rev = s->wmarks.current_rev;

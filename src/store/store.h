@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "base/hist.h"
 
 typedef struct zk_store zk_store;
 
@@ -92,6 +93,7 @@ struct zk_store_stats {
     int64_t current_rev;       /* latest committed revision */
     int64_t oldest_rev;        /* first revision still in history */
     uint64_t compacted;        /* history events removed since open */
+    zk_hist commit_hist;       /* duration of each commit: statements, WAL write, fsync */
 };
 
 /* Called once per accepted submit, on the store's writer thread, after the
