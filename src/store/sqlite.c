@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,9 +57,18 @@ static int zk_sq__exec(sqlite3 *db, const char *sql, const char *what, zk_err *e
 #define ZK_SQ_CKPT_PAGES 2000
 #define ZK_SQ_CKPT_FORCE_PAGES 200000
 
+/* Checkpoints are background work: the thread runs at nice 10, so that on
+ * a busy machine the loop serving requests and the writer committing them
+ * get the CPU first (it still gets a share; a WAL far behind makes the
+ * writer checkpoint itself, see zk_sq__wal_hook). */
+#define ZK_SQ_CKPT_NICE 10
+
 static void *zk_sq__checkpointer(void *arg)
 {
     zk_sq *q = arg;
+    pthread_setname_np(pthread_self(), "zk-checkpoint");
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), ZK_SQ_CKPT_NICE) < 0)
+        zk_debug("store: checkpointer priority: %s", strerror(errno));
     pthread_mutex_lock(&q->cmu);
     for (;;) {
         while (!q->cwanted && !q->cstop)
