@@ -53,7 +53,7 @@ json_t *zk_obj_tree(zk_obj *o);
 /* Forget the kept tree (the object was replaced as its key's latest). */
 void zk_obj_tree_drop(zk_obj *o);
 
-#define ZK_OBJ_TREES_MAX_BYTES (2u << 20)
+#define ZK_OBJ_TREES_MAX_BYTES (256u << 10)
 
 typedef struct zk_entry {
     zk_obj *cur;       /* durable, visible; NULL while a create is pending */

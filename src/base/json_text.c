@@ -623,5 +623,9 @@ char *zk_json_write(const json_t *j, size_t *len)
     zk__jw_putc(&w, '\0');
     if (len)
         *len = w.len - 1;
+    /* the text is often kept (a stored object): give back what doubling
+     * left over, as jansson's exact copy did */
+    if (w.cap - w.len >= 64)
+        w.d = zk_xrealloc(w.d, w.len);
     return w.d;
 }
