@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/yaml.h"
+#include "net/pki.h"
 
 #define ZK_KUBE_MAX_RESPONSE (1024u * 1024 * 1024)  /* a LIST page of big objects */
 #define ZK_KUBE_MAX_EVENT (64u * 1024 * 1024)       /* one watch event line */
@@ -148,24 +149,9 @@ static int pem_field(const json_t *obj, const char *key, const char *dir, char *
     if (!dir)
         return zk_err_set(err, ZK_EINVAL, "%s: file references are not allowed here", key);
     zk_autofree char *path = file[0] == '/' ? zk_xstrdup(file) : zk_xasprintf("%s/%s", dir, file);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return zk_err_set(err, ZK_EIO, "%s: %s: %s", key, path, strerror(errno));
-    zk_buf b;
-    zk_buf_init(&b, 1u << 20);
-    char chunk[4096];
-    size_t n;
-    int rc = 0;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (zk_buf_append(&b, chunk, n) < 0) {
-            rc = zk_err_set(err, ZK_ETOOBIG, "%s: %s is over 1 MiB", key, path);
-            break;
-        }
-    fclose(f);
-    if (rc == 0 && zk_buf_putc(&b, 0) == 0)
-        *out = zk_buf_steal(&b, NULL);
-    zk_buf_free(&b);
-    return rc;
+    if (zk_net_pki_read_file(path, 1u << 20, out, NULL, err) < 0)
+        return zk_err_wrap(err, "%s", key);
+    return 0;
 }
 
 int zk_kube_config_load(const char *path, zk_kube_config *out, zk_err *err)
@@ -188,26 +174,8 @@ int zk_kube_config_load(const char *path, zk_kube_config *out, zk_err *err)
     }
     char *text = NULL;
     size_t len = 0;
-    {
-        FILE *f = fopen(path, "rb");
-        if (!f)
-            return zk_err_set(err, ZK_EIO, "kubeconfig %s: %s", path, strerror(errno));
-        zk_buf b;
-        zk_buf_init(&b, 16u << 20);
-        char chunk[8192];
-        size_t n;
-        int rc = 0;
-        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-            if ((rc = zk_buf_append(&b, chunk, n)) < 0)
-                break;
-        fclose(f);
-        if (rc < 0) {
-            zk_buf_free(&b);
-            return zk_err_set(err, ZK_ETOOBIG, "kubeconfig %s: over 16 MiB", path);
-        }
-        text = zk_buf_steal(&b, &len);
-        zk_buf_free(&b);
-    }
+    if (zk_net_pki_read_file(path, 16u << 20, &text, &len, err) < 0)
+        return zk_err_wrap(err, "kubeconfig");
     zk_autofree char *pathcopy = zk_xstrdup(path);
     int rc = zk_kube_config_parse(text ? text : "", len, dirname(pathcopy), out, err);
     free(text);
