@@ -47,8 +47,9 @@ function b64(data)
 end
 
 done = function(summary, latency, requests)
-  io.write(string.format("RESULT req/s=%.0f p50_ms=%.3f p99_ms=%.3f errors=%d non2xx=%d\n",
+  io.write(string.format("RESULT req/s=%.0f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f errors=%d non2xx=%d\n",
     summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, summary.errors.connect + summary.errors.read +
+    latency:percentile(99) / 1000, latency:percentile(99.9) / 1000,
+    latency.max / 1000, summary.errors.connect + summary.errors.read +
     summary.errors.write + summary.errors.timeout, summary.errors.status))
 end

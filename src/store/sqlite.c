@@ -11,7 +11,10 @@
  * run on a checkpointer thread with a third connection, in PASSIVE mode, so
  * a commit never waits for one; SQLite's automatic checkpoint inside the
  * committing call is turned off. Should the checkpointer fall far behind,
- * the writer checkpoints itself rather than let the WAL grow without bound. */
+ * the writer checkpoints itself rather than let the WAL grow without bound.
+ * Every connection opens through the zk-paced VFS (sqlite_vfs.c), which
+ * pushes a checkpoint's database writes out in small pieces so that a
+ * commit's fdatasync never queues behind megabytes of them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -28,6 +31,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "store/backend.h"
+#include "store/sqlite_vfs.h"
 
 #define ZK_SQ_SCHEMA 1
 
@@ -107,7 +111,8 @@ static int zk_sq__setup_checkpointer(zk_sq *q, const char *path, zk_err *err)
 {
     pthread_mutex_init(&q->cmu, NULL);
     pthread_cond_init(&q->ccv, NULL);
-    if (sqlite3_open_v2(path, &q->c, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+    if (sqlite3_open_v2(path, &q->c, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        zk_sqlite_paced_vfs()) !=
         SQLITE_OK)
         return zk_sq__fail(err, q->c, "open checkpointer");
     sqlite3_busy_timeout(q->c, 5000);
@@ -282,7 +287,8 @@ static int zk_sq__setup_writer(zk_sq *q, const char *path, zk_err *err)
             created = 1;
         }
     }
-    if (sqlite3_open_v2(path, &q->w, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+    if (sqlite3_open_v2(path, &q->w, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        zk_sqlite_paced_vfs()) !=
         SQLITE_OK)
         return zk_sq__fail(err, q->w, "open");
     sqlite3_extended_result_codes(q->w, 1);
@@ -366,7 +372,8 @@ static int zk_sq__setup_writer(zk_sq *q, const char *path, zk_err *err)
 
 static int zk_sq__setup_reader(zk_sq *q, const char *path, zk_err *err)
 {
-    if (sqlite3_open_v2(path, &q->r, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+    if (sqlite3_open_v2(path, &q->r, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        zk_sqlite_paced_vfs()) !=
         SQLITE_OK)
         return zk_sq__fail(err, q->r, "open reader");
     sqlite3_busy_timeout(q->r, 5000);
