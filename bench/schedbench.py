@@ -54,6 +54,16 @@ def rss_mb(pid):
     return 0.0
 
 
+def cpu_s(pid):
+    """User + system CPU seconds a process has used so far."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+
+
 class Api:
     """HTTPS with the admin client certificate; one connection per thread."""
 
@@ -170,11 +180,15 @@ def run_one(nodes):
         print("  %d pending pods created in %.1f s" % (PODS, time.time() - t0))
 
         t0 = time.time()
+        c0 = (cpu_s(srv.pid), cpu_s(sim.p.pid))
         sched = Proc([ZKE, "scheduler", "--kubeconfig", kc, "--leader-elect", "false"],
                      os.path.join(d, "scheduler.log"))
         procs.append(sched)
         wait_until(lambda: unbound_left(api) == 0, LIMIT_S, "every pod bound")
         dt = time.time() - t0
+        c1 = (cpu_s(srv.pid), cpu_s(sim.p.pid), cpu_s(sched.p.pid))
+        print("  CPU seconds while scheduling: server %.1f, scheduler %.1f, sim %.1f"
+              % (c1[0] - c0[0], c1[2], c1[1] - c0[1]))
         print("  scheduling: %d pods on %d nodes in %.2f s = %.0f pods/s (scheduler start included)"
               % (PODS, nodes, dt, PODS / dt))
         # the scheduler's own account: first scheduling cycle to last binding

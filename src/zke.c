@@ -2,6 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifdef ZK_WITH_MIMALLOC
+#include <mimalloc.h>
+#endif
+
 #include "apiserver/server.h"
 #include "base/mem.h"
 #include "controllers/host.h"
@@ -12,6 +16,12 @@
 static int cmd_version(int argc, char **argv)
 {
     printf("zke version v%s\n", ZK_VERSION);
+#ifdef ZK_WITH_MIMALLOC
+    int mv = mi_version();
+    printf("allocator: mimalloc %d.%d.%d\n", mv / 100, mv / 10 % 10, mv % 10);
+#else
+    printf("allocator: libc\n");
+#endif
     return 0;
 }
 
