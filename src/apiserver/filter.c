@@ -107,6 +107,8 @@ static const char *zk__field_get(void *ctx, const char *field)
         return fc->o->name;
     if (!strcmp(field, "metadata.namespace"))
         return fc->o->ns;
+    if (!strcmp(field, "spec.nodeName") && fc->o->node_name)
+        return fc->o->node_name;
     /* one field out of the text, without parsing the whole object */
     int t = zk_json_scan(fc->o->json, fc->o->len, field, fc->tmp, sizeof(fc->tmp));
     if (t == ZK_JSCAN_STRING)

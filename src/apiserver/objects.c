@@ -103,6 +103,8 @@ static void zk__obj_header(zk_obj *o, const json_t *doc)
     }
     json_t *fin = json_object_get(meta, "finalizers");
     o->has_finalizers = json_is_array(fin) && json_array_size(fin) > 0;
+    json_t *node = json_object_get(json_object_get(doc, "spec"), "nodeName");
+    o->node_name = json_is_string(node) ? zk_xstrdup(json_string_value(node)) : NULL;
 }
 
 zk_obj *zk_obj_from_json(const json_t *doc, int64_t rev)
@@ -192,6 +194,7 @@ void zk_obj_unref(zk_obj *o)
     free(o->ns);
     free(o->name);
     free(o->uid);
+    free(o->node_name);
     for (size_t i = 0; i < o->nowners; i++)
         free(o->owners[i]);
     free(o->owners);

@@ -114,6 +114,8 @@ static void zk__commit_drain(uv_async_t *a)
     srv->commit_head = srv->commit_tail = NULL;
     pthread_mutex_unlock(&srv->commit_mu);
     uint64_t now = zk_hist_now_ns();
+    /* the events of this whole batch go to each watcher together */
+    zk_http_cork();
     while (w) {
         zk_write *next = w->next;
         if (!w->err) {
@@ -128,6 +130,7 @@ static void zk__commit_drain(uv_async_t *a)
         zk__write_free(w);
         w = next;
     }
+    zk_http_uncork();
 }
 
 void zk_apis_commit_init(zk_apiserver *srv)

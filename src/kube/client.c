@@ -731,12 +731,15 @@ static zk_kube_req *req_new(zk_kube_client *c, const char *method, const char *p
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
     }
     if (body) {
-        r->body = json_dumps(body, JSON_COMPACT);
+        size_t blen = 0;
+        r->body = zk_json_write(body, &blen);
+        if (!r->body)
+            abort();
         char ct[128];
         snprintf(ct, sizeof(ct), "Content-Type: %s", content_type ? content_type : "application/json");
         r->hdrs = curl_slist_append(r->hdrs, ct);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(r->body));
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)blen);
     }
     /* no "Expect: 100-continue" round trip */
     r->hdrs = curl_slist_append(r->hdrs, "Expect:");

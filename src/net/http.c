@@ -342,9 +342,30 @@ struct zk_http_stream {
     bool sending;            /* h2o_send called, proceed not yet */
     bool ending;             /* end requested */
     bool finished;           /* FINAL sent, or the client went away */
+    bool corked;             /* on the corked list, see zk_http_cork() */
+    struct zk_http_stream *cork_prev, *cork_next;
     zk_http_stream_closed_fn closed;
     void *ctx;
 };
+
+/* Streams written to while corked, flushed by the last zk_http_uncork().
+ * A loop serves its streams on one thread, so the list is per thread. */
+static __thread int zk__cork_depth;
+static __thread zk_http_stream *zk__corked;
+
+static void zk__cork_unlink(zk_http_stream *s)
+{
+    if (!s->corked)
+        return;
+    if (s->cork_prev)
+        s->cork_prev->cork_next = s->cork_next;
+    else
+        zk__corked = s->cork_next;
+    if (s->cork_next)
+        s->cork_next->cork_prev = s->cork_prev;
+    s->cork_prev = s->cork_next = NULL;
+    s->corked = false;
+}
 
 static void zk__stream_release_inflight(zk_http_stream *s)
 {
@@ -397,6 +418,7 @@ static void zk__stream_dispose(void *p)
 {
     zk_http_stream *s = p;
     s->finished = true;
+    zk__cork_unlink(s);
     zk__stream_release_inflight(s);
     for (size_t i = 0; i < s->nqueue; i++)
         zk_chunk_unref(s->queue[i]);
@@ -452,8 +474,35 @@ int zk_http_stream_write(zk_http_stream *s, zk_chunk *c)
     }
     s->queue[s->nqueue++] = zk_chunk_ref(c);
     s->queued_bytes += c->len;
+    if (zk__cork_depth > 0) {
+        if (!s->corked) {
+            s->corked = true;
+            s->cork_prev = NULL;
+            s->cork_next = zk__corked;
+            if (zk__corked)
+                zk__corked->cork_prev = s;
+            zk__corked = s;
+        }
+        return 0;
+    }
     zk__stream_flush(s);
     return 0;
+}
+
+void zk_http_cork(void)
+{
+    zk__cork_depth++;
+}
+
+void zk_http_uncork(void)
+{
+    if (zk__cork_depth == 0 || --zk__cork_depth > 0)
+        return;
+    while (zk__corked) {
+        zk_http_stream *s = zk__corked;
+        zk__cork_unlink(s);
+        zk__stream_flush(s);
+    }
 }
 
 void zk_http_stream_allow(zk_http_stream *s, size_t extra)

@@ -85,6 +85,12 @@ int zk_http_stream_write(zk_http_stream *s, zk_chunk *c);
 void zk_http_stream_allow(zk_http_stream *s, size_t extra);
 /* Finish after what is queued has been sent. */
 void zk_http_stream_end(zk_http_stream *s);
+/* Between zk_http_cork() and the matching zk_http_uncork() on the same
+ * thread, stream writes are queued but not sent; the last uncork sends each
+ * written stream's queue at once, so a burst of events reaches a watcher in
+ * one TLS record and one system call instead of one per event. Nests. */
+void zk_http_cork(void);
+void zk_http_uncork(void);
 /* Bytes queued but not yet handed to the connection. */
 size_t zk_http_stream_queued(const zk_http_stream *s);
 h2o_req_t *zk_http_stream_req(zk_http_stream *s);

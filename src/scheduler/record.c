@@ -30,6 +30,8 @@ struct zk_sched_recorder {
     zk_map *recs;        /* "uid\x1freason" -> rec */
     int inflight;
     uint64_t seq;
+    uint64_t dropped;      /* events dropped since the last report */
+    int64_t dropped_logged; /* when that report was (wall seconds) */
 };
 
 static void rec_free(rec *e)
@@ -96,8 +98,16 @@ void zk_sched_record(zk_sched_recorder *r, const json_t *pod, const char *type,
     if (!ns || !*ns)
         ns = "default";
     if (r->inflight >= MAX_INFLIGHT) {
-        zk_info("scheduler: event dropped (too many in flight): %s/%s %s: %s", ns, name, reason,
-                message);
+        /* As client-go's broadcaster does when its queue is full: drop, and
+         * say so, once every few seconds rather than once per event. */
+        r->dropped++;
+        int64_t t = zk_wall_s();
+        if (t - r->dropped_logged >= 10) {
+            zk_info("scheduler: %llu events dropped (%d in flight), the latest: %s/%s %s: %s",
+                    (unsigned long long)r->dropped, r->inflight, ns, name, reason, message);
+            r->dropped = 0;
+            r->dropped_logged = t;
+        }
         return;
     }
     char now[32];
