@@ -102,6 +102,14 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+#ifdef ZK_WITH_MIMALLOC
+    /* Give freed memory back to the system at once: mimalloc otherwise
+     * decommits lazily, on later allocations, so an idle server kept the
+     * buffers of its last big LIST in its RSS. MIMALLOC_* variables still
+     * override these defaults. */
+    mi_option_set_default(mi_option_decommit_delay, 0);
+    mi_option_set_default(mi_option_segment_decommit_delay, 0);
+#endif
     static const struct {
         const char *name;
         int (*run)(int argc, char **argv);
