@@ -104,7 +104,10 @@ static void zk__obj_header(zk_obj *o, const json_t *doc)
     json_t *fin = json_object_get(meta, "finalizers");
     o->has_finalizers = json_is_array(fin) && json_array_size(fin) > 0;
     json_t *node = json_object_get(json_object_get(doc, "spec"), "nodeName");
-    o->node_name = json_is_string(node) ? zk_xstrdup(json_string_value(node)) : NULL;
+    /* absent and null compare as "", as in zk_apis_filter_match's scan */
+    o->node_name = json_is_string(node)            ? zk_xstrdup(json_string_value(node))
+                   : (!node || json_is_null(node)) ? zk_xstrdup("")
+                                                   : NULL;
 }
 
 zk_obj *zk_obj_from_json(const json_t *doc, int64_t rev)

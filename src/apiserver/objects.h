@@ -25,8 +25,9 @@ typedef struct zk_obj {
     json_t *labels;    /* metadata.labels or NULL */
     char **owners;     /* metadata.ownerReferences[].uid */
     size_t nowners;
-    char *node_name;   /* spec.nodeName when it is a string, else NULL: the
-                        * field selector every node agent lists pods by */
+    char *node_name;   /* spec.nodeName when it is a string, "" when absent
+                        * or null, else NULL: the field selector every node
+                        * agent lists pods by */
     bool terminating;  /* has deletionTimestamp */
     bool has_finalizers;
     /* The parsed document, kept for recently written objects so that an

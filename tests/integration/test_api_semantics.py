@@ -53,6 +53,46 @@ class SemanticsTest(ServerTest):
         self.assertEqual(events[0]["object"]["code"], 410)
         self.assertEqual(events[0]["object"]["reason"], "Expired")
 
+    def test_pod_field_selector_on_node_name(self):
+        """spec.nodeName, the selector node agents list and watch their pods
+        by: bound, unbound (absent field compares as ""), and a pod that
+        starts matching after its binding arrives as ADDED."""
+        self.srv.kubectl("create", "namespace", "fsel")
+
+        def pod(name, node=None):
+            spec = {"containers": [{"name": "c", "image": "busybox"}]}
+            if node:
+                spec["nodeName"] = node
+            return json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                               "spec": spec}).encode()
+        base = "/api/v1/namespaces/fsel/pods"
+        for name, node in (("on-a", "node-a"), ("on-b", "node-b"), ("nowhere", None)):
+            code, _ = self.call(base, "POST", pod(name, node))
+            self.assertEqual(code, 201)
+
+        def names(sel):
+            code, lst = self.call(base + "?fieldSelector=" + sel)
+            self.assertEqual(code, 200, lst)
+            return sorted(i["metadata"]["name"] for i in lst["items"])
+        self.assertEqual(names("spec.nodeName%3Dnode-a"), ["on-a"])
+        self.assertEqual(names("spec.nodeName%3D"), ["nowhere"])
+        self.assertEqual(names("spec.nodeName!%3D"), ["on-a", "on-b"])
+        self.assertEqual(names("spec.nodeName%3Dnode-a,metadata.name!%3Don-a"), [])
+
+        code, lst = self.call(base)
+        rv = lst["metadata"]["resourceVersion"]
+        binding = json.dumps({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "nowhere"},
+                              "target": {"apiVersion": "v1", "kind": "Node", "name": "node-a"}})
+        code, _ = self.call(base + "/nowhere/binding", "POST", binding.encode())
+        self.assertEqual(code, 201)
+        code, body = self.srv.curl(base + "?watch=1&fieldSelector=spec.nodeName%%3Dnode-a"
+                                   "&resourceVersion=%s&timeoutSeconds=1" % rv)
+        events = [json.loads(l) for l in body.split(b"\n") if l.strip()]
+        self.assertEqual([(e["type"], e["object"]["metadata"]["name"]) for e in events],
+                         [("ADDED", "nowhere")])
+        self.assertEqual(names("spec.nodeName%3Dnode-a"), ["nowhere", "on-a"])
+        self.assertEqual(names("spec.nodeName%3D"), [])
+
     def test_bookmarks(self):
         code, lst = self.call("/api/v1/namespaces/default/configmaps")
         rv = lst["metadata"]["resourceVersion"]
