@@ -251,6 +251,7 @@ struct zk_kube_client {
     char *auth;            /* "Authorization: Bearer ..." or NULL */
     char *ua;
     bool insecure;
+    bool http1;             /* DISABLE_HTTP2 was set when the client was made */
     zk_kube_req *reqs;     /* in flight, and queued */
     int inflight;          /* requests (not watches) handed to curl */
     int max_inflight;
@@ -393,6 +394,8 @@ zk_kube_client *zk_kube_client_new(uv_loop_t *loop, const zk_kube_config *cfg, z
     c->auth = cfg->token ? zk_xasprintf("Authorization: Bearer %s", cfg->token) : NULL;
     c->ua = zk_xasprintf("User-Agent: %s", cfg->user_agent ? cfg->user_agent : "zke/" ZK_VERSION);
     c->insecure = cfg->insecure;
+    const char *no_h2 = getenv("DISABLE_HTTP2");
+    c->http1 = no_h2 && *no_h2;
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
     uv_timer_init(loop, &c->kick);
@@ -602,6 +605,12 @@ static void finish(zk_kube_req *r, CURLcode rc)
         return;
     }
     zk_kube_result res = {.status = (int)code, .reason = "", .error = ""};
+    long ver = 0;
+    curl_easy_getinfo(r->easy, CURLINFO_HTTP_VERSION, &ver);
+    res.http_version = ver == CURL_HTTP_VERSION_2_0   ? 20
+                       : ver == CURL_HTTP_VERSION_1_1 ? 11
+                       : ver == CURL_HTTP_VERSION_1_0 ? 10
+                                                      : 0;
     json_t *doc = NULL;
     char buf[1200];
     if (rc != CURLE_OK || code == 0) {
@@ -701,7 +710,15 @@ static zk_kube_req *req_new(zk_kube_client *c, const char *method, const char *p
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    /* HTTP/2 when the server offers it (ALPN), as client-go does: requests
+     * and watches share one connection, and a burst of them costs the
+     * server a few reads and writes instead of one pair per request
+     * (bench/scheduler.sh: server CPU -20 %). DISABLE_HTTP2, client-go's
+     * switch, keeps HTTP/1.1. */
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                     c->http1 ? (long)CURL_HTTP_VERSION_1_1 : (long)CURL_HTTP_VERSION_2TLS);
+    /* wait for a connection being set up rather than open one per request */
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");

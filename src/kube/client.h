@@ -81,6 +81,7 @@ typedef struct zk_kube_result {
     json_t *body;          /* borrowed: take a reference to keep it */
     const char *reason;    /* Status.reason or "" */
     const char *error;     /* a message for logs: transport error or Status.message */
+    int http_version;      /* 20 (HTTP/2), 11 or 10; 0 when nothing came back */
 } zk_kube_result;
 
 typedef void (*zk_kube_done_fn)(void *ctx, const zk_kube_result *r);
