@@ -77,6 +77,9 @@ json_t *zk_obj_tree(zk_obj *o)
 
 /* ---- objects ---- */
 
+/* node_name of every object without spec.nodeName: shared, never freed */
+static char zk__no_node[1] = "";
+
 static void zk__obj_header(zk_obj *o, const json_t *doc)
 {
     json_t *meta = json_object_get(doc, "metadata");
@@ -106,7 +109,7 @@ static void zk__obj_header(zk_obj *o, const json_t *doc)
     json_t *node = json_object_get(json_object_get(doc, "spec"), "nodeName");
     /* absent and null compare as "", as in zk_apis_filter_match's scan */
     o->node_name = json_is_string(node)            ? zk_xstrdup(json_string_value(node))
-                   : (!node || json_is_null(node)) ? zk_xstrdup("")
+                   : (!node || json_is_null(node)) ? zk__no_node
                                                    : NULL;
 }
 
@@ -197,7 +200,8 @@ void zk_obj_unref(zk_obj *o)
     free(o->ns);
     free(o->name);
     free(o->uid);
-    free(o->node_name);
+    if (o->node_name != zk__no_node)
+        free(o->node_name);
     for (size_t i = 0; i < o->nowners; i++)
         free(o->owners[i]);
     free(o->owners);
