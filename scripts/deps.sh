@@ -8,7 +8,7 @@ packages=(
   # build
   meson ninja-build pkg-config gcc clang libclang-rt-14-dev
   libh2o-dev libuv1-dev libjansson-dev libyaml-dev libsqlite3-dev libssl-dev zlib1g-dev
-  libcurl4-openssl-dev libmimalloc-dev
+  libcurl4-openssl-dev libmimalloc-dev libarchive-dev
   # tests
   libcmocka-dev python3 python3-kubernetes python3-yaml curl openssl sqlite3 procps
   # benchmarks

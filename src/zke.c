@@ -8,6 +8,7 @@
 
 #include "apiserver/server.h"
 #include "base/mem.h"
+#include "cli/image.h"
 #include "controllers/host.h"
 #include "net/pki.h"
 #include "scheduler/scheduler.h"
@@ -95,6 +96,7 @@ static void usage(FILE *f)
             "  controller-manager  run the controllers against a cluster (--kubeconfig)\n"
             "  scheduler run the scheduler against a cluster (--kubeconfig)\n"
             "  sim       simulated nodes for scale tests (like KWOK)\n"
+            "  image     import and list the images of a node's image store\n"
             "  version   print the version\n"
             "\n"
             "Run 'zke <command> --help' for a command's options.\n");
@@ -119,6 +121,7 @@ int main(int argc, char **argv)
         {"scheduler", zk_sched_main},
         {"sim", zk_sim_main},
         {"version", cmd_version},
+        {"image", zk_cli_image_main},
     };
     if (argc < 2) {
         usage(stderr);

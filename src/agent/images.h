@@ -1,0 +1,72 @@
+/* zke agent: the content-addressed image store under DATA/images.
+ *
+ * Layout: blobs/sha256/<hex> holds every manifest, config and layer by the
+ * digest of its bytes (checked on the way in); refs.json maps normalized
+ * references ("docker.io/library/busybox:1.36") to manifest digests. Blobs
+ * are written to a temporary file, synced and renamed, and refs.json is
+ * replaced the same way under a lock, so a kill at any moment leaves either
+ * the old or the new state, and several processes (the agent, `zke image`)
+ * may use one store. */
+#ifndef ZK_AGENT_IMAGES_H
+#define ZK_AGENT_IMAGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/image_ref.h"
+#include "base/err.h"
+
+/* Manifests, configs and index documents larger than this are refused. */
+#define ZK_IMAGES_MAX_DOC (4u << 20)
+
+typedef struct zk_agent_images zk_agent_images;
+
+typedef struct zk_agent_layer {
+    char digest[ZK_IMAGE_DIGEST_MAX + 1];
+    char media_type[128];
+    int64_t size;
+} zk_agent_layer;
+
+typedef struct zk_agent_image {
+    char ref[600];                          /* normalized reference */
+    char digest[ZK_IMAGE_DIGEST_MAX + 1];   /* of the manifest */
+    char config[ZK_IMAGE_DIGEST_MAX + 1];
+    int64_t size;                           /* config + layers, as stored */
+    zk_agent_layer *layers;
+    size_t nlayers;
+} zk_agent_image;
+
+/* Open the store in dir, creating it (mode 0700) when missing, and remove
+ * temporary files an interrupted write left. */
+zk_agent_images *zk_agent_images_open(const char *dir, zk_err *err);
+void zk_agent_images_close(zk_agent_images *s);
+
+typedef void (*zk_agent_images_each_fn)(void *ctx, const zk_agent_image *img);
+
+/* Import every image of an archive: an OCI image layout (index.json,
+ * blobs/) or a `docker save` archive (manifest.json), as tar, optionally
+ * compressed. An OCI image that names only a tag takes its repository from
+ * name (an image reference; may be NULL). each (may be NULL) sees every
+ * image recorded. Errors name the archive entry that was wrong. */
+int zk_agent_images_import(zk_agent_images *s, const char *path, const char *name,
+                           zk_agent_images_each_fn each, void *ctx, zk_err *err);
+
+/* The image a reference (in any form: "busybox") names; -ZK_ENOTFOUND when
+ * it is not in the store. Clear *out with zk_agent_image_clear. */
+int zk_agent_images_get(zk_agent_images *s, const char *ref, zk_agent_image *out, zk_err *err);
+
+/* Every image, sorted by reference. */
+int zk_agent_images_list(zk_agent_images *s, zk_agent_images_each_fn each, void *ctx, zk_err *err);
+
+/* The path of a blob in the store, or -ZK_ENOTFOUND. */
+int zk_agent_images_blob_path(zk_agent_images *s, const char *digest, char *buf, size_t len,
+                              zk_err *err);
+
+void zk_agent_image_clear(zk_agent_image *img);
+
+/* Parse an OCI image manifest (or a Docker schema 2 one) into img's config
+ * and layers; every digest must be well formed. For the fuzz target and
+ * the store. */
+int zk_agent_image_parse_manifest(const char *text, size_t len, zk_agent_image *img, zk_err *err);
+
+#endif
