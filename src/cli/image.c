@@ -6,8 +6,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/images.h"
+#include "agent/unpack.h"
 #include "base/mem.h"
 
 static void usage(FILE *f)
@@ -16,11 +18,13 @@ static void usage(FILE *f)
             "usage: zke image import --data-dir DIR [--name REF] FILE...\n"
             "       zke image ls --data-dir DIR\n"
             "       zke image inspect --data-dir DIR REF\n"
+            "       zke image unpack --data-dir DIR REF ROOTFS\n"
             "\n"
             "  import   store the images of OCI image layout or `docker save` archives\n"
             "           (tar, optionally gzip-compressed)\n"
             "  ls       list the stored images: reference, manifest digest, size\n"
             "  inspect  print an image's config and layers\n"
+            "  unpack   write an image's root filesystem into the empty directory ROOTFS\n"
             "\n"
             "  --data-dir DIR   the data dir of `zke server` or `zke agent` (images in DIR/images)\n"
             "  --name REF       name for an OCI image whose archive carries only a tag, or none\n");
@@ -93,13 +97,14 @@ int zk_cli_image_main(int argc, char **argv)
         return 2;
     }
     bool is_import = !strcmp(verb, "import"), is_ls = !strcmp(verb, "ls"),
-         is_inspect = !strcmp(verb, "inspect");
-    if (!is_import && !is_ls && !is_inspect) {
-        fprintf(stderr, "zke image: unknown command \"%s\" (import, ls, inspect)\n", verb);
+         is_inspect = !strcmp(verb, "inspect"), is_unpack = !strcmp(verb, "unpack");
+    if (!is_import && !is_ls && !is_inspect && !is_unpack) {
+        fprintf(stderr, "zke image: unknown command \"%s\" (import, ls, inspect, unpack)\n",
+                verb);
         return 2;
     }
     if ((is_import && optind >= argc) || (is_inspect && optind + 1 != argc) ||
-        (is_ls && optind != argc)) {
+        (is_ls && optind != argc) || (is_unpack && optind + 2 != argc)) {
         usage(stderr);
         return 2;
     }
@@ -125,13 +130,18 @@ int zk_cli_image_main(int argc, char **argv)
         }
     } else {
         zk_agent_image img;
+        memset(&img, 0, sizeof(img));
+        zk_agent_unpack_opts uo = {.keep_owner = geteuid() == 0};
         if (zk_agent_images_get(s, argv[optind], &img, &err) < 0) {
-            fprintf(stderr, "zke image inspect: %s\n", err.msg);
+            fprintf(stderr, "zke image %s: %s\n", verb, err.msg);
             rc = 1;
-        } else {
+        } else if (is_inspect) {
             print_inspect(NULL, &img);
-            zk_agent_image_clear(&img);
+        } else if (zk_agent_unpack_image(s, &img, argv[optind + 1], &uo, &err) < 0) {
+            fprintf(stderr, "zke image unpack: %s\n", err.msg);
+            rc = 1;
         }
+        zk_agent_image_clear(&img);
     }
     zk_agent_images_close(s);
     return rc;

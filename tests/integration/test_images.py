@@ -76,12 +76,61 @@ def docker_save(tags=("busybox:test",)):
                       "0123abcd/VERSION": b"1.0", "manifest.json": manifest}), "sha256:" + sha(layer)
 
 
+def layer_tar(entries, gz=True):
+    """entries: (name, kind, data_or_target[, mode]); kind in file, dir,
+    symlink, hardlink."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for ent in entries:
+            name, kind, val = ent[:3]
+            info = tarfile.TarInfo(name)
+            info.mode = ent[3] if len(ent) > 3 else (0o755 if kind == "dir" else 0o644)
+            info.mtime = 1700000000
+            if kind == "dir":
+                info.type = tarfile.DIRTYPE
+                t.addfile(info)
+            elif kind == "symlink":
+                info.type = tarfile.SYMTYPE
+                info.linkname = val
+                t.addfile(info)
+            elif kind == "hardlink":
+                info.type = tarfile.LNKTYPE
+                info.linkname = val
+                t.addfile(info)
+            else:
+                info.size = len(val)
+                t.addfile(info, io.BytesIO(val))
+    raw = buf.getvalue()
+    return gzip.compress(raw) if gz else raw
+
+
+def oci_archive(layers, ref):
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {}}).encode()
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                      "digest": "sha256:" + sha(config), "size": len(config)},
+                           "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                                       "digest": "sha256:" + sha(l), "size": len(l)} for l in layers]}).encode()
+    index = json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:" + sha(manifest),
+         "size": len(manifest), "annotations": {"org.opencontainers.image.ref.name": ref}}]}).encode()
+    files = {"oci-layout": b'{"imageLayoutVersion":"1.0.0"}', "index.json": index,
+             "blobs/sha256/" + sha(manifest): manifest, "blobs/sha256/" + sha(config): config}
+    for l in layers:
+        files["blobs/sha256/" + sha(l)] = l
+    return tar_bytes(files)
+
+
 class ImageStoreTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="zke-images-")
 
     def tearDown(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+        # had the unpack test failed, what escaped would be here
+        for p in ("/tmp/zke-unpack-escaped", "/tmp/zke-unpack-abs-escaped"):
+            if os.path.lexists(p):
+                os.unlink(p)
 
     def zke(self, *args):
         return subprocess.run([ZKE, "image", *args], capture_output=True, text=True, timeout=60)
@@ -157,6 +206,55 @@ class ImageStoreTest(unittest.TestCase):
                      self.archive("save.tar.gz", gzip.compress(docker_save(("gz:1",))[0])))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("imported docker.io/library/gz:1", r.stdout)
+
+    def test_unpack_layers_with_whiteouts_inside_the_root(self):
+        base = layer_tar([
+            ("etc/", "dir", None), ("app/", "dir", None), ("app/a.txt", "file", b"one"),
+            ("app/sub/", "dir", None), ("app/sub/x", "file", b"x"),
+            ("keep/", "dir", None), ("keep/k", "file", b"k"),
+            ("bin/", "dir", None), ("bin/busybox", "file", b"\x7fELF", 0o755),
+            ("bin/sh", "symlink", "busybox"), ("app/hard", "hardlink", "app/a.txt"),
+            # hostile names: each must land inside the root
+            ("../escape.txt", "file", b"evil"), ("/abs.txt", "file", b"abs"),
+            ("evil-link", "symlink", "/"), ("up-link", "symlink", "../../../../.."),
+        ])
+        top = layer_tar([
+            ("app/.wh.a.txt", "file", b""),
+            ("keep/.wh..wh..opq", "file", b""), ("keep/new", "file", b"n"),
+            ("app/sub", "file", b"now a file"),
+            ("evil-link/tmp/zke-unpack-abs-escaped", "file", b"pwned"),
+            ("up-link/tmp/zke-unpack-escaped", "file", b"escaped"),
+        ])
+        r = self.zke("import", "--data-dir", self.dir,
+                     self.archive("layers.tar", oci_archive([base, top], "zke.local/t/layers:1")))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        root = os.path.join(self.dir, "rootfs")
+        r = self.zke("unpack", "--data-dir", self.dir, "zke.local/t/layers:1", root)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rd = lambda p: open(os.path.join(root, p), "rb").read()
+        # whiteouts remove what the layers below made
+        self.assertFalse(os.path.lexists(os.path.join(root, "app/a.txt")))
+        self.assertEqual(rd("app/hard"), b"one")
+        self.assertFalse(os.path.lexists(os.path.join(root, "keep/k")))
+        self.assertEqual(rd("keep/new"), b"n")
+        self.assertFalse(os.path.lexists(os.path.join(root, "keep/.wh..wh..opq")))
+        # an entry replaces what was there, even a directory
+        self.assertEqual(rd("app/sub"), b"now a file")
+        self.assertEqual(os.readlink(os.path.join(root, "bin/sh")), "busybox")
+        self.assertEqual(os.stat(os.path.join(root, "bin/busybox")).st_mode & 0o777, 0o755)
+        self.assertEqual(int(os.stat(os.path.join(root, "bin/busybox")).st_mtime), 1700000000)
+        # nothing reached outside the root
+        self.assertEqual(rd("escape.txt"), b"evil")
+        self.assertEqual(rd("abs.txt"), b"abs")
+        self.assertEqual(rd("tmp/zke-unpack-abs-escaped"), b"pwned")
+        self.assertEqual(rd("tmp/zke-unpack-escaped"), b"escaped")
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "escape.txt")))
+        self.assertFalse(os.path.exists("/tmp/zke-unpack-abs-escaped"))
+        self.assertFalse(os.path.exists("/tmp/zke-unpack-escaped"))
+        # the target must be empty
+        r = self.zke("unpack", "--data-dir", self.dir, "zke.local/t/layers:1", root)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("not empty", r.stderr)
 
     def test_bad_archives_are_refused_clearly(self):
         cases = [
