@@ -9,10 +9,10 @@ packages=(
   meson ninja-build pkg-config gcc clang libclang-rt-14-dev
   libh2o-dev libuv1-dev libjansson-dev libyaml-dev libsqlite3-dev libssl-dev zlib1g-dev
   libcurl4-openssl-dev libmimalloc-dev libarchive-dev
-  # the node agent's container runtime
-  runc
+  # the node agent's container runtime and pod networking
+  runc containernetworking-plugins iptables util-linux iproute2
   # tests
-  libcmocka-dev python3 python3-kubernetes python3-yaml curl openssl sqlite3 procps
+  libcmocka-dev python3 python3-kubernetes python3-yaml curl openssl sqlite3 procps iputils-ping
   # benchmarks
   etcd-server wrk
 )
