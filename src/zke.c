@@ -6,6 +6,7 @@
 #include <mimalloc.h>
 #endif
 
+#include "agent/shim.h"
 #include "apiserver/server.h"
 #include "base/mem.h"
 #include "cli/image.h"
@@ -122,6 +123,7 @@ int main(int argc, char **argv)
         {"sim", zk_sim_main},
         {"version", cmd_version},
         {"image", zk_cli_image_main},
+        {"shim", zk_agent_shim_main},
     };
     if (argc < 2) {
         usage(stderr);
