@@ -195,7 +195,8 @@ static int read_blob(zk_agent_images *s, const char *digest, char **out, size_t 
 }
 
 /* Store len bytes as a blob; *digest gets "sha256:<hex>". */
-static int put_blob(zk_agent_images *s, const char *data, size_t len, char *digest, zk_err *err)
+int zk_agent_images_put_blob(zk_agent_images *s, const char *data, size_t len, char *digest,
+                             zk_err *err)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned mdlen = 0;
@@ -762,7 +763,7 @@ static int import_docker(import *im, const char *name, zk_err *err)
         }
         zk_autofree char *text = json_dumps(man, JSON_COMPACT);
         char digest[ZK_IMAGE_DIGEST_MAX + 1];
-        if (put_blob(im->s, text, strlen(text), digest, err) < 0)
+        if (zk_agent_images_put_blob(im->s, text, strlen(text), digest, err) < 0)
             return -err->code;
         json_t *tags = json_object_get(m, "RepoTags");
         size_t k;
@@ -870,5 +871,72 @@ out:
         free(im.entries[i].name);
     free(im.entries);
     json_decref(im.refs);
+    return rc;
+}
+
+/* ---- for pulls ---- */
+
+int zk_agent_images_blob_tmp(zk_agent_images *s, char *tmp, size_t len, zk_err *err)
+{
+    snprintf(tmp, len, "%s/.tmp-XXXXXX", s->blobs);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return zk_err_set(err, ZK_EIO, "create a blob file in %s: %s", s->blobs, strerror(errno));
+    return fd;
+}
+
+int zk_agent_images_blob_commit(zk_agent_images *s, const char *tmp, const char *digest,
+                                zk_err *err)
+{
+    if (!zk_agent_image_digest_valid(digest) || strncmp(digest, "sha256:", 7)) {
+        unlink(tmp);
+        return zk_err_set(err, ZK_EINVAL, "\"%.140s\" is not a sha256 digest", digest);
+    }
+    zk_autofree char *final = zk_xasprintf("%s/%s", s->blobs, digest + 7);
+    if (access(final, F_OK) == 0) {
+        unlink(tmp);
+        return 0;
+    }
+    if (rename(tmp, final) < 0) {
+        int e = errno;
+        unlink(tmp);
+        return zk_err_set(err, ZK_EIO, "store %s: %s", digest, strerror(e));
+    }
+    sync_dir(s->blobs);
+    return 0;
+}
+
+int zk_agent_images_read_doc(const char *path, char **out, size_t *len, zk_err *err)
+{
+    return read_file(path, ZK_IMAGES_MAX_DOC, out, len, err);
+}
+
+int zk_agent_images_tag(zk_agent_images *s, const char *ref, const char *digest, zk_err *err)
+{
+    zk_image_ref r;
+    if (zk_agent_image_ref_parse(ref, &r, err) < 0)
+        return -err->code;
+    char norm[600];
+    zk_agent_image_ref_string(&r, norm, sizeof(norm));
+    zk_agent_image img;
+    if (image_load(s, norm, digest, &img, err) < 0)
+        return -err->code;
+    char path[1024];
+    int rc = zk_agent_images_blob_path(s, img.config, path, sizeof(path), err);
+    for (size_t i = 0; rc == 0 && i < img.nlayers; i++)
+        rc = zk_agent_images_blob_path(s, img.layers[i].digest, path, sizeof(path), err);
+    zk_agent_image_clear(&img);
+    if (rc < 0)
+        return zk_err_wrap(err, "image %s", norm);
+    refs_lock l;
+    if ((rc = refs_lock_take(s, &l, err)) < 0)
+        return rc;
+    json_t *refs = NULL;
+    if ((rc = refs_load(s, &refs, err)) == 0) {
+        json_object_set_new(refs, norm, json_string(digest));
+        rc = refs_save(s, refs, err);
+        json_decref(refs);
+    }
+    refs_lock_drop(&l);
     return rc;
 }

@@ -10,6 +10,7 @@
 #ifndef ZK_AGENT_IMAGES_H
 #define ZK_AGENT_IMAGES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,42 @@ int zk_agent_images_blob_path(zk_agent_images *s, const char *digest, char *buf,
                               zk_err *err);
 
 void zk_agent_image_clear(zk_agent_image *img);
+
+/* Record ref (any form) as naming the manifest digest, which must be in the
+ * store with its config and layers. */
+int zk_agent_images_tag(zk_agent_images *s, const char *ref, const char *digest, zk_err *err);
+
+/* ---- pulling (pull.c) ---- */
+
+typedef struct zk_agent_pull_opts {
+    const char *endpoint;   /* "https://mirror.local:5000" to use instead of the
+                             * reference's registry; NULL: the registry itself */
+    bool insecure;          /* plain HTTP (loopback registries need no flag) */
+    const char *username;   /* credentials for basic auth or a bearer token */
+    const char *password;
+    const char *ca_file;    /* CA bundle for the registry's certificate */
+} zk_agent_pull_opts;
+
+/* Pull ref from its registry (or o->endpoint) into the store: the manifest
+ * (from an index, the one for linux and this machine's architecture), its
+ * config and layers, each checked against its digest; blobs already stored
+ * are not fetched again. Then *out is the image, as zk_agent_images_get
+ * gives it. Errors carry the registry's own message: -ZK_ENOTFOUND for an
+ * unknown name or tag, -ZK_EFORBIDDEN for refused credentials, -ZK_EIO for
+ * an unreachable registry. */
+int zk_agent_images_pull(zk_agent_images *s, const char *ref, const zk_agent_pull_opts *o,
+                         zk_agent_image *out, zk_err *err);
+
+/* ---- for pull.c ---- */
+int zk_agent_images_put_blob(zk_agent_images *s, const char *data, size_t len, char *digest,
+                             zk_err *err);
+/* A temporary file in the blob directory (fd, path into tmp). */
+int zk_agent_images_blob_tmp(zk_agent_images *s, char *tmp, size_t len, zk_err *err);
+/* Move a complete, verified temporary file into place as digest. */
+int zk_agent_images_blob_commit(zk_agent_images *s, const char *tmp, const char *digest,
+                                zk_err *err);
+/* Read a document (at most ZK_IMAGES_MAX_DOC) from path. */
+int zk_agent_images_read_doc(const char *path, char **out, size_t *len, zk_err *err);
 
 /* Parse an OCI image manifest (or a Docker schema 2 one) into img's config
  * and layers; every digest must be well formed. For the fuzz target and

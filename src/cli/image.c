@@ -16,18 +16,24 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: zke image import --data-dir DIR [--name REF] FILE...\n"
+            "       zke image pull --data-dir DIR [--insecure] [--endpoint URL] [--username U\n"
+            "                      --password-file F] REF\n"
             "       zke image ls --data-dir DIR\n"
             "       zke image inspect --data-dir DIR REF\n"
             "       zke image unpack --data-dir DIR REF ROOTFS\n"
             "\n"
             "  import   store the images of OCI image layout or `docker save` archives\n"
             "           (tar, optionally gzip-compressed)\n"
+            "  pull     fetch an image from its OCI registry (plain HTTP to loopback ones)\n"
             "  ls       list the stored images: reference, manifest digest, size\n"
             "  inspect  print an image's config and layers\n"
             "  unpack   write an image's root filesystem into the empty directory ROOTFS\n"
             "\n"
             "  --data-dir DIR   the data dir of `zke server` or `zke agent` (images in DIR/images)\n"
-            "  --name REF       name for an OCI image whose archive carries only a tag, or none\n");
+            "  --name REF       name for an OCI image whose archive carries only a tag, or none\n"
+            "  --insecure       pull over plain HTTP\n"
+            "  --endpoint URL   pull from this registry (a mirror) instead of the image's\n"
+            "  --username U, --password-file F   registry credentials (basic or token)\n");
 }
 
 static void human(int64_t n, char *out, size_t len)
@@ -67,10 +73,15 @@ int zk_cli_image_main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *verb = argv[1];
-    const char *data_dir = NULL, *name = NULL;
+    const char *data_dir = NULL, *name = NULL, *password_file = NULL;
+    zk_agent_pull_opts po = {0};
     static const struct option opts[] = {
         {"data-dir", required_argument, NULL, 'd'},
         {"name", required_argument, NULL, 'n'},
+        {"insecure", no_argument, NULL, 'I'},
+        {"endpoint", required_argument, NULL, 'e'},
+        {"username", required_argument, NULL, 'u'},
+        {"password-file", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -83,6 +94,18 @@ int zk_cli_image_main(int argc, char **argv)
             break;
         case 'n':
             name = optarg;
+            break;
+        case 'I':
+            po.insecure = true;
+            break;
+        case 'e':
+            po.endpoint = optarg;
+            break;
+        case 'u':
+            po.username = optarg;
+            break;
+        case 'p':
+            password_file = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -97,14 +120,16 @@ int zk_cli_image_main(int argc, char **argv)
         return 2;
     }
     bool is_import = !strcmp(verb, "import"), is_ls = !strcmp(verb, "ls"),
-         is_inspect = !strcmp(verb, "inspect"), is_unpack = !strcmp(verb, "unpack");
-    if (!is_import && !is_ls && !is_inspect && !is_unpack) {
-        fprintf(stderr, "zke image: unknown command \"%s\" (import, ls, inspect, unpack)\n",
+         is_inspect = !strcmp(verb, "inspect"), is_unpack = !strcmp(verb, "unpack"),
+         is_pull = !strcmp(verb, "pull");
+    if (!is_import && !is_ls && !is_inspect && !is_unpack && !is_pull) {
+        fprintf(stderr, "zke image: unknown command \"%s\" (import, pull, ls, inspect, unpack)\n",
                 verb);
         return 2;
     }
     if ((is_import && optind >= argc) || (is_inspect && optind + 1 != argc) ||
-        (is_ls && optind != argc) || (is_unpack && optind + 2 != argc)) {
+        (is_ls && optind != argc) || (is_unpack && optind + 2 != argc) ||
+        (is_pull && optind + 1 != argc)) {
         usage(stderr);
         return 2;
     }
@@ -116,7 +141,30 @@ int zk_cli_image_main(int argc, char **argv)
         return 1;
     }
     int rc = 0;
-    if (is_import) {
+    char password[1024] = "";
+    if (password_file) {
+        FILE *pf = fopen(password_file, "re");
+        if (!pf || !fgets(password, sizeof(password), pf)) {
+            fprintf(stderr, "zke image %s: cannot read %s\n", verb, password_file);
+            if (pf)
+                fclose(pf);
+            zk_agent_images_close(s);
+            return 1;
+        }
+        fclose(pf);
+        password[strcspn(password, "\r\n")] = '\0';
+        po.password = password;
+    }
+    if (is_pull) {
+        zk_agent_image img;
+        if (zk_agent_images_pull(s, argv[optind], &po, &img, &err) < 0) {
+            fprintf(stderr, "zke image pull: %s\n", err.msg);
+            rc = 1;
+        } else {
+            print_row("pulled", &img);
+            zk_agent_image_clear(&img);
+        }
+    } else if (is_import) {
         for (int i = optind; i < argc && rc == 0; i++)
             if (zk_agent_images_import(s, argv[i], name, print_row, "imported", &err) < 0) {
                 fprintf(stderr, "zke image import: %s\n", err.msg);
