@@ -1,5 +1,7 @@
 /* zke agent: pod network namespaces and the CNI plugins that wire them
- * (Debian's containernetworking-plugins: bridge, host-local, portmap). */
+ * (Debian's containernetworking-plugins: bridge, host-local, portmap).
+ * Plugins run as child processes fed through a pipe: callers ignore SIGPIPE,
+ * as every zke command does. */
 #ifndef ZK_AGENT_CNI_H
 #define ZK_AGENT_CNI_H
 
