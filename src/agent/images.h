@@ -78,6 +78,8 @@ typedef struct zk_agent_pull_opts {
     const char *username;   /* credentials for basic auth or a bearer token */
     const char *password;
     const char *ca_file;    /* CA bundle for the registry's certificate */
+    const struct zk_registries *registries; /* mirrors and per-registry
+                             * settings (registries.h); used without endpoint */
 } zk_agent_pull_opts;
 
 /* Pull ref from its registry (or o->endpoint) into the store: the manifest

@@ -4,6 +4,7 @@
  * against its digest before it is kept. Synchronous (libcurl easy): the
  * agent calls it from a worker, the CLI directly. */
 #include "agent/images.h"
+#include "agent/registries.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -30,7 +31,11 @@ typedef struct pull {
     zk_agent_images *s;
     const zk_agent_pull_opts *o;
     zk_image_ref ref;
+    /* where this attempt pulls from */
     char endpoint[600];     /* scheme://host[:port] */
+    char path[ZK_IMAGE_NAME_MAX + 1]; /* repository path there */
+    const char *username, *password, *ca_file;
+    bool skip_verify;
     char *auth;             /* "Authorization: ..." once known */
 } pull;
 
@@ -113,8 +118,12 @@ static int http_get(pull *p, const char *url, const char *accept, const char *au
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    if (p->o && p->o->ca_file)
-        curl_easy_setopt(e, CURLOPT_CAINFO, p->o->ca_file);
+    if (p->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, p->ca_file);
+    if (p->skip_verify) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     CURLcode rc = curl_easy_perform(e);
     *status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
@@ -172,12 +181,12 @@ static int authenticate(pull *p, const char *challenge, zk_err *err)
     const char *c = challenge;
     while (*c == ' ')
         c++;
-    bool have_creds = p->o && p->o->username && p->o->password;
+    bool have_creds = p->username && p->password;
     if (!strncasecmp(c, "Basic", 5)) {
         if (!have_creds)
             return zk_err_set(err, ZK_EFORBIDDEN, "registry %s asks for a user name and password",
                               p->endpoint);
-        zk_autofree char *pair = zk_xasprintf("%s:%s", p->o->username, p->o->password);
+        zk_autofree char *pair = zk_xasprintf("%s:%s", p->username, p->password);
         unsigned char b64[1024];
         int n = EVP_EncodeBlock(b64, (const unsigned char *)pair, (int)strlen(pair));
         free(p->auth);
@@ -193,7 +202,7 @@ static int authenticate(pull *p, const char *challenge, zk_err *err)
                           p->endpoint);
     auth_param(c + 6, "service", service, sizeof(service));
     if (!auth_param(c + 6, "scope", scope, sizeof(scope)))
-        snprintf(scope, sizeof(scope), "repository:%s:pull", p->ref.path);
+        snprintf(scope, sizeof(scope), "repository:%s:pull", p->path);
     CURL *esc = curl_easy_init();
     char *es = curl_easy_escape(esc, service, 0), *sc = curl_easy_escape(esc, scope, 0);
     zk_autofree char *url = zk_xasprintf("%s%sservice=%s&scope=%s", realm,
@@ -203,7 +212,7 @@ static int authenticate(pull *p, const char *challenge, zk_err *err)
     curl_easy_cleanup(esc);
     zk_autofree char *basic = NULL;
     if (have_creds) {
-        zk_autofree char *pair = zk_xasprintf("%s:%s", p->o->username, p->o->password);
+        zk_autofree char *pair = zk_xasprintf("%s:%s", p->username, p->password);
         unsigned char b64[1024];
         int n = EVP_EncodeBlock(b64, (const unsigned char *)pair, (int)strlen(pair));
         basic = zk_xasprintf("Authorization: Basic %.*s", n, b64);
@@ -292,7 +301,7 @@ static int fetch_manifest(pull *p, const char *ref, char *digest, json_t **doc, 
     zk_buf b = ZK_BUF_INIT(ZK_IMAGES_MAX_DOC);
     sink k = {.buf = &b, .fd = -1};
     long status = 0;
-    zk_autofree char *path = zk_xasprintf("%s/manifests/%s", p->ref.path, ref);
+    zk_autofree char *path = zk_xasprintf("%s/manifests/%s", p->path, ref);
     int rc = registry_get(p, path, ACCEPT_MANIFESTS, &k, &status, err);
     if (rc == 0 && status != 200)
         rc = status_error(p, "manifest", status, &b, err);
@@ -330,7 +339,7 @@ static int fetch_blob(pull *p, const char *digest, zk_err *err)
     EVP_DigestInit_ex(md, EVP_sha256(), NULL);
     sink k = {.fd = fd, .md = md};
     long status = 0;
-    zk_autofree char *rpath = zk_xasprintf("%s/blobs/%s", p->ref.path, digest);
+    zk_autofree char *rpath = zk_xasprintf("%s/blobs/%s", p->path, digest);
     int rc = registry_get(p, rpath, NULL, &k, &status, err);
     if (rc == 0 && k.failed)
         rc = zk_err_set(err, ZK_EIO, "write blob %s: %s", digest, strerror(errno));
@@ -373,36 +382,13 @@ static const char *arch_name(void)
 #endif
 }
 
-static bool loopback_host(const char *domain)
+/* Pull from the place p is set to; *digest gets the manifest's. */
+static int pull_from(pull *p, char *digest, zk_err *err)
 {
-    return !strncmp(domain, "127.", 4) || !strncmp(domain, "localhost", 9) ||
-           !strncmp(domain, "[::1]", 5);
-}
-
-int zk_agent_images_pull(zk_agent_images *s, const char *ref, const zk_agent_pull_opts *o,
-                         zk_agent_image *out, zk_err *err)
-{
-    memset(out, 0, sizeof(*out));
-    pull p = {.s = s, .o = o};
-    if (zk_agent_image_ref_parse(ref, &p.ref, err) < 0)
-        return -err->code;
-    if (o && o->endpoint) {
-        snprintf(p.endpoint, sizeof(p.endpoint), "%s", o->endpoint);
-    } else {
-        const char *host = strcmp(p.ref.domain, "docker.io") ? p.ref.domain : "registry-1.docker.io";
-        /* plain HTTP to loopback registries, as Docker and containerd allow */
-        bool http = (o && o->insecure) || loopback_host(p.ref.domain);
-        snprintf(p.endpoint, sizeof(p.endpoint), "%s://%s", http ? "http" : "https", host);
-    }
-    size_t n = strlen(p.endpoint);
-    while (n && p.endpoint[n - 1] == '/')
-        p.endpoint[--n] = '\0';
     char name[600];
-    zk_agent_image_ref_string(&p.ref, name, sizeof(name));
-
-    char digest[ZK_IMAGE_DIGEST_MAX + 1];
+    zk_agent_image_ref_string(&p->ref, name, sizeof(name));
     json_t *doc = NULL;
-    int rc = fetch_manifest(&p, p.ref.digest[0] ? p.ref.digest : p.ref.tag, digest, &doc, err);
+    int rc = fetch_manifest(p, p->ref.digest[0] ? p->ref.digest : p->ref.tag, digest, &doc, err);
     /* an index: the manifest for this platform */
     for (int depth = 0; rc == 0 && depth < 3 && json_is_array(json_object_get(doc, "manifests")) &&
                         !json_object_get(doc, "layers");
@@ -426,7 +412,7 @@ int zk_agent_images_pull(zk_agent_images *s, const char *ref, const zk_agent_pul
         zk_autofree char *c = zk_xstrdup(child);
         json_decref(doc);
         doc = NULL;
-        rc = fetch_manifest(&p, c, digest, &doc, err);
+        rc = fetch_manifest(p, c, digest, &doc, err);
     }
     json_decref(doc);
     zk_agent_image img;
@@ -435,7 +421,7 @@ int zk_agent_images_pull(zk_agent_images *s, const char *ref, const zk_agent_pul
         char *text = NULL;
         size_t len = 0;
         char bp[1024];
-        rc = zk_agent_images_blob_path(s, digest, bp, sizeof(bp), err);
+        rc = zk_agent_images_blob_path(p->s, digest, bp, sizeof(bp), err);
         if (rc == 0)
             rc = zk_agent_images_read_doc(bp, &text, &len, err);
         if (rc == 0)
@@ -443,16 +429,76 @@ int zk_agent_images_pull(zk_agent_images *s, const char *ref, const zk_agent_pul
         free(text);
     }
     if (rc == 0)
-        rc = fetch_blob(&p, img.config, err);
+        rc = fetch_blob(p, img.config, err);
     for (size_t i = 0; rc == 0 && i < img.nlayers; i++)
-        rc = fetch_blob(&p, img.layers[i].digest, err);
+        rc = fetch_blob(p, img.layers[i].digest, err);
     zk_agent_image_clear(&img);
-    if (rc == 0) {
-        /* a tagged pull records the tag; a by-digest one, name@digest */
-        rc = zk_agent_images_tag(s, name, digest, err);
+    return rc;
+}
+
+int zk_agent_images_pull(zk_agent_images *s, const char *ref, const zk_agent_pull_opts *o,
+                         zk_agent_image *out, zk_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    pull p = {.s = s, .o = o};
+    if (zk_agent_image_ref_parse(ref, &p.ref, err) < 0)
+        return -err->code;
+    char name[600];
+    zk_agent_image_ref_string(&p.ref, name, sizeof(name));
+    zk_registry_try tries[ZK_REGISTRIES_MAX_ENDPOINTS + 1];
+    size_t ntries;
+    if (o && o->endpoint) {
+        memset(&tries[0], 0, sizeof(tries[0]));
+        snprintf(tries[0].endpoint, sizeof(tries[0].endpoint), "%s", o->endpoint);
+        snprintf(tries[0].path, sizeof(tries[0].path), "%s", p.ref.path);
+        ntries = 1;
+    } else {
+        ntries = zk_registries_plan(o ? o->registries : NULL, &p.ref, tries,
+                                    sizeof(tries) / sizeof(tries[0]));
     }
+    char digest[ZK_IMAGE_DIGEST_MAX + 1];
+    int rc = -ZK_EINTERNAL;
+    zk_err last = {0};
+    for (size_t i = 0; i < ntries; i++) {
+        zk_registry_try *t = &tries[i];
+        size_t n = strnlen(t->endpoint, sizeof(t->endpoint) - 1);
+        memcpy(p.endpoint, t->endpoint, n);
+        p.endpoint[n] = '\0';
+        while (n && p.endpoint[n - 1] == '/')
+            p.endpoint[--n] = '\0';
+        size_t pl = strnlen(t->path, sizeof(p.path) - 1);
+        memcpy(p.path, t->path, pl);
+        p.path[pl] = '\0';
+        /* credentials given for this pull win over the file's */
+        p.username = o && o->username ? o->username : t->username;
+        p.password = o && o->username ? o->password : t->password;
+        p.ca_file = o && o->ca_file ? o->ca_file : t->ca_file;
+        p.skip_verify = t->insecure && !strncmp(p.endpoint, "https://", 8);
+        if (!(o && o->endpoint) && o && o->insecure && !strncmp(p.endpoint, "https://", 8) &&
+            i + 1 == ntries) {
+            /* --insecure: the registry itself over plain HTTP */
+            memmove(p.endpoint + 4, p.endpoint + 5, strlen(p.endpoint + 5) + 1);
+        }
+        free(p.auth);
+        p.auth = NULL;
+        memset(&last, 0, sizeof(last));
+        rc = pull_from(&p, digest, &last);
+        if (rc == 0)
+            break;
+        if (ntries > 1)
+            zk_warn("pull %s from %s: %s", name, p.endpoint, last.msg);
+    }
+    free(p.auth);
+    if (rc < 0) {
+        if (err)
+            *err = last;
+        if (ntries > 1)
+            zk_err_wrap(err, "tried %zu places, the last", ntries);
+        return rc;
+    }
+    /* a tagged pull records the tag; a by-digest one, name@digest */
+    rc = zk_agent_images_tag(s, name, digest, err);
     if (rc == 0)
         rc = zk_agent_images_get(s, name, out, err);
-    free(p.auth);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent/images.h"
+#include "agent/registries.h"
 #include "agent/unpack.h"
 #include "base/mem.h"
 
@@ -32,7 +33,8 @@ static void usage(FILE *f)
             "  --data-dir DIR   the data dir of `zke server` or `zke agent` (images in DIR/images)\n"
             "  --name REF       name for an OCI image whose archive carries only a tag, or none\n"
             "  --insecure       pull over plain HTTP\n"
-            "  --endpoint URL   pull from this registry (a mirror) instead of the image's\n"
+            "  --endpoint URL   pull from this registry (a mirror) instead of the image's;\n"
+            "                   without it, DIR/registries.yaml (k3s's format) names mirrors\n"
             "  --username U, --password-file F   registry credentials (basic or token)\n");
 }
 
@@ -155,6 +157,17 @@ int zk_cli_image_main(int argc, char **argv)
         password[strcspn(password, "\r\n")] = '\0';
         po.password = password;
     }
+    zk_registries *regs = NULL;
+    if (is_pull && !po.endpoint) {
+        /* mirrors and credentials, as k3s reads them */
+        zk_autofree char *rp = zk_xasprintf("%s/registries.yaml", data_dir);
+        if (zk_registries_load(rp, &regs, &err) < 0) {
+            fprintf(stderr, "zke image pull: %s\n", err.msg);
+            zk_agent_images_close(s);
+            return 1;
+        }
+        po.registries = regs;
+    }
     if (is_pull) {
         zk_agent_image img;
         if (zk_agent_images_pull(s, argv[optind], &po, &img, &err) < 0) {
@@ -191,6 +204,7 @@ int zk_cli_image_main(int argc, char **argv)
         }
         zk_agent_image_clear(&img);
     }
+    zk_registries_free(regs);
     zk_agent_images_close(s);
     return rc;
 }

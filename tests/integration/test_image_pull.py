@@ -99,6 +99,39 @@ class RegistryPullTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("pulled docker.io/library/hello:v1 ", r.stdout)
 
+    def test_registries_file_mirrors_and_rewrites(self):
+        # DATA/registries.yaml, k3s's format: docker.io served by the
+        # loopback registry, and a registry nobody listens on (a closed
+        # loopback port, so no traffic leaves the machine) mirrored onto
+        # another path of it
+        closed = "127.0.0.1:%d" % free_port()
+        with open(os.path.join(self.data, "registries.yaml"), "w") as f:
+            f.write("mirrors:\n"
+                    "  docker.io:\n"
+                    "    endpoint: [\"http://127.0.0.1:%d\"]\n"
+                    "  \"%s\":\n"
+                    "    endpoint: [\"http://127.0.0.1:%d\"]\n"
+                    "    rewrite:\n"
+                    "      \"^team/(.*)$\": \"zke/$1\"\n" % (self.port, closed, self.port))
+        r = self.zke("pull", "--data-dir", self.data, "hello:v1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("pulled docker.io/library/hello:v1 ", r.stdout)
+        # nothing listens on the registry the name says: the mirror answered
+        r = self.zke("pull", "--data-dir", self.data, closed + "/team/hello:v1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("pulled %s/team/hello:v1 " % closed, r.stdout)
+        # a mirror without the image: the registry itself is tried last, and
+        # the error says how many places were tried
+        r = self.zke("pull", "--data-dir", self.data, closed + "/team/absent:v1")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("tried 2 places", r.stderr)
+        # a bad file is reported, not ignored
+        with open(os.path.join(self.data, "registries.yaml"), "w") as f:
+            f.write("mirrors:\n  docker.io:\n    endpoints: []\n")
+        r = self.zke("pull", "--data-dir", self.data, "hello:v1")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('unknown field "endpoints"', r.stderr)
+
     def test_errors_carry_the_registrys_reason(self):
         r = self.zke("pull", "--data-dir", self.data, "127.0.0.1:%d/zke/hello:nope" % self.port)
         self.assertEqual(r.returncode, 1)
