@@ -232,6 +232,12 @@ void zk_kube_informer_observe(zk_kube_informer *inf, json_t *obj)
     json_t *old = zk_map_get(inf->cache, key);
     if (old && zk_kube_rv(old) >= zk_kube_rv(obj))
         return;
+    /* Not cached, and the watch has already delivered this revision: the
+     * object was deleted since (or does not match our selectors). A write's
+     * answer read after the watch's DELETED event would bring it back as a
+     * ghost that no event ever removes. */
+    if (!old && inf->synced && zk_kube_rv(obj) <= inf->last_rv)
+        return;
     upsert(inf, obj);
 }
 

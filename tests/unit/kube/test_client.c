@@ -468,13 +468,30 @@ static void test_informer(void **state)
     zk_kube_informer_observe(inf, cr.body);
     assert_non_null(zk_kube_informer_get(inf, "default", "inf-6"));
     assert_int_equal(n.adds, adds_before + 1);
-    json_decref(cr.body);
+    json_t *stale = cr.body; /* kept for the ghost check below */
     /* the watch event for the same version changes nothing */
     uint64_t end = zk_mono_ms() + 300;
     while (zk_mono_ms() < end)
         uv_run(&loop, UV_RUN_NOWAIT), usleep(1000);
     assert_int_equal(n.adds, adds_before + 1);
     assert_int_equal(n.updates, 1);
+
+    /* A write's answer that arrives after the watch has delivered the
+     * object's deletion must not bring it back: nothing would remove it. */
+    answer del6 = {0};
+    zk_kube_delete(c, &zk_kube_configmaps, "default", "inf-6", "Background", NULL, on_answer,
+                   &del6);
+    assert_true(run_until(&loop, &del6.done, 20000));
+    json_decref(del6.body);
+    run_until_count(&loop, inf, "default", "front", 2);
+    assert_null(zk_kube_informer_get(inf, "default", "inf-6"));
+    int dels_before = n.dels;
+    adds_before = n.adds;
+    zk_kube_informer_observe(inf, stale);
+    assert_null(zk_kube_informer_get(inf, "default", "inf-6"));
+    assert_int_equal(n.adds, adds_before);
+    assert_int_equal(n.dels, dels_before);
+    json_decref(stale);
 
     zk_kube_informer_free(inf);
     zk_kube_client_free(c);
