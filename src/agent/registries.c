@@ -283,10 +283,13 @@ static void rewrite(const json_t *rules, const char *path, char *out, size_t len
 
 static void host_of(const char *url, char *out, size_t len)
 {
-    const char *h = strstr(url, "://");
-    h = h ? h + 3 : url;
+    const char *sep = strstr(url, "://");
+    const char *h = sep ? sep + 3 : url;
     size_t n = strcspn(h, "/");
-    snprintf(out, len, "%.*s", (int)n, h);
+    if (n >= len)
+        n = len - 1;
+    memcpy(out, h, n);
+    out[n] = '\0';
 }
 
 static void fill_config(const zk_registries *r, const char *host, zk_registry_try *t)
