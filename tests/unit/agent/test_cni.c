@@ -19,6 +19,33 @@
 #include "agent/cni.h"
 #include "base/mem.h"
 
+/* What the bridge test made, undone even when it failed: the network
+ * namespace's mount, the bridge, the temp dir. */
+static char tmp[64], bridge[32];
+
+static int remove_tmp(void **state)
+{
+    (void)state;
+    char cmd[256];
+    if (tmp[0]) {
+        char ns[128];
+        snprintf(ns, sizeof(ns), "%s/ns", tmp);
+        zk_agent_netns_delete(ns, NULL);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", tmp);
+        tmp[0] = '\0';
+    }
+    if (bridge[0]) {
+        snprintf(cmd, sizeof(cmd), "ip link del %s >/dev/null 2>&1", bridge);
+        if (system(cmd) != 0) {
+            /* already gone */
+        }
+        bridge[0] = '\0';
+    }
+    return 0;
+}
+
 static bool can_run(void)
 {
     return geteuid() == 0 && access("/usr/lib/cni/bridge", X_OK) == 0 &&
@@ -38,12 +65,14 @@ static void test_bridge_add_del(void **state)
         /* root, containernetworking-plugins and nsenter: scripts/deps.sh, CI */
         skip();
     }
-    char dir[] = "/tmp/zk-cni-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    snprintf(tmp, sizeof(tmp), "/tmp/zk-cni-XXXXXX");
+    assert_non_null(mkdtemp(tmp));
+    const char *dir = tmp;
     int tag = (int)(getpid() % 200) + 20;
     char ns[256], br[32], conf[1024];
     snprintf(ns, sizeof(ns), "%s/ns", dir);
     snprintf(br, sizeof(br), "zkt%d", (int)getpid());
+    snprintf(bridge, sizeof(bridge), "%s", br);
     snprintf(conf, sizeof(conf),
              "{\"cniVersion\":\"1.0.0\",\"name\":\"zk-test-%d\",\"plugins\":[{\"type\":\"bridge\","
              "\"bridge\":\"%s\",\"isGateway\":true,\"ipMasq\":false,\"ipam\":{\"type\":"
@@ -84,9 +113,8 @@ static void test_bridge_add_del(void **state)
     assert_int_equal(access(ns, F_OK), -1);
     snprintf(cmd, sizeof(cmd), "ip link del %s", br);
     assert_int_equal(sh(cmd), 0);
+    bridge[0] = '\0';
     json_decref(list);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(sh(cmd), 0);
 }
 
 static void test_errors_name_the_cause(void **state)
@@ -132,7 +160,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_errors_name_the_cause),
-        cmocka_unit_test(test_bridge_add_del),
+        cmocka_unit_test_teardown(test_bridge_add_del, remove_tmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

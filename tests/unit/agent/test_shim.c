@@ -18,6 +18,22 @@
 #include "base/json.h"
 #include "base/mem.h"
 
+/* The temp dir of the test that ran, removed even when it failed. */
+static char tmp[64];
+
+static int remove_tmp(void **state)
+{
+    (void)state;
+    if (tmp[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", tmp);
+        tmp[0] = '\0';
+    }
+    return 0;
+}
+
 static void test_shim_logs_and_exit_status(void **state)
 {
     (void)state;
@@ -26,8 +42,9 @@ static void test_shim_logs_and_exit_status(void **state)
         /* CI runs as root with runc (scripts/deps.sh) and sets ZKE_BIN */
         skip();
     }
-    char dir[] = "/tmp/zk-shim-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    snprintf(tmp, sizeof(tmp), "/tmp/zk-shim-XXXXXX");
+    assert_non_null(mkdtemp(tmp));
+    const char *dir = tmp;
     zk_autofree char *rootfs = zk_xasprintf("%s/rootfs", dir);
     assert_int_equal(mkdir(rootfs, 0755), 0);
     zk_autofree char *src = zk_xasprintf("%s/p.c", dir);
@@ -107,14 +124,12 @@ static void test_shim_logs_and_exit_status(void **state)
     assert_int_equal(partials, 2);
     assert_true(tail_seen);
     assert_true(outs >= 1003);
-    zk_autofree char *rm = zk_xasprintf("rm -rf %s", dir);
-    assert_int_equal(system(rm), 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shim_logs_and_exit_status),
+        cmocka_unit_test_teardown(test_shim_logs_and_exit_status, remove_tmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,22 @@
 #include "base/json.h"
 #include "base/mem.h"
 
+/* The temp dir of the test that ran, removed even when it failed. */
+static char tmp[64];
+
+static int remove_tmp(void **state)
+{
+    (void)state;
+    if (tmp[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", tmp);
+        tmp[0] = '\0';
+    }
+    return 0;
+}
+
 static json_t *J(const char *text)
 {
     json_error_t e;
@@ -127,8 +143,9 @@ static void test_resources(void **state)
 static void test_user_and_security(void **state)
 {
     (void)state;
-    char root[] = "/tmp/zk-spec-XXXXXX";
-    assert_non_null(mkdtemp(root));
+    snprintf(tmp, sizeof(tmp), "/tmp/zk-spec-XXXXXX");
+    assert_non_null(mkdtemp(tmp));
+    const char *root = tmp;
     zk_autofree char *etc = zk_xasprintf("%s/etc", root);
     mkdir(etc, 0755);
     zk_autofree char *pw = zk_xasprintf("%s/passwd", etc);
@@ -183,10 +200,6 @@ static void test_user_and_security(void **state)
     json_decref(p);
     json_decref(c);
     json_decref(i);
-    unlink(pw);
-    unlink(gr);
-    rmdir(etc);
-    rmdir(root);
 }
 
 /* The spec runs under the real runc: a static program in an otherwise
@@ -199,8 +212,9 @@ static void test_runc_runs_the_spec(void **state)
         /* CI runs as root with runc installed (scripts/deps.sh) */
         skip();
     }
-    char dir[] = "/tmp/zk-runc-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    snprintf(tmp, sizeof(tmp), "/tmp/zk-runc-XXXXXX");
+    assert_non_null(mkdtemp(tmp));
+    const char *dir = tmp;
     zk_autofree char *rootfs = zk_xasprintf("%s/rootfs", dir);
     assert_int_equal(mkdir(rootfs, 0755), 0);
     zk_autofree char *src = zk_xasprintf("%s/hello.c", dir);
@@ -243,8 +257,6 @@ static void test_runc_runs_the_spec(void **state)
         fail_msg("runc exited %d: %s", WEXITSTATUS(st), text);
     assert_non_null(strstr(text, "args: /hello one hi\n"));
     assert_non_null(strstr(text, "GREETING=hi uid=1234 cwd=/tmp\n"));
-    zk_autofree char *rm = zk_xasprintf("rm -rf %s", dir);
-    assert_int_equal(system(rm), 0);
 }
 
 int main(void)
@@ -252,8 +264,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_command_args_env),
         cmocka_unit_test(test_resources),
-        cmocka_unit_test(test_user_and_security),
-        cmocka_unit_test(test_runc_runs_the_spec),
+        cmocka_unit_test_teardown(test_user_and_security, remove_tmp),
+        cmocka_unit_test_teardown(test_runc_runs_the_spec, remove_tmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
