@@ -25,6 +25,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/str.h"
 
 #define ZK_IMAGES_MAX_ENTRIES 100000   /* files in one archive */
 #define ZK_IMAGES_MAX_LAYERS 1000      /* layers in one image */
@@ -64,16 +65,6 @@ static void sync_dir(const char *dir)
     zk_autoclose int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0 && fsync(fd) < 0)
         zk_warn("images: fsync %s: %s", dir, strerror(errno));
-}
-
-static void hex_of(const unsigned char *md, unsigned n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (unsigned i = 0; i < n; i++) {
-        out[2 * i] = digits[md[i] >> 4];
-        out[2 * i + 1] = digits[md[i] & 15];
-    }
-    out[2 * n] = '\0';
 }
 
 static int read_file(const char *path, size_t max, char **out, size_t *len, zk_err *err)
@@ -203,7 +194,8 @@ int zk_agent_images_put_blob(zk_agent_images *s, const char *data, size_t len, c
     if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
         return zk_err_set(err, ZK_EINTERNAL, "sha256 failed");
     char hex[2 * EVP_MAX_MD_SIZE + 1];
-    hex_of(md, mdlen, hex);
+    zk_str_hex(hex, md, mdlen);
+    hex[2 * mdlen] = '\0';
     snprintf(digest, ZK_IMAGE_DIGEST_MAX + 1, "sha256:%s", hex);
     zk_autofree char *path = zk_xasprintf("%s/%s", s->blobs, hex);
     if (access(path, F_OK) == 0)
@@ -509,7 +501,8 @@ static int import_entry(import *im, struct archive *a, const char *name, zk_err 
         return rc;
     }
     char hex[2 * EVP_MAX_MD_SIZE + 1];
-    hex_of(out, outlen, hex);
+    zk_str_hex(hex, out, outlen);
+    hex[2 * outlen] = '\0';
     /* An OCI blob's name is its digest: check it. */
     if (!strncmp(name, "blobs/", 6)) {
         const char *slash = strchr(name + 6, '/');
@@ -624,8 +617,7 @@ static int record(import *im, const char *ref_text, const char *digest, zk_err *
     return 0;
 }
 
-/* The manifest of an index entry for this machine's platform. */
-static const char *runtime_arch(void)
+const char *zk_agent_images_arch(void)
 {
 #if defined(__x86_64__)
     return "amd64";
@@ -663,7 +655,7 @@ static int resolve_index(import *im, const char *digest, char *out, int depth, z
     json_array_foreach(manifests, i, m) {
         const char *os = zk_json_path_str(m, "platform", "os", NULL);
         const char *arch = zk_json_path_str(m, "platform", "architecture", NULL);
-        if ((!os || !strcmp(os, "linux")) && (!arch || !strcmp(arch, runtime_arch()))) {
+        if ((!os || !strcmp(os, "linux")) && (!arch || !strcmp(arch, zk_agent_images_arch()))) {
             char d[ZK_IMAGE_DIGEST_MAX + 1];
             if (copy_digest(m, "an index entry", d, NULL, err) < 0)
                 return -err->code;
@@ -671,7 +663,7 @@ static int resolve_index(import *im, const char *digest, char *out, int depth, z
         }
     }
     return zk_err_set(err, ZK_ENOTFOUND, "index %s has no manifest for linux/%s", digest,
-                      runtime_arch());
+                      zk_agent_images_arch());
 }
 
 static int import_oci(import *im, const char *name, zk_err *err)

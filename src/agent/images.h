@@ -65,6 +65,10 @@ int zk_agent_images_blob_path(zk_agent_images *s, const char *digest, char *buf,
 
 void zk_agent_image_clear(zk_agent_image *img);
 
+/* The architecture whose manifest an index resolves to: this machine's, in
+ * OCI's words ("amd64", "arm64"). */
+const char *zk_agent_images_arch(void);
+
 /* Record ref (any form) as naming the manifest digest, which must be in the
  * store with its config and layers. */
 int zk_agent_images_tag(zk_agent_images *s, const char *ref, const char *digest, zk_err *err);

@@ -20,6 +20,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/str.h"
 
 #define ACCEPT_MANIFESTS                                                                          \
     "Accept: application/vnd.oci.image.index.v1+json, "                                           \
@@ -286,11 +287,7 @@ static void sha256_hex(const char *data, size_t len, char *out)
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned n = 0;
     EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-    static const char digits[] = "0123456789abcdef";
-    for (unsigned i = 0; i < n; i++) {
-        out[2 * i] = digits[md[i] >> 4];
-        out[2 * i + 1] = digits[md[i] & 15];
-    }
+    zk_str_hex(out, md, n);
     out[2 * n] = '\0';
 }
 
@@ -350,12 +347,8 @@ static int fetch_blob(pull *p, const char *digest, zk_err *err)
     EVP_DigestFinal_ex(md, out, &n);
     EVP_MD_CTX_free(md);
     if (rc == 0) {
-        char hex[65];
-        static const char digits[] = "0123456789abcdef";
-        for (unsigned i = 0; i < n; i++) {
-            hex[2 * i] = digits[out[i] >> 4];
-            hex[2 * i + 1] = digits[out[i] & 15];
-        }
+        char hex[2 * EVP_MAX_MD_SIZE + 1];
+        zk_str_hex(hex, out, n);
         hex[2 * n] = '\0';
         if (strcmp(digest + 7, hex))
             rc = zk_err_set(err, ZK_EINVAL, "pull: blob %s arrived with digest sha256:%s", digest,
@@ -369,17 +362,6 @@ static int fetch_blob(pull *p, const char *digest, zk_err *err)
     else
         unlink(tmp);
     return rc;
-}
-
-static const char *arch_name(void)
-{
-#if defined(__x86_64__)
-    return "amd64";
-#elif defined(__aarch64__)
-    return "arm64";
-#else
-    return "unknown";
-#endif
 }
 
 /* Pull from the place p is set to; *digest gets the manifest's. */
@@ -401,12 +383,12 @@ static int pull_from(pull *p, char *digest, zk_err *err)
             const char *arch = zk_json_path_str(m, "platform", "architecture", NULL);
             const char *d = zk_json_str(m, "digest");
             if (!child && d && zk_agent_image_digest_valid(d) && (!os || !strcmp(os, "linux")) &&
-                (!arch || !strcmp(arch, arch_name())))
+                (!arch || !strcmp(arch, zk_agent_images_arch())))
                 child = d;
         }
         if (!child) {
             rc = zk_err_set(err, ZK_ENOTFOUND, "pull %s: no manifest for linux/%s in its index",
-                            name, arch_name());
+                            name, zk_agent_images_arch());
             break;
         }
         zk_autofree char *c = zk_xstrdup(child);
