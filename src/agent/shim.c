@@ -1,25 +1,35 @@
-/* zke shim: the parent of one container run, as containerd's shim or
- * conmon is. The agent starts it in its own session, so a restart or a
- * kill -9 of the agent leaves it, the container and its log alone. It runs
- * the OCI runtime in the foreground with the container's stdout and stderr
- * on pipes, writes every line to the container's CRI log, and when the
- * container ends writes its exit status to BUNDLE/exit.json (atomically),
- * which is how the agent, now or after a restart, learns how it ended. */
+/* zke shim: the parent of one container, as containerd's shim or conmon
+ * is. The agent starts `zke shim`; it detaches (a new session, its own
+ * parent exits), so a restart or a kill -9 of the agent leaves it, the
+ * container and its log alone.
+ *
+ * It is a child subreaper: it runs `runc create` with the container's
+ * stdout and stderr on its pipes, `runc start`, and then the container's
+ * init process is its child. It writes every line to the container's CRI
+ * log. BUNDLE/started.json says when the container started; when it ends,
+ * BUNDLE/exit.json (written atomically, last) holds its exit code and
+ * whether the kernel's OOM killer ended it. That is how the agent, now or
+ * after a restart, learns what happened. The first process exits 0 once
+ * the container runs, 1 when it could not be started (exit.json says why). */
 #include "agent/shim.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent/crilog.h"
+#include "base/json.h"
 #include "base/mem.h"
 #include "base/time.h"
 
@@ -30,119 +40,247 @@ static void usage(FILE *f)
                "Runs one container and keeps its log; started by the node agent.\n");
 }
 
-static int write_exit(const char *bundle, int status, zk_err *err)
+typedef struct shim {
+    const char *id, *bundle, *runtime, *root;
+} shim;
+
+/* Write name in the bundle atomically (temp file, fsync, rename). */
+static int write_atomic(const char *bundle, const char *name, const json_t *doc)
 {
-    char now[40];
-    zk_time_rfc3339(zk_wall_s(), now, sizeof(now));
-    char text[256];
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    int n = snprintf(text, sizeof(text), "{\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s\"}\n",
-                     code, WIFSIGNALED(status) ? WTERMSIG(status) : 0, now);
-    zk_autofree char *tmp = zk_xasprintf("%s/.exit.json.tmp", bundle);
-    zk_autofree char *path = zk_xasprintf("%s/exit.json", bundle);
+    zk_autofree char *tmp = zk_xasprintf("%s/.%s.tmp", bundle, name);
+    zk_autofree char *path = zk_xasprintf("%s/%s", bundle, name);
+    zk_autofree char *text = json_dumps(doc, JSON_COMPACT);
+    if (!text)
+        return -1;
+    size_t n = strlen(text);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, text, (size_t)n) != n || fsync(fd) < 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return zk_err_set(err, ZK_EIO, "write %s: %s", tmp, strerror(e));
-    }
+    if (fd < 0)
+        return -1;
+    bool ok = write(fd, text, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
     close(fd);
-    if (rename(tmp, path) < 0)
-        return zk_err_set(err, ZK_EIO, "rename %s: %s", path, strerror(errno));
+    if (!ok || rename(tmp, path) < 0) {
+        unlink(tmp);
+        return -1;
+    }
     return 0;
 }
 
-int zk_agent_shim_main(int argc, char **argv)
+static void now_text(char *out, size_t n)
 {
-    const char *id = NULL, *bundle = NULL, *log = NULL, *runtime = "runc", *root = NULL;
-    long long max_bytes = 10 << 20;
-    int keep = 5;
-    static const struct option opts[] = {
-        {"id", required_argument, NULL, 'i'},
-        {"bundle", required_argument, NULL, 'b'},
-        {"log", required_argument, NULL, 'l'},
-        {"runtime", required_argument, NULL, 'r'},
-        {"runtime-root", required_argument, NULL, 'R'},
-        {"log-max-bytes", required_argument, NULL, 'm'},
-        {"log-keep", required_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'i': id = optarg; break;
-        case 'b': bundle = optarg; break;
-        case 'l': log = optarg; break;
-        case 'r': runtime = optarg; break;
-        case 'R': root = optarg; break;
-        case 'm': max_bytes = atoll(optarg); break;
-        case 'k': keep = atoi(optarg); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    zk_time_rfc3339(ts.tv_sec, out, n);
+}
+
+/* The last line runc logged (its --log file, JSON lines) as a message. */
+static void runc_error(const char *bundle, char *out, size_t n)
+{
+    snprintf(out, n, "the OCI runtime failed without saying why");
+    zk_autofree char *path = zk_xasprintf("%s/runc.log", bundle);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    char line[4096], last[4096] = "";
+    while (fgets(line, sizeof(line), f)) {
+        json_t *j = json_loads(line, 0, NULL);
+        const char *lvl = zk_json_str(j, "level"), *msg = zk_json_str(j, "msg");
+        if (msg && lvl && (!strcmp(lvl, "error") || !strcmp(lvl, "fatal")))
+            snprintf(last, sizeof(last), "%s", msg);
+        json_decref(j);
     }
-    if (!id || !bundle || !log) {
-        usage(stderr);
-        return 2;
+    fclose(f);
+    if (last[0])
+        snprintf(out, n, "%s", last);
+}
+
+/* Run the runtime with args; its stdout/stderr are out_fd/err_fd (or
+ * /dev/null). Returns its exit status, -1 when it could not run. */
+static int run_runtime(const shim *s, const char *const *args, int out_fd, int err_fd)
+{
+    const char *argv[16];
+    int n = 0;
+    argv[n++] = s->runtime;
+    if (s->root) {
+        argv[n++] = "--root";
+        argv[n++] = s->root;
     }
-    zk_err err = {0};
-    zk_crilog *l = zk_crilog_open(log, max_bytes, keep, &err);
-    if (!l) {
-        fprintf(stderr, "zke shim: %s\n", err.msg);
-        return 1;
-    }
-    int outp[2], errp[2];
-    if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-        fprintf(stderr, "zke shim: pipe: %s\n", strerror(errno));
-        return 1;
-    }
-    signal(SIGPIPE, SIG_IGN);
+    zk_autofree char *logp = zk_xasprintf("%s/runc.log", s->bundle);
+    argv[n++] = "--log";
+    argv[n++] = logp;
+    argv[n++] = "--log-format";
+    argv[n++] = "json";
+    for (size_t i = 0; args[i] && n < 15; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
     pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "zke shim: fork: %s\n", strerror(errno));
-        return 1;
-    }
+    if (pid < 0)
+        return -1;
     if (pid == 0) {
-        int devnull = open("/dev/null", O_RDONLY);
+        int devnull = open("/dev/null", O_RDWR);
         dup2(devnull, 0);
-        dup2(outp[1], 1);
-        dup2(errp[1], 2);
-        const char *args[12];
-        int n = 0;
-        args[n++] = runtime;
-        if (root) {
-            args[n++] = "--root";
-            args[n++] = root;
-        }
-        args[n++] = "run";
-        args[n++] = "--bundle";
-        args[n++] = bundle;
-        args[n++] = id;
-        args[n] = NULL;
-        execvp(runtime, (char *const *)args);
-        fprintf(stderr, "zke shim: exec %s: %s\n", runtime, strerror(errno));
+        dup2(out_fd >= 0 ? out_fd : devnull, 1);
+        dup2(err_fd >= 0 ? err_fd : devnull, 2);
+        execvp(s->runtime, (char *const *)argv);
         _exit(127);
     }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Whether the OOM killer acted in the container's memory cgroup (v1
+ * memory.oom_control or v2 memory.events: "oom_kill N"). */
+static bool oom_killed(const char *bundle)
+{
+    zk_autofree char *cfgp = zk_xasprintf("%s/config.json", bundle);
+    json_t *cfg = json_load_file(cfgp, 0, NULL);
+    const char *cg = zk_json_path_str(cfg, "linux", "cgroupsPath", NULL);
+    bool oom = false;
+    if (cg && cg[0] == '/' && !strstr(cg, "..")) {
+        const char *files[] = {"/sys/fs/cgroup/memory%s/memory.oom_control",
+                               "/sys/fs/cgroup%s/memory.events",
+                               "/sys/fs/cgroup/unified%s/memory.events"};
+        for (size_t i = 0; i < ZK_ARRAY_LEN(files) && !oom; i++) {
+            char path[4096];
+            snprintf(path, sizeof(path), files[i], cg);
+            FILE *f = fopen(path, "re");
+            if (!f)
+                continue;
+            char line[256];
+            long long v;
+            while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "oom_kill %lld", &v) == 1 && v > 0)
+                    oom = true;
+            fclose(f);
+        }
+    }
+    json_decref(cfg);
+    return oom;
+}
+
+static void write_exit(const shim *s, int code, int sig, bool oom, const char *reason,
+                       const char *message)
+{
+    char now[40];
+    now_text(now, sizeof(now));
+    json_t *doc = json_pack("{s:i,s:i,s:s,s:b}", "exitCode", code, "signal", sig, "finishedAt",
+                            now, "oomKilled", oom);
+    if (reason)
+        zk_json_set_str(doc, "reason", reason);
+    if (message)
+        zk_json_set_str(doc, "message", message);
+    if (write_atomic(s->bundle, "exit.json", doc) < 0)
+        fprintf(stderr, "zke shim: write exit.json: %s\n", strerror(errno));
+    json_decref(doc);
+}
+
+/* Tell the first process how the start went, once. */
+static void report(int *fd, char c)
+{
+    if (*fd >= 0) {
+        if (write(*fd, &c, 1) < 0) {
+            /* the first process is gone; nothing to tell */
+        }
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+static int read_pid(const char *bundle)
+{
+    zk_autofree char *path = zk_xasprintf("%s/init.pid", bundle);
+    FILE *f = fopen(path, "re");
+    int pid = -1;
+    if (f) {
+        if (fscanf(f, "%d", &pid) != 1)
+            pid = -1;
+        fclose(f);
+    }
+    return pid;
+}
+
+/* The detached shim: start the container, log it, wait for it. */
+static int run_shim(const shim *s, zk_crilog *l, int report_fd)
+{
+    zk_err err = {0};
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    int outp[2], errp[2];
+    if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+        write_exit(s, 128, 0, false, "StartError", strerror(errno));
+        report(&report_fd, 'F');
+        return 1;
+    }
+    zk_autofree char *pidfile = zk_xasprintf("%s/init.pid", s->bundle);
+    const char *create[] = {"create", "--bundle", s->bundle, "--pid-file", pidfile, s->id, NULL};
+    int rc = run_runtime(s, create, outp[1], errp[1]);
     close(outp[1]);
     close(errp[1]);
-    zk_autofree char *pidfile = zk_xasprintf("%s/shim.pid", bundle);
-    FILE *pf = fopen(pidfile, "we");
-    if (pf) {
-        fprintf(pf, "%d\n", (int)getpid());
-        fclose(pf);
+    char msg[1024];
+    if (rc != 0) {
+        runc_error(s->bundle, msg, sizeof(msg));
+        const char *del[] = {"delete", "--force", s->id, NULL};
+        run_runtime(s, del, -1, -1);
+        write_exit(s, 128, 0, false, "StartError", msg);
+        report(&report_fd, 'F');
+        return 1;
     }
+    int cpid = read_pid(s->bundle);
+    const char *start[] = {"start", s->id, NULL};
+    if (cpid <= 0 || run_runtime(s, start, -1, -1) != 0) {
+        runc_error(s->bundle, msg, sizeof(msg));
+        const char *del[] = {"delete", "--force", s->id, NULL};
+        run_runtime(s, del, -1, -1);
+        write_exit(s, 128, 0, false, "StartError", msg);
+        report(&report_fd, 'F');
+        return 1;
+    }
+    char now[40];
+    now_text(now, sizeof(now));
+    json_t *started = json_pack("{s:i,s:s,s:i}", "pid", cpid, "startedAt", now, "shimPid",
+                                (int)getpid());
+    write_atomic(s->bundle, "started.json", started);
+    json_decref(started);
+    report(&report_fd, 'S');
+
     struct pollfd fds[2] = {{.fd = outp[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN}};
-    int open_fds = 2;
+    int open_fds = 2, status = 0;
+    bool exited = false;
+    int64_t exited_at = 0;
     char buf[65536];
-    while (open_fds > 0) {
-        int r = poll(fds, 2, -1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
+    for (;;) {
+        /* reap: the container's init and whatever it left behind */
+        int st;
+        pid_t p;
+        while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+            if (p == cpid) {
+                exited = true;
+                status = st;
+                exited_at = zk_mono_ms();
+            }
+        }
+        if (open_fds == 0 && exited)
             break;
-        for (int i = 0; i < 2; i++) {
+        /* a process that escaped the container's end and keeps its pipes
+         * open does not keep the exit from being reported */
+        if (exited && zk_mono_ms() - exited_at > 2000)
+            break;
+        if (open_fds == 0) {
+            /* the pipes closed before the exit: wait for it */
+            p = waitpid(cpid, &st, 0);
+            if (p == cpid) {
+                exited = true;
+                status = st;
+            } else if (p < 0 && errno == ECHILD) {
+                exited = true;   /* not ours after all: nothing to wait for */
+            }
+            continue;
+        }
+        int r = poll(fds, 2, 200);
+        if (r < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < 2 && r > 0; i++) {
             if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
             ssize_t n = read(fds[i].fd, buf, sizeof(buf));
@@ -159,14 +297,103 @@ int zk_agent_shim_main(int argc, char **argv)
                 fprintf(stderr, "zke shim: %s\n", err.msg);
         }
     }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    for (int i = 0; i < 2; i++)
+        if (fds[i].fd >= 0)
+            zk_crilog_flush(l, i == 1, &err);
     zk_crilog_close(l);
-    if (write_exit(bundle, status, &err) < 0) {
+    bool oom = oom_killed(s->bundle);
+    const char *del[] = {"delete", "--force", s->id, NULL};
+    run_runtime(s, del, -1, -1);
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    write_exit(s, code, WIFSIGNALED(status) ? WTERMSIG(status) : 0, oom, NULL, NULL);
+    unlink(pidfile);
+    return 0;
+}
+
+int zk_agent_shim_main(int argc, char **argv)
+{
+    shim s = {.runtime = "runc"};
+    const char *log = NULL;
+    long long max_bytes = 10 << 20;
+    int keep = 5;
+    static const struct option opts[] = {
+        {"id", required_argument, NULL, 'i'},
+        {"bundle", required_argument, NULL, 'b'},
+        {"log", required_argument, NULL, 'l'},
+        {"runtime", required_argument, NULL, 'r'},
+        {"runtime-root", required_argument, NULL, 'R'},
+        {"log-max-bytes", required_argument, NULL, 'm'},
+        {"log-keep", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i': s.id = optarg; break;
+        case 'b': s.bundle = optarg; break;
+        case 'l': log = optarg; break;
+        case 'r': s.runtime = optarg; break;
+        case 'R': s.root = optarg; break;
+        case 'm': max_bytes = atoll(optarg); break;
+        case 'k': keep = atoi(optarg); break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!s.id || !s.bundle || !log) {
+        usage(stderr);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    zk_err err = {0};
+    zk_crilog *l = zk_crilog_open(log, max_bytes, keep, &err);
+    if (!l) {
         fprintf(stderr, "zke shim: %s\n", err.msg);
         return 1;
     }
+    int rp[2];
+    if (pipe2(rp, O_CLOEXEC) < 0) {
+        fprintf(stderr, "zke shim: pipe: %s\n", strerror(errno));
+        return 1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "zke shim: fork: %s\n", strerror(errno));
+        return 1;
+    }
+    if (pid > 0) {
+        /* the first process: wait for the verdict, then leave the shim to
+         * its container */
+        close(rp[1]);
+        zk_crilog_close(l);
+        char v = 0;
+        ssize_t n;
+        while ((n = read(rp[0], &v, 1)) < 0 && errno == EINTR)
+            ;
+        waitpid(pid, NULL, WNOHANG);
+        return n == 1 && v == 'S' ? 0 : 1;
+    }
+    close(rp[0]);
+    setsid();
+    /* the shim's own messages: BUNDLE/shim.log */
+    zk_autofree char *slog = zk_xasprintf("%s/shim.log", s.bundle);
+    int fd = open(slog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int devnull = open("/dev/null", O_RDWR);
+    dup2(devnull, 0);
+    if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+    }
+    close(devnull);
+    zk_autofree char *pidfile = zk_xasprintf("%s/shim.pid", s.bundle);
+    FILE *pf = fopen(pidfile, "we");
+    if (pf) {
+        fprintf(pf, "%d\n", (int)getpid());
+        fclose(pf);
+    }
+    int rc = run_shim(&s, l, rp[1]);
     unlink(pidfile);
-    return 0;
+    _exit(rc);
 }

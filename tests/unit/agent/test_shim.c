@@ -79,13 +79,25 @@ static void test_shim_logs_and_exit_status(void **state)
     zk_autofree char *log = zk_xasprintf("%s/0.log", dir);
     zk_autofree char *cmd = zk_xasprintf("%s shim --id zk-shim-test-%d --bundle %s --log %s", zke,
                                          (int)getpid(), dir, log);
+    /* the shim answers once the container runs, then detaches */
     assert_int_equal(system(cmd), 0);
+    zk_autofree char *startp = zk_xasprintf("%s/started.json", dir);
+    json_t *st = json_load_file(startp, 0, &je);
+    assert_non_null(st);
+    assert_true(zk_json_int(st, "pid", 0) > 0);
+    json_decref(st);
 
     zk_autofree char *exitp = zk_xasprintf("%s/exit.json", dir);
-    json_t *ex = json_load_file(exitp, 0, &je);
+    json_t *ex = NULL;
+    for (int i = 0; i < 300 && !ex; i++) {   /* bounded: 30 s */
+        ex = json_load_file(exitp, 0, &je);
+        if (!ex)
+            usleep(100 * 1000);
+    }
     assert_non_null(ex);
     assert_int_equal(zk_json_int(ex, "exitCode", -1), 5);
     assert_non_null(zk_json_str(ex, "finishedAt"));
+    assert_false(json_is_true(json_object_get(ex, "oomKilled")));
     json_decref(ex);
 
     f = fopen(log, "r");
