@@ -1,11 +1,16 @@
 /* zke: one binary, many subcommands. This file only dispatches. */
 #include <stdio.h>
+#include <ctype.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
 
 #ifdef ZK_WITH_MIMALLOC
 #include <mimalloc.h>
 #endif
 
+#include "agent/agent.h"
 #include "agent/shim.h"
 #include "apiserver/server.h"
 #include "base/mem.h"
@@ -48,8 +53,47 @@ static void sched_pause(void *ctx, bool paused)
 
 /* The components `zke server` runs beside the API, each an API client with
  * its own certificate, on one thread with its own loop. */
+/* The node agent of `zke server`: a thread with its own loop and a client
+ * certificate as system:node:<name>. It needs root (mounts, network
+ * namespaces, runc); without root the server says so and runs the
+ * control plane alone. */
+static int start_agent(const zk_apis_ready *r, zk_err *err)
+{
+    if (r->disable_agent)
+        return 0;
+    if (geteuid() != 0) {
+        zk_warn("the node agent needs root (mounts, network namespaces, runc): not started; "
+                "this server runs the control plane only");
+        return 0;
+    }
+    char host[256] = "";
+    if (r->node_name && r->node_name[0])
+        snprintf(host, sizeof(host), "%s", r->node_name);
+    else if (gethostname(host, sizeof(host) - 1) < 0)
+        snprintf(host, sizeof(host), "localhost");
+    for (char *p = host; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    zk_kube_config cfg = {0};
+    char path[4096], cn[300];
+    size_t len;
+    snprintf(path, sizeof(path), "%s/ca.crt", r->pki_dir);
+    snprintf(cn, sizeof(cn), "system:node:%s", host);
+    const char *orgs[] = {"system:nodes"};
+    if (zk_net_pki_read_file(path, 1 << 20, &cfg.ca_pem, &len, err) < 0 ||
+        zk_net_pki_issue_client(r->pki_dir, cn, orgs, 1, &cfg.cert_pem, &cfg.key_pem, err) < 0) {
+        zk_kube_config_free(&cfg);
+        return zk_err_wrap(err, "node agent credentials");
+    }
+    cfg.server = zk_xstrdup(r->url);
+    cfg.user_agent = zk_xstrdup("zke-agent/" ZK_VERSION);
+    zk_agent_opts o = {.data_dir = r->data_dir, .node_name = host};
+    return zk_agent_start_thread(&o, &cfg, err);
+}
+
 static int start_components(const zk_apis_ready *r, zk_err *err)
 {
+    if (start_agent(r, err) < 0)
+        return -1;
     if (r->disable_controller_manager && r->disable_scheduler)
         return 0;
     zk_kube_config cfg = {0};
@@ -96,6 +140,7 @@ static void usage(FILE *f)
             "  server    run the API server (and its store) on this machine\n"
             "  controller-manager  run the controllers against a cluster (--kubeconfig)\n"
             "  scheduler run the scheduler against a cluster (--kubeconfig)\n"
+            "  agent     run a node agent that joins a cluster (--server, --token)\n"
             "  sim       simulated nodes for scale tests (like KWOK)\n"
             "  image     import and list the images of a node's image store\n"
             "  version   print the version\n"
@@ -118,6 +163,7 @@ int main(int argc, char **argv)
         int (*run)(int argc, char **argv);
     } commands[] = {
         {"server", cmd_server},
+        {"agent", zk_agent_main},
         {"controller-manager", cmd_controller_manager},
         {"scheduler", zk_sched_main},
         {"sim", zk_sim_main},

@@ -284,7 +284,20 @@ int zk_agent_spec_build(const json_t *pod, const json_t *container, const json_t
         const char *value = zk_json_str(v, "value");
         zk_autofree char *ev = zk_agent_expand_vars(value ? value : "", env);
         zk_autofree char *kv = zk_xasprintf("%s=%s", name, ev);
-        json_array_append_new(env, json_string(kv));
+        /* a later definition of a name replaces the earlier one */
+        size_t nl = strlen(name), k;
+        json_t *e;
+        bool replaced = false;
+        json_array_foreach(env, k, e) {
+            const char *es = json_string_value(e);
+            if (!strncmp(es, name, nl) && es[nl] == '=') {
+                json_array_set_new(env, k, json_string(kv));
+                replaced = true;
+                break;
+            }
+        }
+        if (!replaced)
+            json_array_append_new(env, json_string(kv));
     }
 
     /* argv */
@@ -377,7 +390,7 @@ int zk_agent_spec_build(const json_t *pod, const json_t *container, const json_t
                            "uts", "type", "mount");
     if (o && o->netns)
         json_array_append_new(ns, json_pack("{s:s,s:s}", "type", "network", "path", o->netns));
-    else
+    else if (!(o && o->host_network))
         json_array_append_new(ns, json_pack("{s:s}", "type", "network"));
 
     json_t *mounts = json_array();
@@ -390,6 +403,11 @@ int zk_agent_spec_build(const json_t *pod, const json_t *container, const json_t
     json_array_append_new(mounts, mount("/sys", "sysfs", "sysfs", "nosuid,noexec,nodev,ro"));
     json_array_append_new(mounts, mount("/sys/fs/cgroup", "cgroup", "cgroup",
                                         "nosuid,noexec,nodev,relatime,ro"));
+    if (o && o->mounts) {
+        size_t k;
+        json_t *m;
+        json_array_foreach(o->mounts, k, m) json_array_append(mounts, m);
+    }
 
     /* containerd's 1048576 open files, but never above what the agent itself
      * may raise to: runc fails the start otherwise */
@@ -404,7 +422,7 @@ int zk_agent_spec_build(const json_t *pod, const json_t *container, const json_t
         "{s:s,s:{s:b,s:{s:I,s:I},s:O,s:O,s:s,s:o,s:b,s:[{s:s,s:I,s:I}]},s:{s:s,s:b},s:s,s:o,"
         "s:{s:o,s:o,s:o,s:o}}",
         "ociVersion", "1.0.2",
-        "process", "terminal", json_is_true(tty), "user", "uid", (json_int_t)uid, "gid",
+        "process", "terminal", json_is_true(tty) && !(o && o->no_terminal), "user", "uid", (json_int_t)uid, "gid",
         (json_int_t)gid, "args", argv, "env", env, "cwd", cwd, "capabilities", caps,
         "noNewPrivileges", json_is_false(ape), "rlimits", "type", "RLIMIT_NOFILE", "hard",
         nofile, "soft", nofile,

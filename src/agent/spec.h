@@ -4,6 +4,7 @@
 #define ZK_AGENT_SPEC_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/err.h"
@@ -13,6 +14,9 @@ typedef struct zk_agent_spec_opts {
     const char *netns;         /* a network namespace to join, or NULL for a new one */
     const char *cgroups_path;  /* e.g. "/zke/pod<uid>/<container>", or NULL */
     int64_t pids_limit;        /* 0: none */
+    const json_t *mounts;      /* more OCI mounts (volumes, /etc/hosts), appended */
+    bool no_terminal;          /* never ask the runtime for a terminal */
+    bool host_network;         /* share the host's network namespace */
 } zk_agent_spec_opts;
 
 /* Build the spec. Kubernetes' rules: command replaces the image's

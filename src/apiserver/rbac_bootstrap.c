@@ -189,6 +189,25 @@ static const role_def roles[] = {
         },
     },
     {
+        /* node agents (group system:nodes): what a kubelet does. The node
+         * authorizer in front of RBAC narrows it to each node's own
+         * objects (auth.c). */
+        .name = "system:node",
+        .rules = {
+            {"get list watch create update patch", "core", "nodes", NULL},
+            {"patch update", "core", "nodes/status", NULL},
+            {"get list watch delete", "core", "pods", NULL},
+            {"patch update", "core", "pods/status", NULL},
+            {"create", "core", "pods/eviction", NULL},
+            {"get list watch", "core", "configmaps secrets services endpoints "
+                                       "persistentvolumeclaims persistentvolumes", NULL},
+            {"create", "core", "serviceaccounts/token", NULL},
+            {"create patch update", "core events.k8s.io", "events", NULL},
+            {"get create update patch delete", "coordination.k8s.io", "leases", NULL},
+            {"get list watch", "discovery.k8s.io", "endpointslices", NULL},
+        },
+    },
+    {
         .name = "system:auth-delegator",
         .rules = {
             {"create", "authentication.k8s.io", "tokenreviews", NULL},
@@ -206,6 +225,7 @@ static const binding_def bindings[] = {
     {"system:service-account-issuer-discovery", "system:serviceaccounts"},
     {"system:kube-scheduler", NULL, "system:kube-scheduler"},
     {"system:kube-controller-manager", NULL, "system:kube-controller-manager"},
+    {"system:node", "system:nodes"},
 };
 
 /* A JSON array of the space-separated words of s ("core" becomes "" when

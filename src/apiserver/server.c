@@ -26,6 +26,7 @@ typedef struct zk_server_opts {
     int https_port;
     const char *bind;
     bool disable_agent;
+    const char *node_name;
     bool disable_scheduler;
     bool disable_cm;
     const char *token_file;
@@ -348,6 +349,7 @@ static void zk__usage(FILE *f)
             "  --token-auth-file FILE  static bearer tokens: token,user,uid,\"group1,group2\"\n"
             "  --store-sync MODE       full (fsync each commit, default) or normal\n"
             "  --disable-agent         do not run a node agent in this process\n"
+            "  --node-name NAME        the name of this machine's node (default: host name)\n"
             "  --disable-scheduler     do not run the scheduler in this process\n"
             "  --disable-controller-manager  do not run the controllers in this process\n"
             "  --request-timeout SECS  time a client has to send a whole request (default 30)\n"
@@ -366,6 +368,7 @@ static int zk__parse(int argc, char **argv, zk_server_opts *o)
         {"token-auth-file", required_argument, NULL, 't'},
         {"store-sync", required_argument, NULL, 's'},
         {"disable-agent", no_argument, NULL, 'n'},
+        {"node-name", required_argument, NULL, 'N'},
         {"disable-scheduler", no_argument, NULL, 'S'},
         {"disable-controller-manager", no_argument, NULL, 'C'},
         {"log-level", required_argument, NULL, 'l'},
@@ -408,6 +411,7 @@ static int zk__parse(int argc, char **argv, zk_server_opts *o)
             }
             break;
         case 'n': o->disable_agent = true; break;
+        case 'N': o->node_name = optarg; break;
         case 'S': o->disable_scheduler = true; break;
         case 'C': o->disable_cm = true; break;
         case 'k': {
@@ -612,11 +616,10 @@ int zk_apis_server_main(int argc, char **argv)
         zk_err_wrap(&err, "kubeconfig");
         goto fail;
     }
-    if (!o.disable_agent)
-        zk_info("the node agent is not part of this build yet; running the control plane only");
     if (zk__ready_hook) {
         zk_apis_ready info = {.url = url, .data_dir = o.data_dir, .pki_dir = srv->pki_dir,
                               .disable_agent = o.disable_agent,
+                              .node_name = o.node_name,
                               .disable_scheduler = o.disable_scheduler,
                               .disable_controller_manager = o.disable_cm};
         if (zk__ready_hook(&info, &err) < 0)

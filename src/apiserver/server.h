@@ -11,6 +11,7 @@ typedef struct zk_apis_ready {
     const char *url;           /* https://127.0.0.1:6443 */
     const char *data_dir;
     const char *pki_dir;       /* ca.crt, ca.key (to issue client certificates) */
+    const char *node_name;     /* --node-name, or NULL: the host name */
     bool disable_agent;
     bool disable_scheduler;
     bool disable_controller_manager;

@@ -1,6 +1,7 @@
 #include "base/str.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 
 size_t zk_str_concat(char *out, size_t n, ...)
@@ -47,4 +48,41 @@ void zk_str_hex(char *out, const unsigned char *bytes, size_t n)
         out[2 * i] = digits[bytes[i] >> 4];
         out[2 * i + 1] = digits[bytes[i] & 15];
     }
+}
+
+int zk_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
+{
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        int v;
+        if (c >= 'A' && c <= 'Z')
+            v = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            v = c - '0' + 52;
+        else if (c == '+')
+            v = 62;
+        else if (c == '/')
+            v = 63;
+        else if (c == '=')
+            break;
+        else if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+            continue;
+        else
+            return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n >= cap)
+                return -1;
+            out[n++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    return (int)n;
 }

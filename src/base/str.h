@@ -17,4 +17,9 @@ size_t zk_str_i64(char *out, int64_t v);
 /* n bytes as 2n lower-case hex digits into out (no NUL added). */
 void zk_str_hex(char *out, const unsigned char *bytes, size_t n);
 
+/* Decode standard base64 (RFC 4648, '=' padding optional, whitespace
+ * skipped) into out (at most cap bytes). Returns the length, or -1 for a
+ * character outside the alphabet or an output over cap. */
+int zk_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap);
+
 #endif

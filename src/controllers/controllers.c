@@ -16,6 +16,7 @@ static const zk_ctl_def *const builtin[] = {
     &zk_ctl_serviceaccount_token,
     &zk_ctl_nodelifecycle,
     &zk_ctl_podgc,
+    &zk_ctl_nodeipam,
     &zk_ctl_daemonset,
     &zk_ctl_statefulset,
 };

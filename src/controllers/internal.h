@@ -13,7 +13,7 @@ extern const zk_ctl_def zk_ctl_replicaset, zk_ctl_replicationcontroller, zk_ctl_
 extern const zk_ctl_def zk_ctl_endpoints, zk_ctl_endpointslice;
 extern const zk_ctl_def zk_ctl_job, zk_ctl_cronjob;
 extern const zk_ctl_def zk_ctl_serviceaccount, zk_ctl_serviceaccount_token;
-extern const zk_ctl_def zk_ctl_nodelifecycle, zk_ctl_podgc;
+extern const zk_ctl_def zk_ctl_nodelifecycle, zk_ctl_podgc, zk_ctl_nodeipam;
 extern const zk_ctl_def zk_ctl_daemonset;
 extern const zk_ctl_def zk_ctl_statefulset;
 

@@ -35,11 +35,14 @@ def free_port():
 class Server:
     """A zke server in a temp dir. Use as a context manager or call stop()."""
 
-    def __init__(self, extra_args=(), data_dir=None, port=None):
+    def __init__(self, extra_args=(), data_dir=None, port=None, agent=None):
+        """agent: a node name to run the in-process node agent as (needs
+        root); None runs the control plane only."""
         self.own_dir = data_dir is None
         self.dir = data_dir or tempfile.mkdtemp(prefix="zke-it-")
         self.port = port or free_port()
         self.extra_args = list(extra_args)
+        self.agent = agent
         self.proc = None
         self.log_path = os.path.join(self.dir, "server.log")
 
@@ -53,9 +56,10 @@ class Server:
 
     def start(self, timeout=30):
         self.log = open(self.log_path, "ab")
+        agent = ["--node-name", self.agent] if self.agent else ["--disable-agent"]
         self.proc = subprocess.Popen(
-            [ZKE, "server", "--data-dir", self.dir, "--https-port", str(self.port),
-             "--disable-agent"] + self.extra_args,
+            [ZKE, "server", "--data-dir", self.dir, "--https-port", str(self.port)]
+            + agent + self.extra_args,
             stdout=subprocess.PIPE, stderr=self.log, stdin=subprocess.DEVNULL)
         deadline = time.time() + timeout
         line = b""
@@ -79,6 +83,11 @@ class Server:
         if self.proc and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
+        if self.proc:
+            self.proc.stdout.close()
+        if getattr(self, "log", None):
+            self.log.close()
+            self.log = None
         self.proc = None
 
     def stop(self):
@@ -106,6 +115,8 @@ class Server:
 
     def cleanup(self):
         self.stop()
+        if self.agent:
+            agent_cleanup(self.dir, self.agent)
         if self.own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -248,6 +259,40 @@ class Sim:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def bridge_name(node):
+    """The pod bridge the agent makes for a node: "zke" + FNV-1a of its name."""
+    h = 2166136261
+    for b in node.encode():
+        h = ((h ^ b) * 16777619) & 0xffffffff
+    return "zke%08x" % h
+
+
+def agent_cleanup(data_dir, node):
+    """What an agent leaves when it stops (by design: its containers keep
+    running): stop them through runc, unmount root filesystems, volumes
+    and network namespaces, and remove the pod bridge."""
+    root = os.path.join(data_dir, "agent", "runc")
+    if os.path.isdir(root):
+        p = subprocess.run(["runc", "--root", root, "list", "-q"], capture_output=True, text=True)
+        for cid in p.stdout.split():
+            subprocess.run(["runc", "--root", root, "kill", cid, "KILL"], capture_output=True)
+        deadline = time.time() + 10
+        for cid in p.stdout.split():
+            while time.time() < deadline:
+                r = subprocess.run(["runc", "--root", root, "delete", "--force", cid],
+                                   capture_output=True)
+                if r.returncode == 0:
+                    break
+                time.sleep(0.2)
+    pods = os.path.join(data_dir, "agent", "pods")
+    with open("/proc/self/mountinfo") as f:
+        mounts = [line.split()[4] for line in f]
+    for m in sorted((m for m in mounts if m.startswith(pods + "/")), key=len, reverse=True):
+        subprocess.run(["umount", "-l", m], capture_output=True)
+    # the CNI plugins' rules and addresses go with the pod directories and bridge
+    subprocess.run(["ip", "link", "del", bridge_name(node)], capture_output=True)
 
 
 def wait_for(fn, timeout=30, what="condition"):

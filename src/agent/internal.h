@@ -1,0 +1,171 @@
+/* zke agent: state shared by the agent's files (not a public interface). */
+#ifndef ZK_AGENT_INTERNAL_H
+#define ZK_AGENT_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "agent/agent.h"
+#include "agent/images.h"
+#include "agent/registries.h"
+#include "base/map.h"
+#include "kube/client.h"
+#include "kube/informer.h"
+
+#define ZK_AGENT_LEASE_NS "kube-node-lease"
+#define ZK_AGENT_LEASE_S 40
+#define ZK_AGENT_HEARTBEAT_MS 10000
+#define ZK_AGENT_NAME_MAX 253
+
+typedef struct zk_agent zk_agent;
+typedef struct zk_apod zk_apod;
+
+/* What the host has, read at start and refreshed with the node status. */
+typedef struct zk_agent_host {
+    int64_t cpu_milli;
+    int64_t mem_bytes;
+    int64_t mem_available;
+    int64_t storage_bytes;
+    int64_t storage_free;
+    int64_t pids_max;
+    int64_t pids_used;
+    char hostname[256];
+    char ip[64];
+    char kernel[128];
+    char os_image[256];
+    char machine_id[64];
+    char boot_id[64];
+} zk_agent_host;
+
+/* host.c */
+void zk_agent_host_read(const char *data_dir, zk_agent_host *h);
+json_t *zk_agent_node_build(zk_agent *a);
+json_t *zk_agent_node_status(zk_agent *a, const json_t *cur);
+
+/* One run of a container: a bundle directory c/<name>-<attempt>. */
+typedef enum { ZK_CTR_NONE, ZK_CTR_STARTING, ZK_CTR_RUNNING, ZK_CTR_EXITED } zk_ctr_state;
+
+typedef struct zk_ctr_run {
+    zk_ctr_state state;
+    int attempt;
+    int64_t started_at, finished_at;
+    int exit_code, signal;
+    bool oom;
+    char reason[48];          /* StartError, OOMKilled, Error, Completed */
+    char message[512];
+    char id[128];             /* the runtime's container id */
+} zk_ctr_run;
+
+typedef struct zk_actr {
+    char name[64];
+    bool init;
+    zk_ctr_run cur, last;      /* the latest run and the one before */
+    int restarts;
+    /* waiting: why it is not running (ContainerCreating, ErrImagePull,
+     * ImagePullBackOff, CrashLoopBackOff, CreateContainerConfigError...) */
+    char wait_reason[48];
+    char wait_message[512];
+    uint64_t backoff_until_ms; /* mono ms: no start before */
+    int backoff_s;
+    char image[512];           /* as the spec says */
+    char image_id[700];        /* repo@sha256:... of what runs */
+    bool ready;
+    bool killing;              /* a stop was sent */
+    uint64_t kill_deadline_ms;
+} zk_actr;
+
+struct zk_apod {
+    zk_agent *a;
+    char uid[64], ns[ZK_AGENT_NAME_MAX + 1], name[ZK_AGENT_NAME_MAX + 1];
+    json_t *pod;               /* the latest from the API; NULL once it is gone */
+    bool seen;                 /* the API had it since this process started */
+    bool busy, dirty;          /* a job runs / another sync was asked for */
+    bool queued;
+    bool sandbox;              /* the network namespace is up */
+    char ip[64];
+    char sandbox_error[512];
+    bool refs_ready, refs_pending;
+    int refs_wait;
+    json_t *refs;              /* "configmap/name" / "secret/name" -> object or null */
+    zk_actr *ctrs;             /* init containers first */
+    size_t nctrs;
+    int64_t start_time;        /* wall s */
+    bool torn_down;            /* containers and sandbox are gone */
+    bool delete_sent;
+    json_t *status_sent;
+    bool status_inflight;
+    uint64_t next_sync_ms;     /* a timed re-sync (backoff), 0: none */
+    int calls;                 /* API requests in flight with this record as context */
+    bool dead;                 /* freed once the last of them answers */
+};
+
+struct zk_agent {
+    zk_agent_opts o;           /* strings owned */
+    char *exe;                 /* the zke binary for shims */
+    uv_loop_t *loop;
+    zk_kube_config cfg;
+    zk_kube_client *client;
+    zk_kube_informer *pods;
+    zk_kube_informer *nodes;   /* this node only */
+    zk_agent_host host;
+    char node_uid[64];
+    char pod_cidr[64];
+    bool registered;
+    bool lease_made;
+    zk_map *apods;             /* uid -> zk_apod */
+    zk_agent_images *images;
+    zk_registries *registries;
+    json_t *conflist;
+    char *dir;                 /* DATA/agent */
+    char *runc_root;
+    char *logs_dir;            /* DATA/pods */
+    uv_timer_t heartbeat, tick, kick;
+    bool stopping;
+    /* the sync queue */
+    zk_apod **queue;
+    size_t nqueue, capqueue;
+};
+
+/* pods.c */
+void zk_agent_pods_start(zk_agent *a);
+void zk_agent_pods_adopt(zk_agent *a);
+void zk_agent_pods_tick(zk_agent *a);
+void zk_agent_pod_queue(zk_apod *p);
+
+/* runtime.c: blocking work, run on the threadpool */
+typedef struct zk_start_job {
+    /* in */
+    zk_agent *a;
+    json_t *pod, *container;   /* owned copies; container's env resolved */
+    char uid[64], pod_dir[4096], log_path[4096], netns[4096];
+    int attempt;
+    const char *pull_policy;   /* "Always", "IfNotPresent", "Never" */
+    json_t *creds;             /* [{"server","username","password"}] from pull secrets */
+    json_t *mounts;            /* OCI mounts for the container */
+    /* out */
+    int rc;
+    char reason[48];
+    char message[1024];
+    char image_id[700];
+    zk_ctr_run run;
+} zk_start_job;
+
+void zk_agent_rt_start(zk_start_job *j);
+/* Create the sandbox: netns + CNI ADD; ip out. */
+int zk_agent_rt_sandbox(zk_agent *a, const char *uid, const char *pod_dir, const json_t *pod,
+                        char *ip, size_t iplen, zk_err *err);
+/* Stop whatever still runs of the pod (SIGKILL), unmount, CNI DEL, remove
+ * the pod's directory. */
+int zk_agent_rt_teardown(zk_agent *a, const char *uid, const char *pod_dir, zk_err *err);
+/* Write the pod's volumes under pod_dir/volumes. */
+int zk_agent_rt_volumes(zk_agent *a, const json_t *pod, const json_t *refs, const char *pod_dir,
+                        zk_err *err);
+/* Read a run's state from its bundle. */
+void zk_agent_rt_read_run(const char *bundle, zk_ctr_run *r);
+const char *zk_agent_pod_dir(zk_agent *a, const char *uid, char *buf, size_t n);
+/* The runtime's id of a container run. */
+void zk_agent_ctr_id(const char *uid, const char *name, int attempt, char *out, size_t n);
+
+#endif

@@ -1,0 +1,1543 @@
+/* zke agent: pod workers. Each pod bound to this node has a record (by
+ * uid) whose sync runs on the agent's loop: it looks at what the API asks
+ * and what runs, and takes one step — fetch what the pod references, make
+ * its sandbox, write its volumes, start or restart a container, stop the
+ * pod — handing blocking work to the threadpool, one job per pod at a
+ * time. Every step ends by queueing the pod again, so a sync always sees
+ * the latest state. The status it reports is built from the records, and
+ * sent only when it changed. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/internal.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "kube/quantity.h"
+
+#define BACKOFF_START_S 10
+#define BACKOFF_MAX_S 300
+#define BACKOFF_RESET_S 600
+#define REFS_RETRY_MS 5000
+
+static void sync_pod(zk_apod *p);
+static void post_status(zk_apod *p);
+
+/* ---- records ---- */
+
+static zk_apod *apod_get(zk_agent *a, const char *uid, const char *ns, const char *name)
+{
+    zk_apod *p = zk_map_get(a->apods, uid);
+    if (p)
+        return p;
+    p = zk_xcalloc(1, sizeof(*p));
+    p->a = a;
+    snprintf(p->uid, sizeof(p->uid), "%s", uid);
+    snprintf(p->ns, sizeof(p->ns), "%s", ns ? ns : "");
+    snprintf(p->name, sizeof(p->name), "%s", name ? name : "");
+    zk_map_put(a->apods, p->uid, p);
+    return p;
+}
+
+static void apod_release(zk_apod *p)
+{
+    json_decref(p->pod);
+    json_decref(p->refs);
+    json_decref(p->status_sent);
+    free(p->ctrs);
+    free(p);
+}
+
+/* The record leaves the agent; its memory stays until no request that
+ * carries it is in flight. */
+static void apod_free(zk_apod *p)
+{
+    zk_agent *a = p->a;
+    for (size_t i = 0; i < a->nqueue; i++)
+        if (a->queue[i] == p)
+            a->queue[i] = NULL;
+    zk_map_del(a->apods, p->uid);
+    if (p->calls > 0)
+        p->dead = true;
+    else
+        apod_release(p);
+}
+
+static void call_begin(zk_apod *p)
+{
+    p->calls++;
+}
+
+/* An answer came: false when the record is gone (and now freed). */
+static bool call_end(zk_apod *p)
+{
+    p->calls--;
+    if (!p->dead)
+        return true;
+    if (p->calls == 0)
+        apod_release(p);
+    return false;
+}
+
+static void pod_dir(zk_apod *p, char *buf, size_t n)
+{
+    zk_agent_pod_dir(p->a, p->uid, buf, n);
+}
+
+static void log_dir(zk_apod *p, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/%s_%s_%s", p->a->logs_dir, p->ns, p->name, p->uid);
+}
+
+/* The runs of each container, from its bundles c/<name>-<attempt>. */
+static void scan_runs(zk_apod *p)
+{
+    char dir[4096];
+    pod_dir(p, dir, sizeof(dir));
+    zk_autofree char *cdir = zk_xasprintf("%s/c", dir);
+    DIR *d = opendir(cdir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *dash = strrchr(e->d_name, '-');
+        if (e->d_name[0] == '.' || !dash)
+            continue;
+        int attempt = atoi(dash + 1);
+        for (size_t i = 0; i < p->nctrs; i++) {
+            zk_actr *c = &p->ctrs[i];
+            size_t nl = strlen(c->name);
+            if ((size_t)(dash - e->d_name) != nl || strncmp(e->d_name, c->name, nl))
+                continue;
+            zk_ctr_run r = {.attempt = attempt};
+            zk_autofree char *bundle = zk_xasprintf("%s/%s", cdir, e->d_name);
+            zk_agent_rt_read_run(bundle, &r);
+            zk_agent_ctr_id(p->uid, c->name, attempt, r.id, sizeof(r.id));
+            if (c->cur.state == ZK_CTR_NONE || attempt > c->cur.attempt) {
+                if (c->cur.state != ZK_CTR_NONE)
+                    c->last = c->cur;
+                c->cur = r;
+            } else if (c->last.state == ZK_CTR_NONE || attempt > c->last.attempt) {
+                c->last = r;
+            }
+            c->restarts = c->cur.attempt;
+        }
+    }
+    closedir(d);
+}
+
+static void build_ctrs(zk_apod *p)
+{
+    const json_t *spec = json_object_get(p->pod, "spec");
+    const json_t *lists[2] = {json_object_get(spec, "initContainers"),
+                              json_object_get(spec, "containers")};
+    size_t n = json_array_size(lists[0]) + json_array_size(lists[1]);
+    p->ctrs = zk_xcalloc(n ? n : 1, sizeof(*p->ctrs));
+    p->nctrs = 0;
+    for (int l = 0; l < 2; l++) {
+        size_t i;
+        json_t *c;
+        json_array_foreach(lists[l], i, c) {
+            zk_actr *x = &p->ctrs[p->nctrs++];
+            snprintf(x->name, sizeof(x->name), "%s", zk_json_str(c, "name") ?: "");
+            snprintf(x->image, sizeof(x->image), "%s", zk_json_str(c, "image") ?: "");
+            x->init = l == 0;
+            snprintf(x->wait_reason, sizeof(x->wait_reason), "%s",
+                     l == 0 ? "PodInitializing" : "ContainerCreating");
+        }
+    }
+    scan_runs(p);
+}
+
+static const json_t *ctr_spec(zk_apod *p, const zk_actr *c)
+{
+    const json_t *list = zk_json_path(p->pod, "spec", c->init ? "initContainers" : "containers",
+                                      NULL);
+    size_t i;
+    json_t *x;
+    json_array_foreach(list, i, x) {
+        const char *n = zk_json_str(x, "name");
+        if (n && !strcmp(n, c->name))
+            return x;
+    }
+    return NULL;
+}
+
+/* ---- the queue ---- */
+
+static void drain(uv_timer_t *t)
+{
+    zk_agent *a = t->data;
+    size_t n = a->nqueue;
+    zk_apod **batch = zk_xmalloc((n ? n : 1) * sizeof(*batch));
+    memcpy(batch, a->queue, n * sizeof(*batch));
+    a->nqueue = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (batch[i])
+            batch[i]->queued = false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        zk_apod *p = batch[i];
+        if (!p)
+            continue;
+        /* a sync may free a record that is later in the batch */
+        for (size_t j = i + 1; j < n; j++)
+            if (batch[j] == p)
+                batch[j] = NULL;
+        if (p->busy)
+            p->dirty = true;
+        else
+            sync_pod(p);
+        for (size_t j = i + 1; j < n; j++)
+            if (batch[j] && !zk_map_get(a->apods, batch[j]->uid))
+                batch[j] = NULL;
+    }
+    free(batch);
+}
+
+void zk_agent_pod_queue(zk_apod *p)
+{
+    zk_agent *a = p->a;
+    if (p->queued)
+        return;
+    p->queued = true;
+    if (a->nqueue == a->capqueue) {
+        a->capqueue = a->capqueue ? a->capqueue * 2 : 64;
+        a->queue = zk_xrealloc(a->queue, a->capqueue * sizeof(*a->queue));
+    }
+    a->queue[a->nqueue++] = p;
+    uv_timer_start(&a->kick, drain, 0, 0);
+}
+
+/* A job on the threadpool is done: the pod may go on. */
+static void job_done(zk_apod *p)
+{
+    p->busy = false;
+    p->dirty = false;
+    zk_agent_pod_queue(p);
+}
+
+/* ---- references: ConfigMaps, Secrets, tokens ---- */
+
+typedef struct ref_req {
+    zk_apod *p;
+    char key[400];
+} ref_req;
+
+static void ref_done(void *ctx, const zk_kube_result *r)
+{
+    ref_req *q = ctx;
+    zk_apod *p = q->p;
+    if (!call_end(p)) {
+        free(q);
+        return;
+    }
+    if (!strcmp(q->key, "token")) {
+        const char *tok = zk_json_path_str(r->body, "status", "token", NULL);
+        if (r->status == 201 && tok)
+            json_object_set_new(p->refs, "token", json_string(tok));
+        else
+            zk_warn("agent: token for pod %s/%s: %d %s", p->ns, p->name, r->status, r->error);
+    } else if (r->status == 200) {
+        json_object_set(p->refs, q->key, r->body);
+    } else if (r->status == 404) {
+        json_object_set_new(p->refs, q->key, json_null());
+    } else {
+        zk_warn("agent: %s for pod %s/%s: %d %s", q->key, p->ns, p->name, r->status, r->error);
+    }
+    free(q);
+    if (--p->refs_wait == 0) {
+        p->refs_pending = false;
+        p->refs_ready = true;
+        job_done(p);
+    }
+}
+
+static void want_ref(zk_apod *p, json_t *want, const char *kind, const char *name, bool optional)
+{
+    if (!name || !*name)
+        return;
+    char key[400];
+    snprintf(key, sizeof(key), "%s/%s", kind, name);
+    json_t *cur = json_object_get(want, key);
+    /* required wins over optional */
+    if (!cur || (json_is_true(cur) && !optional))
+        json_object_set_new(want, key, json_boolean(optional));
+}
+
+/* Every ConfigMap and Secret the pod names: key -> optional. */
+static json_t *wanted_refs(zk_apod *p)
+{
+    json_t *want = json_object();
+    const json_t *spec = json_object_get(p->pod, "spec");
+    size_t i, j;
+    json_t *v, *s;
+    json_array_foreach(json_object_get(spec, "volumes"), i, v) {
+        json_t *cm = json_object_get(v, "configMap"), *sec = json_object_get(v, "secret");
+        if (cm)
+            want_ref(p, want, "configmap", zk_json_str(cm, "name"), zk_json_bool(cm, "optional", false));
+        if (sec)
+            want_ref(p, want, "secret", zk_json_str(sec, "secretName"),
+                     zk_json_bool(sec, "optional", false));
+        json_array_foreach(zk_json_path(v, "projected", "sources", NULL), j, s) {
+            cm = json_object_get(s, "configMap");
+            sec = json_object_get(s, "secret");
+            if (cm)
+                want_ref(p, want, "configmap", zk_json_str(cm, "name"),
+                         zk_json_bool(cm, "optional", false));
+            if (sec)
+                want_ref(p, want, "secret", zk_json_str(sec, "name"),
+                         zk_json_bool(sec, "optional", false));
+        }
+    }
+    const json_t *lists[2] = {json_object_get(spec, "initContainers"),
+                              json_object_get(spec, "containers")};
+    for (int l = 0; l < 2; l++) {
+        json_t *c;
+        json_array_foreach(lists[l], i, c) {
+            json_array_foreach(json_object_get(c, "env"), j, v) {
+                json_t *vf = json_object_get(v, "valueFrom");
+                json_t *cm = json_object_get(vf, "configMapKeyRef");
+                json_t *sec = json_object_get(vf, "secretKeyRef");
+                if (cm)
+                    want_ref(p, want, "configmap", zk_json_str(cm, "name"),
+                             zk_json_bool(cm, "optional", false));
+                if (sec)
+                    want_ref(p, want, "secret", zk_json_str(sec, "name"),
+                             zk_json_bool(sec, "optional", false));
+            }
+            json_array_foreach(json_object_get(c, "envFrom"), j, v) {
+                json_t *cm = json_object_get(v, "configMapRef");
+                json_t *sec = json_object_get(v, "secretRef");
+                if (cm)
+                    want_ref(p, want, "configmap", zk_json_str(cm, "name"),
+                             zk_json_bool(cm, "optional", false));
+                if (sec)
+                    want_ref(p, want, "secret", zk_json_str(sec, "name"),
+                             zk_json_bool(sec, "optional", false));
+            }
+        }
+    }
+    json_array_foreach(json_object_get(spec, "imagePullSecrets"), i, v)
+        want_ref(p, want, "secret", zk_json_str(v, "name"), true);
+    return want;
+}
+
+static bool wants_token(zk_apod *p, json_t **audiences, json_int_t *expiry)
+{
+    size_t i, j;
+    json_t *v, *s;
+    json_array_foreach(zk_json_path(p->pod, "spec", "volumes", NULL), i, v) {
+        json_array_foreach(zk_json_path(v, "projected", "sources", NULL), j, s) {
+            json_t *t = json_object_get(s, "serviceAccountToken");
+            if (t) {
+                const char *aud = zk_json_str(t, "audience");
+                *audiences = aud ? json_pack("[s]", aud) : json_array();
+                *expiry = zk_json_int(t, "expirationSeconds", 3607);
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static void fetch_refs(zk_apod *p)
+{
+    zk_agent *a = p->a;
+    json_t *want = wanted_refs(p);
+    json_decref(p->refs);
+    p->refs = json_object();
+    p->refs_wait = 1;   /* held until every request is out */
+    p->refs_pending = true;
+    p->busy = true;
+    const char *key;
+    json_t *v;
+    json_object_foreach(want, key, v) {
+        ref_req *q = zk_xcalloc(1, sizeof(*q));
+        q->p = p;
+        snprintf(q->key, sizeof(q->key), "%s", key);
+        const char *slash = strchr(key, '/');
+        char path[700];
+        snprintf(path, sizeof(path), "/api/v1/namespaces/%s/%s/%s", p->ns,
+                 !strncmp(key, "configmap", 9) ? "configmaps" : "secrets", slash + 1);
+        p->refs_wait++;
+        call_begin(p);
+        zk_kube_request(a->client, "GET", path, NULL, NULL, ref_done, q);
+    }
+    json_t *aud = NULL;
+    json_int_t exp = 0;
+    if (wants_token(p, &aud, &exp)) {
+        const char *sa = zk_json_path_str(p->pod, "spec", "serviceAccountName", NULL);
+        json_t *tr = json_pack("{s:s,s:s,s:{s:o,s:I,s:{s:s,s:s,s:s,s:s}}}", "apiVersion",
+                               "authentication.k8s.io/v1", "kind", "TokenRequest", "spec",
+                               "audiences", aud, "expirationSeconds", exp < 600 ? 600 : exp,
+                               "boundObjectRef", "apiVersion", "v1", "kind", "Pod", "name",
+                               p->name, "uid", p->uid);
+        char path[700];
+        snprintf(path, sizeof(path), "/api/v1/namespaces/%s/serviceaccounts/%s/token", p->ns,
+                 sa && *sa ? sa : "default");
+        ref_req *q = zk_xcalloc(1, sizeof(*q));
+        q->p = p;
+        snprintf(q->key, sizeof(q->key), "token");
+        p->refs_wait++;
+        call_begin(p);
+        zk_kube_request(a->client, "POST", path, tr, NULL, ref_done, q);
+        json_decref(tr);
+    }
+    json_decref(want);
+    if (--p->refs_wait == 0) {
+        p->refs_pending = false;
+        p->refs_ready = true;
+        job_done(p);
+    }
+}
+
+/* A message when a required reference is missing, else NULL. */
+static const char *missing_ref(zk_apod *p, char *buf, size_t n)
+{
+    json_t *want = wanted_refs(p);
+    const char *key;
+    json_t *v;
+    const char *out = NULL;
+    json_object_foreach(want, key, v) {
+        if (json_is_true(v))
+            continue;
+        json_t *got = json_object_get(p->refs, key);
+        if (!json_is_object(got)) {
+            const char *slash = strchr(key, '/');
+            snprintf(buf, n, "%s \"%s\" not %s", !strncmp(key, "configmap", 9) ? "configmap"
+                                                                               : "secret",
+                     slash + 1, got ? "found" : "available");
+            out = buf;
+            break;
+        }
+    }
+    json_decref(want);
+    return out;
+}
+
+/* ---- the environment ---- */
+
+static const char *ref_value(zk_apod *p, const char *kind, const json_t *sel, char *buf,
+                             size_t n, bool *missing)
+{
+    char key[400];
+    snprintf(key, sizeof(key), "%s/%s", kind, zk_json_str(sel, "name") ?: "");
+    const json_t *obj = json_object_get(p->refs, key);
+    const char *k = zk_json_str(sel, "key");
+    const json_t *data = json_object_get(obj, "data");
+    const char *v = k ? zk_json_str(data, k) : NULL;
+    if (!v) {
+        *missing = !zk_json_bool(sel, "optional", false);
+        return NULL;
+    }
+    if (!strcmp(kind, "secret")) {
+        int len = zk_base64_decode(v, strlen(v), (unsigned char *)buf, n - 1);
+        if (len < 0)
+            return NULL;
+        buf[len] = '\0';
+        return buf;
+    }
+    return v;
+}
+
+static bool env_name_ok(const char *s)
+{
+    if (!*s || (*s >= '0' && *s <= '9'))
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '-' || *s == '.'))
+            return false;
+    return true;
+}
+
+static const char *resource_value(const json_t *ctr, const json_t *rf, char *buf, size_t n)
+{
+    const char *res = zk_json_str(rf, "resource");
+    if (!res)
+        return "";
+    const char *dot = strchr(res, '.');
+    if (!dot)
+        return "";
+    char which[16];
+    snprintf(which, sizeof(which), "%.*s", (int)(dot - res), res);
+    const json_t *q = zk_json_path(ctr, "resources", which, dot + 1, NULL);
+    zk_kube_quantity qq;
+    int64_t v = 0;
+    bool cpu = !strcmp(dot + 1, "cpu");
+    if (q && zk_kube_quantity_parse_json(q, &qq, NULL) == 0)
+        (cpu ? zk_kube_quantity_milli(&qq, &v, NULL) : zk_kube_quantity_value(&qq, &v, NULL));
+    /* no limit: the node's allocatable, as the kubelet does; divisor 1 */
+    if (cpu)
+        snprintf(buf, n, "%lld", (long long)((v + 999) / 1000));
+    else
+        snprintf(buf, n, "%lld", (long long)v);
+    return buf;
+}
+
+/* The container with env resolved into plain name/value pairs, or NULL
+ * with a message (CreateContainerConfigError). */
+static json_t *resolve_ctr(zk_apod *p, const json_t *ctr, char *msg, size_t n)
+{
+    json_t *out = json_deep_copy(ctr);
+    json_t *env = json_array();
+    size_t i;
+    json_t *v;
+    static char buf[65536];
+    json_array_foreach(json_object_get(ctr, "envFrom"), i, v) {
+        json_t *cm = json_object_get(v, "configMapRef"), *sec = json_object_get(v, "secretRef");
+        const char *prefix = zk_json_str(v, "prefix") ?: "";
+        json_t *ref = cm ? cm : sec;
+        char key[400];
+        snprintf(key, sizeof(key), "%s/%s", cm ? "configmap" : "secret",
+                 zk_json_str(ref, "name") ?: "");
+        const json_t *obj = json_object_get(p->refs, key);
+        const char *k;
+        json_t *d;
+        json_object_foreach(json_object_get(obj, "data"), k, d) {
+            char name[512];
+            snprintf(name, sizeof(name), "%s%s", prefix, k);
+            if (!env_name_ok(name) || !json_is_string(d))
+                continue;
+            const char *val = json_string_value(d);
+            if (sec) {
+                int len = zk_base64_decode(val, strlen(val), (unsigned char *)buf,
+                                           sizeof(buf) - 1);
+                if (len < 0)
+                    continue;
+                buf[len] = '\0';
+                val = buf;
+            }
+            json_array_append_new(env, json_pack("{s:s,s:s}", "name", name, "value", val));
+        }
+    }
+    json_array_foreach(json_object_get(ctr, "env"), i, v) {
+        const char *name = zk_json_str(v, "name");
+        json_t *vf = json_object_get(v, "valueFrom");
+        if (!name)
+            continue;
+        if (!vf) {
+            json_array_append_new(env, json_pack("{s:s,s:s}", "name", name, "value",
+                                                 zk_json_str(v, "value") ?: ""));
+            continue;
+        }
+        const char *val = "";
+        bool missing = false;
+        json_t *sel;
+        if ((sel = json_object_get(vf, "fieldRef"))) {
+            const char *fp = zk_json_str(sel, "fieldPath") ?: "";
+            const json_t *meta = json_object_get(p->pod, "metadata");
+            if (!strcmp(fp, "status.podIP"))
+                val = p->ip;
+            else if (!strcmp(fp, "status.hostIP"))
+                val = p->a->host.ip;
+            else if (!strcmp(fp, "spec.nodeName"))
+                val = p->a->o.node_name;
+            else if (!strncmp(fp, "metadata.", 9) && json_is_string(json_object_get(meta, fp + 9)))
+                val = json_string_value(json_object_get(meta, fp + 9));
+            else if (!strcmp(fp, "spec.serviceAccountName"))
+                val = zk_json_path_str(p->pod, "spec", "serviceAccountName", NULL) ?: "";
+            else if (!strncmp(fp, "metadata.labels['", 17) || !strncmp(fp, "metadata.annotations['", 22)) {
+                bool lab = fp[9] == 'l';
+                const char *ks = fp + (lab ? 17 : 22);
+                char k[300];
+                snprintf(k, sizeof(k), "%.*s", (int)strcspn(ks, "'"), ks);
+                val = zk_json_str(json_object_get(meta, lab ? "labels" : "annotations"), k) ?: "";
+            }
+        } else if ((sel = json_object_get(vf, "resourceFieldRef"))) {
+            val = resource_value(ctr, sel, buf, sizeof(buf));
+        } else if ((sel = json_object_get(vf, "configMapKeyRef"))) {
+            val = ref_value(p, "configmap", sel, buf, sizeof(buf), &missing);
+            if (missing) {
+                snprintf(msg, n, "couldn't find key %s in ConfigMap %s/%s",
+                         zk_json_str(sel, "key") ?: "", p->ns, zk_json_str(sel, "name") ?: "");
+                json_decref(env);
+                json_decref(out);
+                return NULL;
+            }
+        } else if ((sel = json_object_get(vf, "secretKeyRef"))) {
+            val = ref_value(p, "secret", sel, buf, sizeof(buf), &missing);
+            if (missing) {
+                snprintf(msg, n, "couldn't find key %s in Secret %s/%s",
+                         zk_json_str(sel, "key") ?: "", p->ns, zk_json_str(sel, "name") ?: "");
+                json_decref(env);
+                json_decref(out);
+                return NULL;
+            }
+        }
+        if (!val)
+            continue;   /* optional and missing */
+        json_array_append_new(env, json_pack("{s:s,s:s}", "name", name, "value", val));
+    }
+    json_object_del(out, "envFrom");
+    json_object_set_new(out, "env", env);
+    return out;
+}
+
+/* ---- mounts ---- */
+
+static json_t *bind_mount(const char *dest, const char *src, bool ro)
+{
+    return json_pack("{s:s,s:s,s:s,s:[s,s,s*]}", "destination", dest, "type", "bind", "source",
+                     src, "options", "rbind", "rprivate", ro ? "ro" : NULL);
+}
+
+static json_t *ctr_mounts(zk_apod *p, const json_t *ctr, char *msg, size_t n)
+{
+    char dir[4096];
+    pod_dir(p, dir, sizeof(dir));
+    json_t *m = json_array();
+    bool host_net = zk_json_bool(json_object_get(p->pod, "spec"), "hostNetwork", false);
+    if (!host_net) {
+        zk_autofree char *hosts = zk_xasprintf("%s/hosts", dir);
+        zk_autofree char *hn = zk_xasprintf("%s/hostname", dir);
+        json_array_append_new(m, bind_mount("/etc/hosts", hosts, false));
+        json_array_append_new(m, bind_mount("/etc/hostname", hn, false));
+    }
+    zk_autofree char *rc = zk_xasprintf("%s/resolv.conf", dir);
+    json_array_append_new(m, bind_mount("/etc/resolv.conf", host_net ? "/etc/resolv.conf" : rc, false));
+    size_t i;
+    json_t *vm;
+    json_array_foreach(json_object_get(ctr, "volumeMounts"), i, vm) {
+        const char *name = zk_json_str(vm, "name"), *path = zk_json_str(vm, "mountPath");
+        const char *sub = zk_json_str(vm, "subPath");
+        if (!name || !path || path[0] != '/' || (sub && (sub[0] == '/' || strstr(sub, "..")))) {
+            snprintf(msg, n, "volumeMounts[%zu]: a name, an absolute mountPath and a relative "
+                             "subPath are required", i);
+            json_decref(m);
+            return NULL;
+        }
+        const json_t *vol = NULL;
+        size_t j;
+        json_t *v;
+        json_array_foreach(zk_json_path(p->pod, "spec", "volumes", NULL), j, v) {
+            const char *vn = zk_json_str(v, "name");
+            if (vn && !strcmp(vn, name))
+                vol = v;
+        }
+        if (!vol) {
+            snprintf(msg, n, "volumeMounts[%zu]: no volume named \"%s\"", i, name);
+            json_decref(m);
+            return NULL;
+        }
+        const char *hp = zk_json_path_str(vol, "hostPath", "path", NULL);
+        zk_autofree char *src = hp ? zk_xstrdup(hp) : zk_xasprintf("%s/volumes/%s", dir, name);
+        zk_autofree char *full = sub && *sub ? zk_xasprintf("%s/%s", src, sub) : zk_xstrdup(src);
+        if (sub && *sub)
+            mkdir(full, 0755);
+        bool ro = zk_json_bool(vm, "readOnly", false) || json_object_get(vol, "secret") ||
+                  json_object_get(vol, "configMap") || json_object_get(vol, "projected") ||
+                  json_object_get(vol, "downwardAPI");
+        json_array_append_new(m, bind_mount(path, full, ro));
+    }
+    return m;
+}
+
+/* ---- jobs ---- */
+
+typedef struct pod_job {
+    uv_work_t w;
+    zk_apod *p;
+    zk_agent *a;
+    json_t *pod;
+    json_t *refs;
+    char uid[64];
+    char dir[4096];
+    char ip[64];
+    int rc;
+    zk_err err;
+} pod_job;
+
+static pod_job *job_new(zk_apod *p)
+{
+    pod_job *j = zk_xcalloc(1, sizeof(*j));
+    j->p = p;
+    j->a = p->a;
+    j->w.data = j;
+    snprintf(j->uid, sizeof(j->uid), "%s", p->uid);
+    pod_dir(p, j->dir, sizeof(j->dir));
+    if (p->pod)
+        j->pod = json_deep_copy(p->pod);
+    if (p->refs)
+        j->refs = json_deep_copy(p->refs);
+    p->busy = true;
+    return j;
+}
+
+static void job_free(pod_job *j)
+{
+    json_decref(j->pod);
+    json_decref(j->refs);
+    free(j);
+}
+
+static void sandbox_work(uv_work_t *w)
+{
+    pod_job *j = w->data;
+    j->rc = zk_agent_rt_sandbox(j->a, j->uid, j->dir, j->pod, j->ip, sizeof(j->ip), &j->err);
+    if (j->rc == 0)
+        j->rc = zk_agent_rt_volumes(j->a, j->pod, j->refs, j->dir, &j->err);
+}
+
+static void sandbox_done(uv_work_t *w, int status)
+{
+    pod_job *j = w->data;
+    zk_apod *p = j->p;
+    if (j->rc == 0) {
+        p->sandbox = true;
+        snprintf(p->ip, sizeof(p->ip), "%s", j->ip);
+        p->sandbox_error[0] = '\0';
+        zk_debug("agent: pod %s/%s: sandbox up, IP %s", p->ns, p->name, p->ip);
+    } else {
+        zk_str_concat(p->sandbox_error, sizeof(p->sandbox_error), j->err.msg, NULL);
+        zk_warn("agent: pod %s/%s: sandbox: %s", p->ns, p->name, j->err.msg);
+        p->next_sync_ms = zk_mono_ms() + 5000;
+    }
+    job_free(j);
+    job_done(p);
+}
+
+static void teardown_work(uv_work_t *w)
+{
+    pod_job *j = w->data;
+    j->rc = zk_agent_rt_teardown(j->a, j->uid, j->dir, &j->err);
+}
+
+static void teardown_done(uv_work_t *w, int status)
+{
+    pod_job *j = w->data;
+    zk_apod *p = j->p;
+    if (j->rc < 0)
+        zk_warn("agent: pod %s/%s: teardown: %s", p->ns, p->name, j->err.msg);
+    p->torn_down = true;
+    p->sandbox = false;
+    job_free(j);
+    job_done(p);
+}
+
+typedef struct start_job {
+    uv_work_t w;
+    zk_apod *p;
+    size_t idx;
+    zk_start_job j;
+} start_job;
+
+static void start_work(uv_work_t *w)
+{
+    start_job *s = w->data;
+    zk_agent_rt_start(&s->j);
+}
+
+static int backoff_next(zk_actr *c)
+{
+    c->backoff_s = c->backoff_s ? c->backoff_s * 2 : BACKOFF_START_S;
+    if (c->backoff_s > BACKOFF_MAX_S)
+        c->backoff_s = BACKOFF_MAX_S;
+    return c->backoff_s;
+}
+
+static void start_done(uv_work_t *w, int status)
+{
+    start_job *s = w->data;
+    zk_apod *p = s->p;
+    zk_actr *c = &p->ctrs[s->idx];
+    zk_start_job *j = &s->j;
+    if (j->image_id[0])
+        snprintf(c->image_id, sizeof(c->image_id), "%s", j->image_id);
+    if (j->run.state != ZK_CTR_NONE) {
+        /* a run happened (or failed to start): it counts */
+        if (c->cur.state != ZK_CTR_NONE)
+            c->last = c->cur;
+        c->cur = j->run;
+        c->restarts = j->attempt;
+    }
+    if (j->rc == 0) {
+        c->wait_reason[0] = c->wait_message[0] = '\0';
+        zk_debug("agent: pod %s/%s: container %s started (run %d)", p->ns, p->name, c->name,
+                 j->attempt);
+    } else {
+        bool pull = !strcmp(j->reason, "ErrImagePull") || !strcmp(j->reason, "ErrImageNeverPull") ||
+                    !strcmp(j->reason, "InvalidImageName");
+        snprintf(c->wait_reason, sizeof(c->wait_reason), "%s", j->reason);
+        zk_str_concat(c->wait_message, sizeof(c->wait_message), j->message, NULL);
+        zk_warn("agent: pod %s/%s: container %s: %s: %s", p->ns, p->name, c->name, j->reason,
+                j->message);
+        if (pull || j->run.state == ZK_CTR_NONE) {
+            /* nothing ran: retry the same run after a back-off */
+            c->backoff_until_ms = zk_mono_ms() + (uint64_t)backoff_next(c) * 1000;
+        }
+    }
+    json_decref(j->pod);
+    json_decref(j->container);
+    json_decref(j->creds);
+    json_decref(j->mounts);
+    free(s);
+    job_done(p);
+}
+
+/* Credentials of the pod's image pull secrets (.dockerconfigjson). */
+static json_t *pull_creds(zk_apod *p)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(zk_json_path(p->pod, "spec", "imagePullSecrets", NULL), i, v) {
+        char key[400];
+        snprintf(key, sizeof(key), "secret/%s", zk_json_str(v, "name") ?: "");
+        const json_t *sec = json_object_get(p->refs, key);
+        const char *b64 = zk_json_path_str(sec, "data", ".dockerconfigjson", NULL);
+        if (!b64)
+            b64 = zk_json_path_str(sec, "data", ".dockercfg", NULL);
+        if (!b64)
+            continue;
+        size_t cap = strlen(b64);
+        zk_autofree char *txt = zk_xmalloc(cap + 1);
+        int n = zk_base64_decode(b64, cap, (unsigned char *)txt, cap);
+        if (n < 0)
+            continue;
+        json_t *doc = zk_json_read(txt, (size_t)n, false);
+        json_t *auths = json_object_get(doc, "auths") ?: doc;
+        const char *server;
+        json_t *e;
+        json_object_foreach(auths, server, e) {
+            const char *u = zk_json_str(e, "username"), *pw = zk_json_str(e, "password");
+            const char *auth = zk_json_str(e, "auth");
+            char dec[1024];
+            if ((!u || !pw) && auth) {
+                int dn = zk_base64_decode(auth, strlen(auth), (unsigned char *)dec, sizeof(dec) - 1);
+                if (dn > 0) {
+                    dec[dn] = '\0';
+                    char *colon = strchr(dec, ':');
+                    if (colon) {
+                        *colon = '\0';
+                        u = dec;
+                        pw = colon + 1;
+                    }
+                }
+            }
+            if (u && pw)
+                json_array_append_new(out, json_pack("{s:s,s:s,s:s}", "server", server,
+                                                     "username", u, "password", pw));
+        }
+        json_decref(doc);
+    }
+    return out;
+}
+
+static void start_ctr(zk_apod *p, size_t idx)
+{
+    zk_actr *c = &p->ctrs[idx];
+    const json_t *spec = ctr_spec(p, c);
+    char msg[512] = "";
+    json_t *ctr = spec ? resolve_ctr(p, spec, msg, sizeof(msg)) : NULL;
+    json_t *mounts = ctr ? ctr_mounts(p, ctr, msg, sizeof(msg)) : NULL;
+    if (!ctr || !mounts) {
+        snprintf(c->wait_reason, sizeof(c->wait_reason), "CreateContainerConfigError");
+        snprintf(c->wait_message, sizeof(c->wait_message), "%s", msg[0] ? msg : "no spec");
+        c->backoff_until_ms = zk_mono_ms() + REFS_RETRY_MS;
+        p->refs_ready = false;   /* fetch again: it may be there now */
+        json_decref(ctr);
+        json_decref(mounts);
+        post_status(p);
+        return;
+    }
+    start_job *s = zk_xcalloc(1, sizeof(*s));
+    s->w.data = s;
+    s->p = p;
+    s->idx = idx;
+    zk_start_job *j = &s->j;
+    j->a = p->a;
+    j->pod = json_deep_copy(p->pod);
+    j->container = ctr;
+    j->mounts = mounts;
+    j->creds = pull_creds(p);
+    snprintf(j->uid, sizeof(j->uid), "%s", p->uid);
+    pod_dir(p, j->pod_dir, sizeof(j->pod_dir));
+    bool host_net = zk_json_bool(json_object_get(p->pod, "spec"), "hostNetwork", false);
+    if (!host_net)
+        zk_str_concat(j->netns, sizeof(j->netns), j->pod_dir, "/netns", NULL);
+    j->attempt = c->cur.state == ZK_CTR_NONE ? 0 : c->cur.attempt + 1;
+    /* a start that failed before anything ran keeps its number */
+    if (c->cur.state == ZK_CTR_NONE && c->restarts > 0)
+        j->attempt = c->restarts;
+    const char *pol = zk_json_str(spec, "imagePullPolicy");
+    j->pull_policy = pol && (!strcmp(pol, "Always") || !strcmp(pol, "Never")) ? pol
+                                                                               : "IfNotPresent";
+    char ld[4096];
+    log_dir(p, ld, sizeof(ld));
+    zk_autofree char *cld = zk_xasprintf("%s/%s", ld, c->name);
+    mkdir(ld, 0755);
+    mkdir(cld, 0755);
+    snprintf(j->log_path, sizeof(j->log_path), "%s/%d.log", cld, j->attempt);
+    snprintf(c->wait_reason, sizeof(c->wait_reason), "%s",
+             c->cur.state == ZK_CTR_NONE && !c->restarts
+                 ? (c->init ? "PodInitializing" : "ContainerCreating")
+                 : c->wait_reason);
+    p->busy = true;
+    uv_queue_work(p->a->loop, &s->w, start_work, start_done);
+}
+
+/* ---- stopping containers ---- */
+
+static void proc_closed(uv_handle_t *h) { free(h); }
+
+static void proc_exit(uv_process_t *pr, int64_t status, int sig)
+{
+    uv_close((uv_handle_t *)pr, proc_closed);
+}
+
+/* Run the runtime (kill, exec) without waiting for it. */
+static void runtime_async(zk_agent *a, const char *const *args)
+{
+    const char *argv[16];
+    int n = 0;
+    argv[n++] = a->o.runtime;
+    argv[n++] = "--root";
+    argv[n++] = a->runc_root;
+    for (size_t i = 0; args[i] && n < 15; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    uv_process_t *pr = zk_xcalloc(1, sizeof(*pr));
+    uv_stdio_container_t io[3] = {{.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_IGNORE}};
+    uv_process_options_t o = {.file = a->o.runtime, .args = (char **)argv, .exit_cb = proc_exit,
+                              .stdio_count = 3, .stdio = io};
+    int rc = uv_spawn(a->loop, pr, &o);
+    if (rc < 0) {
+        zk_warn("agent: %s %s: %s", a->o.runtime, args[0], uv_strerror(rc));
+        free(pr);
+    }
+}
+
+static void signal_ctr(zk_apod *p, zk_actr *c, const char *sig)
+{
+    const char *args[] = {"kill", c->cur.id, sig, NULL};
+    runtime_async(p->a, args);
+}
+
+static void stop_ctr(zk_apod *p, zk_actr *c, int64_t grace_s)
+{
+    if (c->killing)
+        return;
+    c->killing = true;
+    c->kill_deadline_ms = zk_mono_ms() + (uint64_t)(grace_s > 0 ? grace_s : 0) * 1000;
+    const json_t *spec = ctr_spec(p, c);
+    const json_t *pre = zk_json_path(spec, "lifecycle", "preStop", "exec", "command", NULL);
+    if (json_array_size(pre) && grace_s > 0) {
+        /* the hook runs in the container; the TERM follows from the tick
+         * when it ends or its share of the grace period is over */
+        const char *args[16] = {"exec", c->cur.id};
+        size_t n = 2, i;
+        json_t *a;
+        json_array_foreach(pre, i, a) {
+            if (n < 15 && json_is_string(a))
+                args[n++] = json_string_value(a);
+        }
+        args[n] = NULL;
+        runtime_async(p->a, args);
+        c->kill_deadline_ms = zk_mono_ms() + (uint64_t)grace_s * 1000;
+        /* TERM after the hook had half the grace: good enough without
+         * waiting on the hook process itself */
+        return;
+    }
+    signal_ctr(p, c, grace_s > 0 ? "TERM" : "KILL");
+}
+
+/* ---- status ---- */
+
+static json_t *state_json(const zk_ctr_run *r, const zk_actr *c, bool waiting_ok)
+{
+    char t1[40], t2[40];
+    if (r->state == ZK_CTR_RUNNING || r->state == ZK_CTR_STARTING) {
+        zk_time_rfc3339(r->started_at ? r->started_at : zk_wall_s(), t1, sizeof(t1));
+        return json_pack("{s:{s:s}}", "running", "startedAt", t1);
+    }
+    if (r->state == ZK_CTR_EXITED && !(waiting_ok && c && c->wait_reason[0])) {
+        zk_time_rfc3339(r->started_at, t1, sizeof(t1));
+        zk_time_rfc3339(r->finished_at, t2, sizeof(t2));
+        char cid[200];
+        snprintf(cid, sizeof(cid), "zke://%s", r->id);
+        json_t *t = json_pack("{s:i,s:s,s:s,s:s,s:s}", "exitCode", r->exit_code, "reason",
+                              r->reason[0] ? r->reason : "Error", "startedAt", t1, "finishedAt",
+                              t2, "containerID", cid);
+        if (r->signal)
+            json_object_set_new(t, "signal", json_integer(r->signal));
+        if (r->message[0])
+            zk_json_set_str(t, "message", r->message);
+        return json_pack("{s:o}", "terminated", t);
+    }
+    if (!waiting_ok)
+        return json_object();
+    json_t *w = json_pack("{s:s}", "reason", c->wait_reason[0] ? c->wait_reason
+                                                                : "ContainerCreating");
+    if (c->wait_message[0])
+        zk_json_set_str(w, "message", c->wait_message);
+    return json_pack("{s:o}", "waiting", w);
+}
+
+static json_t *ctr_status(zk_apod *p, zk_actr *c)
+{
+    bool running = c->cur.state == ZK_CTR_RUNNING;
+    /* lastState: the run that ended last — the current one while it
+     * waits for its restart, else the one before */
+    const zk_ctr_run *last = c->cur.state == ZK_CTR_EXITED && c->wait_reason[0] ? &c->cur
+                                                                                : &c->last;
+    json_t *s = json_pack("{s:s,s:s,s:s,s:b,s:i,s:b,s:o,s:o}", "name", c->name, "image",
+                          c->image, "imageID", c->image_id, "ready", running && c->ready,
+                          "restartCount", c->restarts, "started", running, "state",
+                          state_json(&c->cur, c, true), "lastState",
+                          last->state == ZK_CTR_EXITED ? state_json(last, NULL, false)
+                                                       : json_object());
+    if (c->cur.state != ZK_CTR_NONE) {
+        char cid[200];
+        snprintf(cid, sizeof(cid), "zke://%s", c->cur.id);
+        zk_json_set_str(s, "containerID", cid);
+    }
+    return s;
+}
+
+static const char *restart_policy(zk_apod *p)
+{
+    return zk_json_path_str(p->pod, "spec", "restartPolicy", NULL) ?: "Always";
+}
+
+static bool should_restart(zk_apod *p, const zk_actr *c)
+{
+    const char *rp = restart_policy(p);
+    if (c->init)
+        return strcmp(rp, "Never") != 0;
+    if (!strcmp(rp, "Always"))
+        return true;
+    if (!strcmp(rp, "OnFailure"))
+        return c->cur.exit_code != 0;
+    return false;
+}
+
+/* The phase from the containers (kubelet's getPhase). */
+static const char *pod_phase(zk_apod *p, bool *inited)
+{
+    const char *cur = zk_json_path_str(p->pod, "status", "phase", NULL);
+    if (cur && (!strcmp(cur, "Succeeded") || !strcmp(cur, "Failed")))
+        return cur;   /* final: never left */
+    *inited = true;
+    for (size_t i = 0; i < p->nctrs; i++) {
+        zk_actr *c = &p->ctrs[i];
+        if (!c->init)
+            continue;
+        if (c->cur.state == ZK_CTR_EXITED && c->cur.exit_code == 0)
+            continue;
+        *inited = false;
+        if (c->cur.state == ZK_CTR_EXITED && !should_restart(p, c))
+            return "Failed";
+    }
+    if (!*inited)
+        return "Pending";
+    size_t running = 0, waiting = 0, ok = 0, failed = 0, apps = 0;
+    for (size_t i = 0; i < p->nctrs; i++) {
+        zk_actr *c = &p->ctrs[i];
+        if (c->init)
+            continue;
+        apps++;
+        if (c->cur.state == ZK_CTR_RUNNING || c->cur.state == ZK_CTR_STARTING)
+            running++;
+        else if (c->cur.state == ZK_CTR_EXITED && (c->cur.exit_code == 0 && !c->wait_reason[0]))
+            ok++;
+        else if (c->cur.state == ZK_CTR_EXITED)
+            failed++;
+        else
+            waiting++;
+    }
+    if (waiting > 0 && running == 0 && ok + failed == 0)
+        return "Pending";
+    if (running > 0 || waiting > 0)
+        return "Running";
+    const char *rp = restart_policy(p);
+    if (!strcmp(rp, "Always"))
+        return "Running";
+    if (failed && !strcmp(rp, "OnFailure"))
+        return "Running";
+    return failed ? "Failed" : "Succeeded";
+}
+
+static json_t *condition(zk_apod *p, const char *type, bool ok, const char *reason)
+{
+    char now[40];
+    zk_time_rfc3339(zk_wall_s(), now, sizeof(now));
+    const char *since = now;
+    size_t i;
+    json_t *c;
+    json_array_foreach(zk_json_path(p->pod, "status", "conditions", NULL), i, c) {
+        const char *t = zk_json_str(c, "type"), *s = zk_json_str(c, "status");
+        if (t && !strcmp(t, type) && s && !strcmp(s, ok ? "True" : "False") &&
+            zk_json_str(c, "lastTransitionTime"))
+            since = zk_json_str(c, "lastTransitionTime");
+    }
+    json_t *o = json_pack("{s:s,s:s,s:n,s:s}", "type", type, "status", ok ? "True" : "False",
+                          "lastProbeTime", "lastTransitionTime", since);
+    if (!ok && reason)
+        zk_json_set_str(o, "reason", reason);
+    return o;
+}
+
+static json_t *build_status(zk_apod *p)
+{
+    bool inited = false;
+    const char *phase = pod_phase(p, &inited);
+    bool all_ready = true;
+    size_t apps = 0;
+    json_t *cs = json_array(), *ics = json_array();
+    for (size_t i = 0; i < p->nctrs; i++) {
+        zk_actr *c = &p->ctrs[i];
+        json_array_append_new(c->init ? ics : cs, ctr_status(p, c));
+        if (!c->init) {
+            apps++;
+            if (!(c->cur.state == ZK_CTR_RUNNING && c->ready))
+                all_ready = false;
+        }
+    }
+    bool ready = all_ready && apps > 0 && strcmp(phase, "Succeeded") && strcmp(phase, "Failed");
+    json_t *conds = json_array();
+    json_array_append_new(conds, condition(p, "PodReadyToStartContainers", p->sandbox, NULL));
+    json_array_append_new(conds, condition(p, "Initialized", inited, "ContainersNotInitialized"));
+    json_array_append_new(conds, condition(p, "Ready", ready, "ContainersNotReady"));
+    json_array_append_new(conds, condition(p, "ContainersReady", ready, "ContainersNotReady"));
+    /* conditions others own (PodScheduled, DisruptionTarget ...) stay */
+    size_t i;
+    json_t *c;
+    json_array_foreach(zk_json_path(p->pod, "status", "conditions", NULL), i, c) {
+        const char *t = zk_json_str(c, "type");
+        if (t && strcmp(t, "PodReadyToStartContainers") && strcmp(t, "Initialized") &&
+            strcmp(t, "Ready") && strcmp(t, "ContainersReady"))
+            json_array_append(conds, c);
+    }
+    char start[40];
+    zk_time_rfc3339(p->start_time, start, sizeof(start));
+    bool host_net = zk_json_bool(json_object_get(p->pod, "spec"), "hostNetwork", false);
+    const char *ip = host_net ? p->a->host.ip : p->ip;
+    json_t *st = json_pack("{s:s,s:o,s:s,s:[{s:s}],s:s,s:o}", "phase", phase, "conditions", conds,
+                           "hostIP", p->a->host.ip, "hostIPs", "ip", p->a->host.ip, "startTime",
+                           start, "containerStatuses", cs);
+    if (json_array_size(ics))
+        json_object_set_new(st, "initContainerStatuses", ics);
+    else
+        json_decref(ics);
+    if (ip[0] && (p->sandbox || host_net)) {
+        zk_json_set_str(st, "podIP", ip);
+        json_object_set_new(st, "podIPs", json_pack("[{s:s}]", "ip", ip));
+    }
+    return st;
+}
+
+static void status_done(void *ctx, const zk_kube_result *r)
+{
+    zk_apod *p = ctx;
+    if (!call_end(p))
+        return;
+    p->status_inflight = false;
+    if (r->status != 200) {
+        json_decref(p->status_sent);
+        p->status_sent = NULL;   /* send again on the next sync */
+        if (r->status != 404 && r->status != 422 && r->status != 409)
+            zk_warn("agent: status of pod %s/%s: %d %s", p->ns, p->name, r->status, r->error);
+    } else {
+        zk_kube_informer_observe(p->a->pods, r->body);
+    }
+    if (p->dirty || !p->busy)
+        zk_agent_pod_queue(p);
+}
+
+static void post_status(zk_apod *p)
+{
+    if (!p->pod)
+        return;
+    json_t *st = build_status(p);
+    if (p->status_sent && json_equal(st, p->status_sent)) {
+        json_decref(st);
+        return;
+    }
+    if (p->status_inflight) {
+        json_decref(st);
+        p->dirty = true;
+        return;
+    }
+    json_t *patch = json_pack("{s:{s:s},s:O}", "metadata", "uid", p->uid, "status", st);
+    /* null out fields this status no longer has */
+    if (!json_object_get(st, "podIP")) {
+        json_object_set_new(json_object_get(patch, "status"), "podIP", json_null());
+        json_object_set_new(json_object_get(patch, "status"), "podIPs", json_null());
+    }
+    json_decref(p->status_sent);
+    p->status_sent = st;
+    p->status_inflight = true;
+    call_begin(p);
+    zk_kube_patch(p->a->client, &zk_kube_pods, p->ns, p->name, "status",
+                  "application/merge-patch+json", patch, status_done, p);
+    json_decref(patch);
+}
+
+/* ---- terminating ---- */
+
+static void delete_done(void *ctx, const zk_kube_result *r)
+{
+    zk_apod *p = ctx;
+    if (!call_end(p))
+        return;
+    if (r->status != 200 && r->status != 202 && r->status != 404 && r->status != 409) {
+        zk_warn("agent: deleting pod %s/%s: %d %s", p->ns, p->name, r->status, r->error);
+        p->delete_sent = false;
+        p->next_sync_ms = zk_mono_ms() + 2000;
+    }
+}
+
+static void terminate(zk_apod *p)
+{
+    zk_agent *a = p->a;
+    int64_t grace = 0;
+    if (p->pod) {
+        const json_t *meta = json_object_get(p->pod, "metadata");
+        grace = zk_json_int(meta, "deletionGracePeriodSeconds",
+                            zk_json_int(json_object_get(p->pod, "spec"),
+                                        "terminationGracePeriodSeconds", 30));
+    }
+    bool running = false;
+    for (size_t i = 0; i < p->nctrs; i++) {
+        zk_actr *c = &p->ctrs[i];
+        if (c->cur.state == ZK_CTR_RUNNING || c->cur.state == ZK_CTR_STARTING) {
+            running = true;
+            stop_ctr(p, c, grace);
+        }
+    }
+    if (running) {
+        post_status(p);
+        return;
+    }
+    if (!p->torn_down) {
+        pod_job *j = job_new(p);
+        uv_queue_work(a->loop, &j->w, teardown_work, teardown_done);
+        return;
+    }
+    if (p->pod) {
+        post_status(p);
+        if (!p->delete_sent) {
+            p->delete_sent = true;
+            char path[700];
+            snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", p->ns, p->name);
+            json_t *opts = json_pack("{s:s,s:s,s:i,s:{s:s}}", "kind", "DeleteOptions",
+                                     "apiVersion", "v1", "gracePeriodSeconds", 0, "preconditions",
+                                     "uid", p->uid);
+            call_begin(p);
+            zk_kube_request(a->client, "DELETE", path, opts, NULL, delete_done, p);
+            json_decref(opts);
+        }
+        return;
+    }
+    /* gone from the API and from this node: its logs go too */
+    char ld[4096];
+    log_dir(p, ld, sizeof(ld));
+    zk_autofree char *cmd = NULL;
+    if (p->ns[0] && p->name[0]) {
+        /* the log directory holds only files the shims wrote */
+        DIR *d = opendir(ld);
+        if (d) {
+            struct dirent *e;
+            while ((e = readdir(d))) {
+                if (e->d_name[0] == '.')
+                    continue;
+                zk_autofree char *sub = zk_xasprintf("%s/%s", ld, e->d_name);
+                DIR *d2 = opendir(sub);
+                if (d2) {
+                    struct dirent *f;
+                    while ((f = readdir(d2)))
+                        if (f->d_name[0] != '.') {
+                            zk_autofree char *fp = zk_xasprintf("%s/%s", sub, f->d_name);
+                            unlink(fp);
+                        }
+                    closedir(d2);
+                }
+                rmdir(sub);
+            }
+            closedir(d);
+            rmdir(ld);
+        }
+    }
+    zk_debug("agent: pod %s/%s (%s) is gone", p->ns, p->name, p->uid);
+    apod_free(p);
+}
+
+/* ---- the sync ---- */
+
+static bool pod_final(zk_apod *p)
+{
+    const char *phase = zk_json_path_str(p->pod, "status", "phase", NULL);
+    return phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed"));
+}
+
+/* Start, restart or wait for container c; true when it acted (a job
+ * runs or the pod waits for a back-off). */
+static bool run_ctr(zk_apod *p, size_t idx, uint64_t now)
+{
+    zk_actr *c = &p->ctrs[idx];
+    if (c->cur.state == ZK_CTR_RUNNING || c->cur.state == ZK_CTR_STARTING)
+        return false;
+    if (c->cur.state == ZK_CTR_EXITED && !should_restart(p, c))
+        return false;
+    if (c->cur.state == ZK_CTR_EXITED && !c->wait_reason[0]) {
+        /* it just ended: the back-off before its next run */
+        int64_t ran = c->cur.finished_at - c->cur.started_at;
+        if (ran >= BACKOFF_RESET_S)
+            c->backoff_s = 0;
+        if (c->cur.attempt == 0 && c->backoff_s == 0) {
+            c->backoff_until_ms = now;   /* the first restart is at once */
+            c->backoff_s = 0;
+        } else {
+            c->backoff_until_ms = now + (uint64_t)backoff_next(c) * 1000;
+        }
+        snprintf(c->wait_reason, sizeof(c->wait_reason), "CrashLoopBackOff");
+        snprintf(c->wait_message, sizeof(c->wait_message),
+                 "back-off %ds restarting failed container=%.63s pod=%.150s_%.63s(%.40s)", c->backoff_s,
+                 c->name, p->name, p->ns, p->uid);
+        if (c->backoff_until_ms > now)
+            return true;
+        /* the first restart: a second's grace so that the exit is seen */
+    }
+    if (c->backoff_until_ms > now) {
+        if (!strcmp(c->wait_reason, "ErrImagePull"))
+            snprintf(c->wait_reason, sizeof(c->wait_reason), "ImagePullBackOff");
+        if (!p->next_sync_ms || p->next_sync_ms > c->backoff_until_ms)
+            p->next_sync_ms = c->backoff_until_ms;
+        return true;
+    }
+    start_ctr(p, idx);
+    return true;
+}
+
+static void sync_pod(zk_apod *p)
+{
+    zk_agent *a = p->a;
+    if (!zk_kube_informer_synced(a->pods))
+        return;   /* adopted pods wait for the first list */
+    p->next_sync_ms = 0;
+    if (p->pod && !p->nctrs)
+        build_ctrs(p);
+    if (!p->pod || zk_json_path(p->pod, "metadata", "deletionTimestamp", NULL)) {
+        terminate(p);
+        return;
+    }
+    if (!p->start_time) {
+        const char *st = zk_json_path_str(p->pod, "status", "startTime", NULL);
+        p->start_time = st ? zk_time_parse_rfc3339(st) : zk_wall_s();
+    }
+    if (pod_final(p)) {
+        /* a finished pod keeps its status; what ran is cleaned up */
+        bool running = false;
+        for (size_t i = 0; i < p->nctrs; i++)
+            if (p->ctrs[i].cur.state == ZK_CTR_RUNNING) {
+                running = true;
+                stop_ctr(p, &p->ctrs[i], 0);
+            }
+        if (!running && !p->torn_down) {
+            pod_job *j = job_new(p);
+            uv_queue_work(a->loop, &j->w, teardown_work, teardown_done);
+        }
+        return;
+    }
+    if (!p->refs_ready) {
+        fetch_refs(p);
+        return;
+    }
+    char msg[512];
+    if (missing_ref(p, msg, sizeof(msg))) {
+        for (size_t i = 0; i < p->nctrs; i++) {
+            if (p->ctrs[i].cur.state == ZK_CTR_NONE) {
+                snprintf(p->ctrs[i].wait_reason, sizeof(p->ctrs[i].wait_reason),
+                         "CreateContainerConfigError");
+                snprintf(p->ctrs[i].wait_message, sizeof(p->ctrs[i].wait_message), "%s", msg);
+            }
+        }
+        p->refs_ready = false;
+        p->next_sync_ms = zk_mono_ms() + REFS_RETRY_MS;
+        post_status(p);
+        return;
+    }
+    bool host_net = zk_json_bool(json_object_get(p->pod, "spec"), "hostNetwork", false);
+    if (!p->sandbox) {
+        if (!host_net && !a->pod_cidr[0]) {
+            post_status(p);   /* Pending until the node has a pod CIDR */
+            return;
+        }
+        if (host_net)
+            snprintf(p->ip, sizeof(p->ip), "%s", a->host.ip);
+        pod_job *j = job_new(p);
+        p->torn_down = false;
+        uv_queue_work(a->loop, &j->w, sandbox_work, sandbox_done);
+        post_status(p);
+        return;
+    }
+    uint64_t now = zk_mono_ms();
+    /* init containers, in order, each to success */
+    for (size_t i = 0; i < p->nctrs; i++) {
+        zk_actr *c = &p->ctrs[i];
+        if (!c->init)
+            continue;
+        if (c->cur.state == ZK_CTR_EXITED && c->cur.exit_code == 0)
+            continue;
+        if (c->cur.state != ZK_CTR_RUNNING && c->cur.state != ZK_CTR_STARTING)
+            run_ctr(p, i, now);
+        post_status(p);
+        return;
+    }
+    for (size_t i = 0; i < p->nctrs; i++) {
+        zk_actr *c = &p->ctrs[i];
+        if (c->init)
+            continue;
+        if (c->cur.state == ZK_CTR_RUNNING)
+            c->ready = true;   /* readiness probes come with probes.c */
+        if (run_ctr(p, i, now) && p->busy)
+            break;
+    }
+    post_status(p);
+}
+
+/* ---- the informer ---- */
+
+static void pod_seen(zk_agent *a, json_t *obj)
+{
+    const char *uid = zk_kube_uid(obj);
+    if (!uid)
+        return;
+    zk_apod *p = apod_get(a, uid, zk_kube_namespace(obj), zk_kube_name(obj));
+    json_t *old = p->pod;
+    p->pod = json_incref(obj);
+    p->seen = true;
+    if (old)
+        json_decref(old);
+    zk_agent_pod_queue(p);
+}
+
+static void on_add(void *ctx, json_t *obj) { pod_seen(ctx, obj); }
+static void on_update(void *ctx, json_t *old, json_t *obj) { pod_seen(ctx, obj); }
+static void on_del(void *ctx, json_t *obj)
+{
+    zk_agent *a = ctx;
+    const char *uid = zk_kube_uid(obj);
+    zk_apod *p = uid ? zk_map_get(a->apods, uid) : NULL;
+    if (!p)
+        return;
+    json_decref(p->pod);
+    p->pod = NULL;
+    zk_agent_pod_queue(p);
+}
+
+static bool synced_once;
+
+/* Every second: container exits (their exit.json), stop deadlines, timed
+ * re-syncs (back-offs). */
+void zk_agent_pods_tick(zk_agent *a)
+{
+    if (!synced_once && zk_kube_informer_synced(a->pods)) {
+        synced_once = true;
+        size_t pos = 0;
+        const char *k;
+        void *v;
+        while (zk_map_next(a->apods, &pos, &k, &v))
+            zk_agent_pod_queue(v);   /* adopted pods: go on, or clean up */
+    }
+    uint64_t now = zk_mono_ms();
+    size_t pos = 0;
+    const char *k;
+    void *v;
+    while (zk_map_next(a->apods, &pos, &k, &v)) {
+        zk_apod *p = v;
+        bool changed = false;
+        for (size_t i = 0; i < p->nctrs; i++) {
+            zk_actr *c = &p->ctrs[i];
+            if (c->cur.state != ZK_CTR_RUNNING && c->cur.state != ZK_CTR_STARTING)
+                continue;
+            char dir[4096];
+            pod_dir(p, dir, sizeof(dir));
+            zk_autofree char *bundle = zk_xasprintf("%s/c/%s-%d", dir, c->name, c->cur.attempt);
+            zk_ctr_run r = {.attempt = c->cur.attempt};
+            zk_agent_rt_read_run(bundle, &r);
+            snprintf(r.id, sizeof(r.id), "%s", c->cur.id);
+            if (r.state == ZK_CTR_EXITED) {
+                c->cur = r;
+                c->killing = false;
+                c->ready = false;
+                c->wait_reason[0] = '\0';
+                changed = true;
+            } else if (c->killing && now >= c->kill_deadline_ms) {
+                signal_ctr(p, c, "KILL");
+                c->kill_deadline_ms = now + 5000;
+            } else if (c->killing && c->kill_deadline_ms > now &&
+                       ctr_spec(p, c) &&
+                       zk_json_path(ctr_spec(p, c), "lifecycle", "preStop", NULL)) {
+                /* preStop had its time: TERM now, once */
+                const json_t *meta = json_object_get(p->pod, "metadata");
+                int64_t grace = zk_json_int(meta, "deletionGracePeriodSeconds", 30);
+                if (now + (uint64_t)grace * 500 >= c->kill_deadline_ms && !c->wait_message[0]) {
+                    signal_ctr(p, c, "TERM");
+                    snprintf(c->wait_message, sizeof(c->wait_message), "stopping");
+                }
+            }
+        }
+        if (changed || (p->next_sync_ms && now >= p->next_sync_ms))
+            zk_agent_pod_queue(p);
+    }
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    zk_agent_pods_tick(t->data);
+}
+
+void zk_agent_pods_start(zk_agent *a)
+{
+    char sel[600];
+    snprintf(sel, sizeof(sel), "spec.nodeName=%s", a->o.node_name);
+    a->pods = zk_kube_informer_new(a->client, &zk_kube_pods, NULL, NULL, sel);
+    zk_kube_informer_on(a->pods, &(zk_kube_handler){.add = on_add, .update = on_update,
+                                                    .del = on_del, .ctx = a});
+    uv_timer_init(a->loop, &a->kick);
+    a->kick.data = a;
+    uv_timer_init(a->loop, &a->tick);
+    a->tick.data = a;
+    uv_timer_start(&a->tick, on_tick, 1000, 1000);
+    zk_kube_informer_start(a->pods);
+}
+
+/* After a restart: the pods this node ran, from DATA/agent/pods/<uid>. */
+void zk_agent_pods_adopt(zk_agent *a)
+{
+    zk_autofree char *dir = zk_xasprintf("%s/pods", a->dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    size_t n = 0;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        zk_autofree char *meta = zk_xasprintf("%s/%s/pod.json", dir, e->d_name);
+        json_t *m = json_load_file(meta, 0, NULL);
+        zk_apod *p = apod_get(a, e->d_name, zk_json_str(m, "namespace"), zk_json_str(m, "name"));
+        zk_autofree char *sp = zk_xasprintf("%s/%s/sandbox.json", dir, e->d_name);
+        json_t *sb = json_load_file(sp, 0, NULL);
+        if (sb && zk_json_str(sb, "ip")) {
+            p->sandbox = true;
+            snprintf(p->ip, sizeof(p->ip), "%s", zk_json_str(sb, "ip"));
+        }
+        json_decref(sb);
+        json_decref(m);
+        n++;
+    }
+    closedir(d);
+    if (n)
+        zk_info("agent: found %zu pods of an earlier run", n);
+}

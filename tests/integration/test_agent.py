@@ -1,0 +1,392 @@
+"""The node agent runs pods as real containers: runc, the CNI bridge, an
+image from the node's store. Everything goes through kubectl against a
+`zke server` whose in-process agent runs as root (CI runs as root).
+
+The image is zkt (testimg/zkt.c), built here and imported into the
+server's image store, so nothing comes from outside this machine; pod
+addresses are ones the agent made in network namespaces on this machine."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+import testimg
+from zke import ZKE, Server, wait_for
+
+IMAGE = "zke.test/zkt:1"
+NODE = "zk-agent-it"
+
+
+def curl(url, tries=25):
+    """GET url; a container counts as started before its program listens
+    (there is no readiness probe here), so refusals are retried briefly."""
+    for _ in range(tries):
+        p = subprocess.run(["curl", "-sS", "--max-time", "5", url], capture_output=True,
+                           text=True)
+        if p.returncode != 7:   # 7: connection refused
+            break
+        time.sleep(0.2)
+    return p.returncode, p.stdout
+
+
+def have_runtime():
+    return (os.geteuid() == 0 and shutil.which("runc") is not None
+            and os.path.exists("/usr/lib/cni/bridge"))
+
+
+SKIP_WHY = "needs root, runc and the CNI plugins (CI runs as root with scripts/deps.sh)"
+
+
+@unittest.skipUnless(have_runtime(), SKIP_WHY)
+class AgentTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.build = tempfile.mkdtemp(prefix="zke-img-")
+        zkt = testimg.build_zkt(cls.build)
+        cls.archive = os.path.join(cls.build, "zkt.tar")
+        testimg.oci_archive(zkt, IMAGE, cls.archive)
+        cls.srv = Server(agent=NODE)
+        subprocess.run([ZKE, "image", "import", "--data-dir", cls.srv.dir, cls.archive],
+                       check=True, capture_output=True)
+        try:
+            cls.srv.start()
+            wait_for(lambda: cls.node_ready(), 30, "the node to be Ready with a pod CIDR")
+        except BaseException:
+            cls.srv.cleanup()
+            shutil.rmtree(cls.build, ignore_errors=True)
+            raise
+
+    @classmethod
+    def node_ready(cls):
+        p = cls.srv.kubectl("get", "node", NODE, "-o", "json", check=False)
+        if p.returncode != 0:
+            return False
+        node = json.loads(p.stdout)
+        ready = [c for c in node["status"].get("conditions", []) if c["type"] == "Ready"]
+        return ready and ready[0]["status"] == "True" and node["spec"].get("podCIDR")
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.srv.kubectl("delete", "pods,deployments", "--all", "--wait=true",
+                            "--timeout=60s", check=False, timeout=90)
+        finally:
+            cls.srv.cleanup()
+            shutil.rmtree(cls.build, ignore_errors=True)
+
+    # ---- helpers ----
+
+    def apply(self, doc):
+        self.srv.kubectl("apply", "-f", "-", input=json.dumps(doc))
+
+    def pod(self, name):
+        return self.srv.kjson("get", "pod", name)
+
+    def pod_doc(self, name, args, restart="Always", **extra):
+        ctr = {"name": name, "image": IMAGE, "args": list(args)}
+        ctr.update(extra.pop("container", {}))
+        spec = {"containers": [ctr], "restartPolicy": restart,
+                "terminationGracePeriodSeconds": 5}
+        spec.update(extra)
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}
+
+    def wait_phase(self, name, phases, timeout=60):
+        out = {}
+
+        def check():
+            out["pod"] = self.pod(name)
+            return out["pod"]["status"].get("phase") in phases
+        wait_for(check, timeout, "pod %s in %s" % (name, phases))
+        return out["pod"]
+
+    def wait_running(self, name, timeout=60):
+        out = {}
+
+        def check():
+            out["pod"] = p = self.pod(name)
+            cs = p["status"].get("containerStatuses") or [{}]
+            return p["status"].get("phase") == "Running" and all(c.get("ready") for c in cs)
+        wait_for(check, timeout, "pod %s Running and ready" % name)
+        return out["pod"]
+
+    def log_lines(self, pod, container, attempt=0):
+        p = self.pod(pod)
+        uid = p["metadata"]["uid"]
+        path = os.path.join(self.srv.dir, "pods", "default_%s_%s" % (pod, uid), container,
+                            "%d.log" % attempt)
+        with open(path) as f:
+            return [line.rstrip("\n").split(" ", 3)[3] for line in f]
+
+    def delete(self, *names):
+        self.srv.kubectl("delete", "pod", *names, "--wait=true", "--timeout=60s", timeout=90)
+
+    def curl(self, url):
+        return curl(url)
+
+    # ---- tests ----
+
+    def test_deployment_runs_and_pods_reach_each_other(self):
+        self.apply({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                    "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                             "template": {"metadata": {"labels": {"app": "web"}},
+                                          "spec": {"containers": [
+                                              {"name": "web", "image": IMAGE,
+                                               "args": ["serve", "8080"]}]}}}})
+        self.srv.kubectl("rollout", "status", "deployment/web", "--timeout=60s", timeout=90)
+        pods = self.srv.kjson("get", "pods", "-l", "app=web")["items"]
+        self.assertEqual(len(pods), 2)
+        ips = []
+        for p in pods:
+            st = p["status"]
+            self.assertEqual(st["phase"], "Running")
+            self.assertTrue(st["podIP"].startswith("10.42."), st["podIP"])
+            self.assertTrue(st.get("startTime"))
+            self.assertEqual(st["hostIP"], st["hostIPs"][0]["ip"])
+            conds = {c["type"]: c["status"] for c in st["conditions"]}
+            for t in ("PodScheduled", "Initialized", "ContainersReady", "Ready"):
+                self.assertEqual(conds.get(t), "True", (t, conds))
+            cs = st["containerStatuses"][0]
+            self.assertTrue(cs["ready"] and cs["started"])
+            self.assertEqual(cs["restartCount"], 0)
+            self.assertIn("running", cs["state"])
+            self.assertTrue(cs["imageID"].startswith("zke.test/zkt@sha256:"), cs["imageID"])
+            # the host reaches the pod, and the pod answers as itself
+            rc, body = self.curl("http://%s:8080/" % st["podIP"])
+            self.assertEqual(rc, 0)
+            self.assertEqual(body, "hello from %s\n" % p["metadata"]["name"])
+            ips.append(st["podIP"])
+        self.assertNotEqual(ips[0], ips[1])
+        # a pod reaches another one
+        self.apply(self.pod_doc("getter", ["get", ips[1], "8080"], restart="Never"))
+        self.wait_phase("getter", ("Succeeded",))
+        self.assertIn("hello from", "\n".join(self.log_lines("getter", "getter")))
+        self.delete("getter")
+        self.srv.kubectl("delete", "deployment", "web", "--wait=true", timeout=60)
+        wait_for(lambda: not self.srv.kjson("get", "pods", "-l", "app=web")["items"], 60,
+                 "the deployment's pods to go")
+
+    def test_crashing_container_backs_off(self):
+        self.apply(self.pod_doc("crasher", ["crash", "3"]))
+        out = {}
+
+        def looping():
+            out["p"] = p = self.pod("crasher")
+            cs = (p["status"].get("containerStatuses") or [{}])[0]
+            return (cs.get("restartCount", 0) >= 2
+                    and cs.get("state", {}).get("waiting", {}).get("reason") == "CrashLoopBackOff")
+        wait_for(looping, 60, "CrashLoopBackOff after 2 restarts")
+        cs = out["p"]["status"]["containerStatuses"][0]
+        self.assertIn("back-off", cs["state"]["waiting"]["message"])
+        term = cs["lastState"]["terminated"]
+        self.assertEqual(term["exitCode"], 3)
+        self.assertEqual(term["reason"], "Error")
+        self.assertEqual(out["p"]["status"]["phase"], "Running")
+        # every run has its own log, with what that run printed
+        self.assertIn("zkt: crashing with 3", self.log_lines("crasher", "crasher", 0))
+        self.assertIn("zkt: crashing with 3", self.log_lines("crasher", "crasher", 1))
+        self.delete("crasher")
+
+    def test_restart_policy_never_and_on_failure(self):
+        self.apply(self.pod_doc("ok-once", ["crash", "0"], restart="Never"))
+        self.apply(self.pod_doc("fail-once", ["crash", "4"], restart="Never"))
+        p = self.wait_phase("ok-once", ("Succeeded", "Failed"))
+        self.assertEqual(p["status"]["phase"], "Succeeded")
+        term = p["status"]["containerStatuses"][0]["state"]["terminated"]
+        self.assertEqual((term["exitCode"], term["reason"]), (0, "Completed"))
+        p = self.wait_phase("fail-once", ("Succeeded", "Failed"))
+        self.assertEqual(p["status"]["phase"], "Failed")
+        self.assertEqual(p["status"]["containerStatuses"][0]["restartCount"], 0)
+        self.delete("ok-once", "fail-once")
+
+    def test_init_containers_run_first(self):
+        doc = self.pod_doc("inited", ["serve", "8080"])
+        doc["spec"]["initContainers"] = [
+            {"name": "first", "image": IMAGE, "args": ["crash", "0"]},
+            {"name": "second", "image": IMAGE, "args": ["crash", "0"]}]
+        self.apply(doc)
+        p = self.wait_running("inited")
+        ics = p["status"]["initContainerStatuses"]
+        self.assertEqual([c["name"] for c in ics], ["first", "second"])
+        for c in ics:
+            self.assertEqual(c["state"]["terminated"]["reason"], "Completed")
+        # the second began after the first ended
+        self.assertLessEqual(ics[0]["state"]["terminated"]["finishedAt"],
+                             ics[1]["state"]["terminated"]["startedAt"])
+        self.delete("inited")
+
+    def test_memory_limit_oom_kills(self):
+        self.apply(self.pod_doc("hog", ["alloc", "256"], restart="Never",
+                                container={"resources": {"limits": {"memory": "64Mi"}}}))
+        p = self.wait_phase("hog", ("Failed", "Succeeded"))
+        term = p["status"]["containerStatuses"][0]["state"]["terminated"]
+        self.assertEqual(term["reason"], "OOMKilled", term)
+        self.assertEqual(term["exitCode"], 137)
+        self.delete("hog")
+
+    def test_cpu_limit_holds_a_busy_loop(self):
+        self.apply(self.pod_doc("spinner", ["spin"],
+                                container={"resources": {"limits": {"cpu": "200m"}}}))
+        p = self.wait_running("spinner")
+        uid = p["metadata"]["uid"]
+        usage = None
+        for base in ("/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/cpuacct"):
+            path = "%s/zke/pod%s/spinner/cpuacct.usage" % (base, uid)
+            if os.path.exists(path):
+                usage = path
+        if usage is None:   # cgroup v2
+            usage = "/sys/fs/cgroup/zke/pod%s/spinner/cpu.stat" % uid
+
+        def used_ns():
+            with open(usage) as f:
+                text = f.read()
+            if usage.endswith("cpu.stat"):
+                return int(text.split("usage_usec")[1].split()[0]) * 1000
+            return int(text)
+        a, t0 = used_ns(), time.monotonic()
+        time.sleep(3)
+        b, t1 = used_ns(), time.monotonic()
+        cores = (b - a) / 1e9 / (t1 - t0)
+        # the quota is 0.2 of a core; an unlimited loop takes a whole one
+        self.assertLess(cores, 0.35, cores)
+        self.assertGreater(cores, 0.05, cores)
+        self.delete("spinner")
+
+    def test_graceful_delete_and_cleanup(self):
+        self.apply(self.pod_doc("sleeper", ["sleep"]))
+        p = self.wait_running("sleeper")
+        uid = p["metadata"]["uid"]
+        pod_dir = os.path.join(self.srv.dir, "agent", "pods", uid)
+        self.assertTrue(os.path.exists(os.path.join(pod_dir, "netns")))
+        self.delete("sleeper")
+        # SIGTERM reached the process: it said so in its log before the end
+        self.assertFalse(os.path.exists(pod_dir))
+        p = self.srv.kubectl("get", "pod", "sleeper", check=False)
+        self.assertIn("NotFound", p.stderr)
+
+    def test_config_env_and_volumes(self):
+        self.srv.kubectl("create", "configmap", "cfg", "--from-literal=color=blue",
+                         "--from-literal=size=9")
+        self.srv.kubectl("create", "secret", "generic", "sec", "--from-literal=password=s3cret")
+        doc = self.pod_doc("configured", ["serve", "8080"], container={
+            "env": [{"name": "COLOR", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "color"}}},
+                    {"name": "PASS", "valueFrom": {"secretKeyRef": {"name": "sec", "key": "password"}}},
+                    {"name": "MY_POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                    {"name": "MY_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+                    {"name": "EXPANDED", "value": "color-$(COLOR)"}],
+            "envFrom": [{"configMapRef": {"name": "cfg"}, "prefix": "CM_"}],
+            "volumeMounts": [{"name": "c", "mountPath": "/etc/cfg"},
+                             {"name": "s", "mountPath": "/etc/sec"},
+                             {"name": "info", "mountPath": "/etc/info"},
+                             {"name": "scratch", "mountPath": "/scratch"}]},
+            volumes=[{"name": "c", "configMap": {"name": "cfg"}},
+                     {"name": "s", "secret": {"secretName": "sec"}},
+                     {"name": "info", "downwardAPI": {"items": [
+                         {"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}},
+                     {"name": "scratch", "emptyDir": {}}])
+        doc["metadata"]["labels"] = {"tier": "test"}
+        self.apply(doc)
+        p = self.wait_running("configured")
+        ip = p["status"]["podIP"]
+        rc, env = self.curl("http://%s:8080/env" % ip)
+        self.assertEqual(rc, 0)
+        lines = env.splitlines()
+        for want in ("COLOR=blue", "PASS=s3cret", "MY_POD=configured", "MY_IP=" + ip,
+                     "EXPANDED=color-blue", "CM_color=blue", "CM_size=9", "ZKT_IMAGE=1"):
+            self.assertIn(want, lines)
+        self.assertEqual(self.curl("http://%s:8080/file?p=/etc/cfg/color" % ip)[1], "blue")
+        self.assertEqual(self.curl("http://%s:8080/file?p=/etc/sec/password" % ip)[1], "s3cret")
+        self.assertEqual(self.curl("http://%s:8080/file?p=/etc/info/labels" % ip)[1],
+                         'tier="test"\n')
+        self.delete("configured")
+        self.srv.kubectl("delete", "configmap", "cfg")
+        self.srv.kubectl("delete", "secret", "sec")
+
+    def test_missing_config_map_waits_with_a_reason(self):
+        doc = self.pod_doc("needs-cfg", ["serve", "8080"], container={
+            "env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "later", "key": "x"}}}]})
+        self.apply(doc)
+
+        def waiting():
+            cs = (self.pod("needs-cfg")["status"].get("containerStatuses") or [{}])[0]
+            w = cs.get("state", {}).get("waiting", {})
+            return w.get("reason") == "CreateContainerConfigError" and "later" in w.get("message", "")
+        wait_for(waiting, 30, "CreateContainerConfigError naming the ConfigMap")
+        # once it exists the pod starts
+        self.srv.kubectl("create", "configmap", "later", "--from-literal=x=1")
+        self.wait_running("needs-cfg", 60)
+        self.delete("needs-cfg")
+        self.srv.kubectl("delete", "configmap", "later")
+
+    def test_bad_images_show_pull_errors(self):
+        # a closed loopback port: nothing leaves this machine
+        self.apply(self.pod_doc("unreachable", [], container={"image": "127.0.0.1:1/nope:1"}))
+        self.apply(self.pod_doc("never", [], container={"image": "zke.test/absent:1",
+                                                         "imagePullPolicy": "Never"}))
+
+        def reason(name, want):
+            cs = (self.pod(name)["status"].get("containerStatuses") or [{}])[0]
+            w = cs.get("state", {}).get("waiting", {})
+            return w.get("reason") in want and w
+        w = {}
+        wait_for(lambda: w.setdefault("u", reason("unreachable", ("ErrImagePull", "ImagePullBackOff"))),
+                 30, "ErrImagePull")
+        self.assertIn("127.0.0.1:1", w["u"]["message"])
+        wait_for(lambda: w.setdefault("n", reason("never", ("ErrImageNeverPull",))), 30,
+                 "ErrImageNeverPull")
+        self.assertIn("not present", w["n"]["message"])
+        self.assertEqual(self.pod("unreachable")["status"]["phase"], "Pending")
+        self.delete("unreachable", "never")
+
+
+@unittest.skipUnless(have_runtime(), SKIP_WHY)
+class AgentRestartTest(unittest.TestCase):
+    """kill -9 of the server (and its agent) stops no container; the agent
+    of the next start adopts them."""
+
+    def test_kill9_keeps_containers_and_adopts_them(self):
+        build = tempfile.mkdtemp(prefix="zke-img-")
+        node = "zk-agent-restart"
+        srv = Server(agent=node)
+        try:
+            zkt = testimg.build_zkt(build)
+            archive = os.path.join(build, "zkt.tar")
+            testimg.oci_archive(zkt, IMAGE, archive)
+            subprocess.run([ZKE, "image", "import", "--data-dir", srv.dir, archive],
+                           check=True, capture_output=True)
+            srv.start()
+            doc = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "survivor"},
+                   "spec": {"containers": [{"name": "c", "image": IMAGE,
+                                            "args": ["serve", "8080"]}],
+                            "terminationGracePeriodSeconds": 5}}
+            srv.kubectl("apply", "-f", "-", input=json.dumps(doc))
+
+            def running():
+                p = srv.kjson("get", "pod", "survivor")
+                cs = (p["status"].get("containerStatuses") or [{}])[0]
+                return cs.get("ready") and p
+            wait_for(running, 60, "survivor running")
+            before = srv.kjson("get", "pod", "survivor")["status"]
+            ip = before["podIP"]
+            srv.kill9()
+            # the container still serves with nobody watching it
+            self.assertEqual(curl("http://%s:8080/" % ip), (0, "hello from survivor\n"))
+            srv.start()
+            time.sleep(3)   # a few status rounds of the new agent
+            after = srv.kjson("get", "pod", "survivor")["status"]
+            cs0, cs1 = before["containerStatuses"][0], after["containerStatuses"][0]
+            self.assertEqual(cs1["containerID"], cs0["containerID"])
+            self.assertEqual(cs1["restartCount"], 0)
+            self.assertTrue(cs1["ready"])
+            self.assertEqual(after["podIP"], ip)
+            srv.kubectl("delete", "pod", "survivor", "--wait=true", "--timeout=60s", timeout=90)
+            self.assertNotEqual(curl("http://%s:8080/" % ip, tries=1)[0], 0)
+        finally:
+            srv.cleanup()
+            shutil.rmtree(build, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()

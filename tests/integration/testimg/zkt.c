@@ -1,0 +1,154 @@
+/* zkt: the one program in the integration tests' container image, built
+ * static by the tests. Modes:
+ *   zkt serve PORT      HTTP: "/" answers "hello from HOSTNAME", "/env" the
+ *                       environment, "/file?p=PATH" a file's bytes
+ *   zkt crash CODE      print a line and exit with CODE
+ *   zkt alloc MB        touch MB megabytes, then sleep
+ *   zkt spin            a busy loop
+ *   zkt sleep           sleep until killed (TERM ends it with code 0)
+ *   zkt cat PATH...     print files
+ *   zkt get IP PORT     one HTTP GET of "/", the answer printed */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void on_term(int sig)
+{
+    (void)sig;
+    static const char msg[] = "zkt: got SIGTERM, bye\n";
+    if (write(1, msg, sizeof(msg) - 1) < 0)
+        _exit(1);
+    _exit(0);
+}
+
+static void reply(int fd, const char *body, size_t len)
+{
+    char head[256];
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", len);
+    if (write(fd, head, (size_t)n) < 0 || write(fd, body, len) < 0)
+        return;
+}
+
+static int serve(int port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+    if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 64) < 0) {
+        perror("zkt: listen");
+        return 1;
+    }
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    printf("zkt: serving on %d as %s\n", port, host);
+    fflush(stdout);
+    for (;;) {
+        int c = accept(s, NULL, NULL);
+        if (c < 0)
+            continue;
+        char req[4096];
+        ssize_t n = read(c, req, sizeof(req) - 1);
+        if (n <= 0) {
+            close(c);
+            continue;
+        }
+        req[n] = '\0';
+        static char body[65536];
+        size_t len = 0;
+        if (!strncmp(req, "GET /env ", 9)) {
+            for (char **e = environ; *e && len < sizeof(body) - 512; e++)
+                len += (size_t)snprintf(body + len, sizeof(body) - len, "%s\n", *e);
+        } else if (!strncmp(req, "GET /file?p=", 12)) {
+            char path[1024];
+            sscanf(req + 12, "%1023s", path);
+            FILE *f = fopen(path, "r");
+            if (f) {
+                len = fread(body, 1, sizeof(body), f);
+                fclose(f);
+            }
+        } else {
+            len = (size_t)snprintf(body, sizeof(body), "hello from %s\n", host);
+        }
+        reply(c, body, len);
+        close(c);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGTERM, on_term);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    const char *mode = argc > 1 ? argv[1] : "serve";
+    if (!strcmp(mode, "serve"))
+        return serve(argc > 2 ? atoi(argv[2]) : 8080);
+    if (!strcmp(mode, "crash")) {
+        printf("zkt: crashing with %s\n", argc > 2 ? argv[2] : "1");
+        return argc > 2 ? atoi(argv[2]) : 1;
+    }
+    if (!strcmp(mode, "alloc")) {
+        long mb = argc > 2 ? atol(argv[2]) : 64;
+        for (long i = 0; i < mb; i++) {
+            char *p = malloc(1 << 20);
+            if (!p)
+                return 3;
+            memset(p, 1, 1 << 20);
+        }
+        printf("zkt: allocated %ld MB\n", mb);
+        pause();
+        return 0;
+    }
+    if (!strcmp(mode, "spin")) {
+        volatile unsigned long x = 0;
+        for (;;)
+            x++;
+    }
+    if (!strcmp(mode, "sleep")) {
+        printf("zkt: sleeping\n");
+        for (;;)
+            pause();
+    }
+    if (!strcmp(mode, "cat")) {
+        for (int i = 2; i < argc; i++) {
+            FILE *f = fopen(argv[i], "r");
+            if (!f) {
+                printf("zkt: no %s\n", argv[i]);
+                continue;
+            }
+            char buf[4096];
+            size_t n;
+            while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+                fwrite(buf, 1, n, stdout);
+            fclose(f);
+        }
+        return 0;
+    }
+    if (!strcmp(mode, "get") && argc > 3) {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((unsigned short)atoi(argv[3]))};
+        inet_pton(AF_INET, argv[2], &a.sin_addr);
+        if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+            perror("zkt: connect");
+            return 1;
+        }
+        static const char req[] = "GET / HTTP/1.0\r\n\r\n";
+        if (write(s, req, sizeof(req) - 1) < 0)
+            return 1;
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(s, buf, sizeof(buf))) > 0)
+            fwrite(buf, 1, (size_t)n, stdout);
+        return 0;
+    }
+    fprintf(stderr, "zkt: unknown mode %s\n", mode);
+    return 2;
+}
