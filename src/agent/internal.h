@@ -58,6 +58,15 @@ typedef struct zk_ctr_run {
     char id[128];             /* the runtime's container id */
 } zk_ctr_run;
 
+/* One probe of a container run (probes.c). */
+typedef struct zk_probe {
+    uint64_t next_ms;          /* mono ms of the next try; 0: not yet planned */
+    int ok_run, fail_run;      /* consecutive results */
+    bool inflight;
+    bool ok;                   /* the verdict so far (readiness: ready) */
+    char last_error[256];
+} zk_probe;
+
 typedef struct zk_actr {
     char name[64];
     bool init;
@@ -73,6 +82,8 @@ typedef struct zk_actr {
     char image_id[700];        /* repo@sha256:... of what runs */
     bool ready;
     bool killing;              /* a stop was sent */
+    zk_probe startup, liveness, readiness;
+    bool started_ok;           /* the startup probe passed (or there is none) */
     uint64_t kill_deadline_ms;
 } zk_actr;
 
@@ -133,6 +144,18 @@ void zk_agent_pods_start(zk_agent *a);
 void zk_agent_pods_adopt(zk_agent *a);
 void zk_agent_pods_tick(zk_agent *a);
 void zk_agent_pod_queue(zk_apod *p);
+/* Count an asynchronous call that carries p; its end says whether p still
+ * exists (false: it was removed and is freed now). */
+void zk_agent_pod_call_begin(zk_apod *p);
+bool zk_agent_pod_call_end(zk_apod *p);
+
+/* probes.c */
+void zk_agent_probes_tick(zk_agent *a, zk_apod *p, uint64_t now);
+void zk_agent_probes_reset(zk_actr *c);
+/* Whether a running container counts as ready. */
+bool zk_agent_probes_ready(zk_apod *p, const zk_actr *c);
+const json_t *zk_agent_ctr_spec(zk_apod *p, const zk_actr *c);
+void zk_agent_ctr_restart(zk_apod *p, zk_actr *c, const char *why);
 
 /* runtime.c: blocking work, run on the threadpool */
 typedef struct zk_start_job {

@@ -70,13 +70,13 @@ static void apod_free(zk_apod *p)
         apod_release(p);
 }
 
-static void call_begin(zk_apod *p)
+void zk_agent_pod_call_begin(zk_apod *p)
 {
     p->calls++;
 }
 
 /* An answer came: false when the record is gone (and now freed). */
-static bool call_end(zk_apod *p)
+bool zk_agent_pod_call_end(zk_apod *p)
 {
     p->calls--;
     if (!p->dead)
@@ -156,7 +156,7 @@ static void build_ctrs(zk_apod *p)
     scan_runs(p);
 }
 
-static const json_t *ctr_spec(zk_apod *p, const zk_actr *c)
+const json_t *zk_agent_ctr_spec(zk_apod *p, const zk_actr *c)
 {
     const json_t *list = zk_json_path(p->pod, "spec", c->init ? "initContainers" : "containers",
                                       NULL);
@@ -235,7 +235,7 @@ static void ref_done(void *ctx, const zk_kube_result *r)
 {
     ref_req *q = ctx;
     zk_apod *p = q->p;
-    if (!call_end(p)) {
+    if (!zk_agent_pod_call_end(p)) {
         free(q);
         return;
     }
@@ -368,7 +368,7 @@ static void fetch_refs(zk_apod *p)
         snprintf(path, sizeof(path), "/api/v1/namespaces/%s/%s/%s", p->ns,
                  !strncmp(key, "configmap", 9) ? "configmaps" : "secrets", slash + 1);
         p->refs_wait++;
-        call_begin(p);
+        zk_agent_pod_call_begin(p);
         zk_kube_request(a->client, "GET", path, NULL, NULL, ref_done, q);
     }
     json_t *aud = NULL;
@@ -387,7 +387,7 @@ static void fetch_refs(zk_apod *p)
         q->p = p;
         snprintf(q->key, sizeof(q->key), "token");
         p->refs_wait++;
-        call_begin(p);
+        zk_agent_pod_call_begin(p);
         zk_kube_request(a->client, "POST", path, tr, NULL, ref_done, q);
         json_decref(tr);
     }
@@ -761,6 +761,7 @@ static void start_done(uv_work_t *w, int status)
     }
     if (j->rc == 0) {
         c->wait_reason[0] = c->wait_message[0] = '\0';
+        zk_agent_probes_reset(c);
         zk_debug("agent: pod %s/%s: container %s started (run %d)", p->ns, p->name, c->name,
                  j->attempt);
     } else {
@@ -835,7 +836,7 @@ static json_t *pull_creds(zk_apod *p)
 static void start_ctr(zk_apod *p, size_t idx)
 {
     zk_actr *c = &p->ctrs[idx];
-    const json_t *spec = ctr_spec(p, c);
+    const json_t *spec = zk_agent_ctr_spec(p, c);
     char msg[512] = "";
     json_t *ctr = spec ? resolve_ctr(p, spec, msg, sizeof(msg)) : NULL;
     json_t *mounts = ctr ? ctr_mounts(p, ctr, msg, sizeof(msg)) : NULL;
@@ -928,7 +929,7 @@ static void stop_ctr(zk_apod *p, zk_actr *c, int64_t grace_s)
         return;
     c->killing = true;
     c->kill_deadline_ms = zk_mono_ms() + (uint64_t)(grace_s > 0 ? grace_s : 0) * 1000;
-    const json_t *spec = ctr_spec(p, c);
+    const json_t *spec = zk_agent_ctr_spec(p, c);
     const json_t *pre = zk_json_path(spec, "lifecycle", "preStop", "exec", "command", NULL);
     if (json_array_size(pre) && grace_s > 0) {
         /* the hook runs in the container; the TERM follows from the tick
@@ -948,6 +949,17 @@ static void stop_ctr(zk_apod *p, zk_actr *c, int64_t grace_s)
         return;
     }
     signal_ctr(p, c, grace_s > 0 ? "TERM" : "KILL");
+}
+
+/* A failed liveness or startup probe: stop the run; its exit brings the
+ * restart the pod's policy allows. */
+void zk_agent_ctr_restart(zk_apod *p, zk_actr *c, const char *why)
+{
+    zk_info("agent: pod %s/%s: %s", p->ns, p->name, why);
+    int64_t grace = zk_json_int(json_object_get(p->pod, "spec"), "terminationGracePeriodSeconds",
+                                30);
+    c->ready = false;
+    stop_ctr(p, c, grace);
 }
 
 /* ---- status ---- */
@@ -1138,7 +1150,7 @@ static json_t *build_status(zk_apod *p)
 static void status_done(void *ctx, const zk_kube_result *r)
 {
     zk_apod *p = ctx;
-    if (!call_end(p))
+    if (!zk_agent_pod_call_end(p))
         return;
     p->status_inflight = false;
     if (r->status != 200) {
@@ -1176,7 +1188,7 @@ static void post_status(zk_apod *p)
     json_decref(p->status_sent);
     p->status_sent = st;
     p->status_inflight = true;
-    call_begin(p);
+    zk_agent_pod_call_begin(p);
     zk_kube_patch(p->a->client, &zk_kube_pods, p->ns, p->name, "status",
                   "application/merge-patch+json", patch, status_done, p);
     json_decref(patch);
@@ -1187,7 +1199,7 @@ static void post_status(zk_apod *p)
 static void delete_done(void *ctx, const zk_kube_result *r)
 {
     zk_apod *p = ctx;
-    if (!call_end(p))
+    if (!zk_agent_pod_call_end(p))
         return;
     if (r->status != 200 && r->status != 202 && r->status != 404 && r->status != 409) {
         zk_warn("agent: deleting pod %s/%s: %d %s", p->ns, p->name, r->status, r->error);
@@ -1232,7 +1244,7 @@ static void terminate(zk_apod *p)
             json_t *opts = json_pack("{s:s,s:s,s:i,s:{s:s}}", "kind", "DeleteOptions",
                                      "apiVersion", "v1", "gracePeriodSeconds", 0, "preconditions",
                                      "uid", p->uid);
-            call_begin(p);
+            zk_agent_pod_call_begin(p);
             zk_kube_request(a->client, "DELETE", path, opts, NULL, delete_done, p);
             json_decref(opts);
         }
@@ -1398,7 +1410,7 @@ static void sync_pod(zk_apod *p)
         if (c->init)
             continue;
         if (c->cur.state == ZK_CTR_RUNNING)
-            c->ready = true;   /* readiness probes come with probes.c */
+            c->ready = zk_agent_probes_ready(p, c);
         if (run_ctr(p, i, now) && p->busy)
             break;
     }
@@ -1476,8 +1488,8 @@ void zk_agent_pods_tick(zk_agent *a)
                 signal_ctr(p, c, "KILL");
                 c->kill_deadline_ms = now + 5000;
             } else if (c->killing && c->kill_deadline_ms > now &&
-                       ctr_spec(p, c) &&
-                       zk_json_path(ctr_spec(p, c), "lifecycle", "preStop", NULL)) {
+                       zk_agent_ctr_spec(p, c) &&
+                       zk_json_path(zk_agent_ctr_spec(p, c), "lifecycle", "preStop", NULL)) {
                 /* preStop had its time: TERM now, once */
                 const json_t *meta = json_object_get(p->pod, "metadata");
                 int64_t grace = zk_json_int(meta, "deletionGracePeriodSeconds", 30);
@@ -1487,6 +1499,7 @@ void zk_agent_pods_tick(zk_agent *a)
                 }
             }
         }
+        zk_agent_probes_tick(a, p, now);
         if (changed || (p->next_sync_ms && now >= p->next_sync_ms))
             zk_agent_pod_queue(p);
     }

@@ -320,6 +320,60 @@ class AgentTest(unittest.TestCase):
         self.delete("needs-cfg")
         self.srv.kubectl("delete", "configmap", "later")
 
+    def test_liveness_failure_restarts_the_container(self):
+        self.apply(self.pod_doc("unwell", ["serve", "8080"], container={
+            "livenessProbe": {"httpGet": {"path": "/", "port": 9999}, "periodSeconds": 1,
+                              "failureThreshold": 2}}))
+
+        def restarted():
+            cs = (self.pod("unwell")["status"].get("containerStatuses") or [{}])[0]
+            return cs.get("restartCount", 0) >= 1
+        wait_for(restarted, 60, "a restart after liveness failures")
+        # it was stopped by the agent (TERM: zkt exits 0 on it), not by itself
+        self.assertIn("zkt: got SIGTERM, bye", self.log_lines("unwell", "unwell", 0))
+        self.delete("unwell")
+
+    def test_readiness_drives_ready_and_endpoints(self):
+        flag = tempfile.mkdtemp(prefix="zke-flag-")
+        try:
+            self.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "picky"},
+                        "spec": {"selector": {"app": "picky"}, "ports": [{"port": 80,
+                                                                           "targetPort": 8080}]}})
+            doc = self.pod_doc("picky", ["serve", "8080"], container={
+                "readinessProbe": {"httpGet": {"path": "/file?p=/flag/ready", "port": 8080},
+                                   "periodSeconds": 1, "failureThreshold": 1},
+                "volumeMounts": [{"name": "flag", "mountPath": "/flag"}]},
+                volumes=[{"name": "flag", "hostPath": {"path": flag}}])
+            doc["metadata"]["labels"] = {"app": "picky"}
+            self.apply(doc)
+
+            def state():
+                p = self.pod("picky")
+                cs = (p["status"].get("containerStatuses") or [{}])[0]
+                conds = {c["type"]: c["status"] for c in p["status"].get("conditions", [])}
+                ep = self.srv.kjson("get", "endpoints", "picky")
+                subsets = ep.get("subsets") or [{}]
+                ready = [a["ip"] for a in subsets[0].get("addresses", [])]
+                unready = [a["ip"] for a in subsets[0].get("notReadyAddresses", [])]
+                return cs.get("state", {}).get("running") is not None, cs.get("ready"), \
+                    conds.get("Ready"), ready, unready, p["status"].get("podIP")
+            # running, but not ready: its readiness file is missing
+            wait_for(lambda: (lambda s: s[0] and s[4] == [s[5]])(state()), 30,
+                     "a running, unready pod in notReadyAddresses")
+            s = state()
+            self.assertEqual((s[1], s[2], s[3]), (False, "False", []))
+            with open(os.path.join(flag, "ready"), "w") as f:
+                f.write("yes")
+            wait_for(lambda: (lambda s: s[1] and s[2] == "True" and s[3] == [s[5]])(state()), 30,
+                     "the pod ready and in the Service's addresses")
+            os.unlink(os.path.join(flag, "ready"))
+            wait_for(lambda: (lambda s: not s[1] and s[3] == [] and s[4] == [s[5]])(state()), 30,
+                     "the pod out of the Service's addresses again")
+            self.delete("picky")
+            self.srv.kubectl("delete", "service", "picky")
+        finally:
+            shutil.rmtree(flag, ignore_errors=True)
+
     def test_bad_images_show_pull_errors(self):
         # a closed loopback port: nothing leaves this machine
         self.apply(self.pod_doc("unreachable", [], container={"image": "127.0.0.1:1/nope:1"}))
@@ -330,13 +384,11 @@ class AgentTest(unittest.TestCase):
             cs = (self.pod(name)["status"].get("containerStatuses") or [{}])[0]
             w = cs.get("state", {}).get("waiting", {})
             return w.get("reason") in want and w
-        w = {}
-        wait_for(lambda: w.setdefault("u", reason("unreachable", ("ErrImagePull", "ImagePullBackOff"))),
-                 30, "ErrImagePull")
-        self.assertIn("127.0.0.1:1", w["u"]["message"])
-        wait_for(lambda: w.setdefault("n", reason("never", ("ErrImageNeverPull",))), 30,
-                 "ErrImageNeverPull")
-        self.assertIn("not present", w["n"]["message"])
+        wait_for(lambda: reason("unreachable", ("ErrImagePull", "ImagePullBackOff")), 30,
+                 "ErrImagePull")
+        self.assertIn("127.0.0.1:1", reason("unreachable", ("ErrImagePull", "ImagePullBackOff"))["message"])
+        wait_for(lambda: reason("never", ("ErrImageNeverPull",)), 30, "ErrImageNeverPull")
+        self.assertIn("not present", reason("never", ("ErrImageNeverPull",))["message"])
         self.assertEqual(self.pod("unreachable")["status"]["phase"], "Pending")
         self.delete("unreachable", "never")
 

@@ -1,7 +1,8 @@
 /* zkt: the one program in the integration tests' container image, built
  * static by the tests. Modes:
  *   zkt serve PORT      HTTP: "/" answers "hello from HOSTNAME", "/env" the
- *                       environment, "/file?p=PATH" a file's bytes
+ *                       environment, "/file?p=PATH" a file's bytes (404 when
+ *                       there is no such file)
  *   zkt crash CODE      print a line and exit with CODE
  *   zkt alloc MB        touch MB megabytes, then sleep
  *   zkt spin            a busy loop
@@ -71,10 +72,17 @@ static int serve(int port)
             char path[1024];
             sscanf(req + 12, "%1023s", path);
             FILE *f = fopen(path, "r");
-            if (f) {
-                len = fread(body, 1, sizeof(body), f);
-                fclose(f);
+            if (!f) {
+                static const char nf[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                                         "Connection: close\r\n\r\n";
+                if (write(c, nf, sizeof(nf) - 1) < 0) {
+                    /* the client left */
+                }
+                close(c);
+                continue;
             }
+            len = fread(body, 1, sizeof(body), f);
+            fclose(f);
         } else {
             len = (size_t)snprintf(body, sizeof(body), "hello from %s\n", host);
         }
