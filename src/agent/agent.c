@@ -260,6 +260,7 @@ static void agent_start(zk_agent *a)
     uv_timer_start(&a->heartbeat, heartbeat, 0, ZK_AGENT_HEARTBEAT_MS);
     zk_agent_pods_adopt(a);
     zk_agent_pods_start(a);
+    zk_agent_tun_start(a);
     zk_info("agent: node %s, data in %s, runtime %s, bridge %s", a->o.node_name, a->o.data_dir,
             a->o.runtime, a->o.bridge);
 }

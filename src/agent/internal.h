@@ -21,6 +21,8 @@
 
 typedef struct zk_agent zk_agent;
 typedef struct zk_apod zk_apod;
+typedef struct zk_agent_tun zk_agent_tun;
+typedef struct zk_tstream zk_tstream;
 
 /* What the host has, read at start and refreshed with the node status. */
 typedef struct zk_agent_host {
@@ -134,6 +136,7 @@ struct zk_agent {
     char *logs_dir;            /* DATA/pods */
     uv_timer_t heartbeat, tick, kick;
     bool stopping;
+    zk_agent_tun *tun;
     /* the sync queue */
     zk_apod **queue;
     size_t nqueue, capqueue;
@@ -148,6 +151,22 @@ void zk_agent_pod_queue(zk_apod *p);
  * exists (false: it was removed and is freed now). */
 void zk_agent_pod_call_begin(zk_apod *p);
 bool zk_agent_pod_call_end(zk_apod *p);
+
+/* tunnel.c: streams the API server opens on the agent's tunnel */
+typedef struct zk_tstream_ops {
+    void (*data)(void *ctx, const char *p, size_t n);   /* bytes from the server */
+    void (*closed)(void *ctx);   /* the server or the connection ended it; freed after */
+} zk_tstream_ops;
+void zk_agent_tun_start(zk_agent *a);
+void zk_agent_tun_bind(zk_tstream *s, const zk_tstream_ops *ops, void *ctx);
+void zk_agent_tun_send(zk_tstream *s, const void *p, size_t n);
+/* End the stream (code 0: fine; else an error status); s is freed. */
+void zk_agent_tun_end(zk_tstream *s, int code, const char *reason, const char *message);
+/* Bytes waiting to go out: readers pause above a bound. */
+size_t zk_agent_tun_queued(zk_agent *a);
+
+/* logs.c */
+void zk_agent_logs_open(zk_agent *a, zk_tstream *s, const json_t *req);
 
 /* probes.c */
 void zk_agent_probes_tick(zk_agent *a, zk_apod *p, uint64_t now);

@@ -462,6 +462,48 @@ static int root_fs(zk_agent *a, zk_agent_image *img, const char *bundle, char *r
     return 0;
 }
 
+/* Before run `attempt` of a container: the runs before it have ended, so
+ * their root filesystems go; only the one just before is kept at all (its
+ * exit status and log are the container's lastState and --previous). A
+ * container that crashes for days holds two bundles and two logs. */
+static void prune_runs(zk_start_job *j, const char *name)
+{
+    zk_autofree char *cdir = zk_xasprintf("%s/c", j->pod_dir);
+    DIR *d = opendir(cdir);
+    if (!d)
+        return;
+    size_t nl = strlen(name);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *dash = strrchr(e->d_name, '-');
+        if (!dash || (size_t)(dash - e->d_name) != nl || strncmp(e->d_name, name, nl))
+            continue;
+        int k = atoi(dash + 1);
+        if (k >= j->attempt)
+            continue;
+        zk_autofree char *bundle = zk_xasprintf("%s/%s", cdir, e->d_name);
+        zk_autofree char *rootfs = zk_xasprintf("%s/rootfs", bundle);
+        umount2(rootfs, MNT_DETACH);
+        if (k < j->attempt - 1) {
+            rm_tree(bundle);
+            /* its log: <dir>/<k>.log and rotated parts */
+            char *slash = strrchr(j->log_path, '/');
+            if (slash) {
+                for (int part = 0; part <= 16; part++) {
+                    zk_autofree char *lp =
+                        part ? zk_xasprintf("%.*s/%d.log.%d", (int)(slash - j->log_path),
+                                            j->log_path, k, part)
+                             : zk_xasprintf("%.*s/%d.log", (int)(slash - j->log_path),
+                                            j->log_path, k);
+                    if (unlink(lp) < 0 && part)
+                        break;
+                }
+            }
+        }
+    }
+    closedir(d);
+}
+
 void zk_agent_rt_start(zk_start_job *j)
 {
     zk_agent *a = j->a;
@@ -480,6 +522,7 @@ void zk_agent_rt_start(zk_start_job *j)
 
     char bundle[4400], rootfs[4500];
     zk_autofree char *cfgp = NULL;
+    prune_runs(j, name);
     snprintf(bundle, sizeof(bundle), "%s/c/%s-%d", j->pod_dir, name, j->attempt);
     rm_tree(bundle);
     if (mkdir(bundle, 0700) < 0) {

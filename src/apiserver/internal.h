@@ -62,6 +62,16 @@ typedef struct zk_call {
     zk_reqinfo ri;         /* last: its scratch buffer is not zeroed per request */
 } zk_call;
 
+/* ---- the agent tunnel (tunnel.c) ---- */
+typedef struct zk_tun zk_tun;
+typedef struct zk_tun_stream zk_tun_stream;
+typedef struct zk_tun_stream_cb {
+    void (*data)(void *ctx, const char *p, size_t n);
+    /* the agent ended the stream (status: {"code","reason","message"} or
+     * NULL), or the tunnel went away; the stream is freed after this */
+    void (*closed)(void *ctx, json_t *status);
+} zk_tun_stream_cb;
+
 struct zk_apiserver {
     uv_loop_t *loop;
     zk_http_server *http;
@@ -69,6 +79,7 @@ struct zk_apiserver {
     char *data_dir;
     char *pki_dir;
     zk_map *storages;          /* storage name -> zk_storage */
+    zk_map *tunnels;           /* node name -> zk_tun (tunnel.c) */
     /* the garbage collector's indexes, kept by zk_apis_gc_latest() */
     zk_map *gc_waiting;        /* "<storage>\x1f<key>" -> zk_storage: keys whose latest
                                   object waits on foregroundDeletion (or did) */
@@ -185,6 +196,18 @@ bool zk_apis_serve_nonresource(zk_call *c);
 /* ---- auth.c ---- */
 int zk_apis_authenticate(zk_call *c);     /* 0 ok, <0 answered 401 */
 bool zk_apis_authorize(zk_call *c);       /* false: answered 403 */
+
+/* GET /zke/v1/tunnel from a node agent: upgrade to its tunnel. */
+bool zk_apis_serve_tunnel(zk_call *c);
+bool zk_apis_tunnel_connected(zk_apiserver *srv, const char *node);
+/* Open a stream to node's agent with request req (JSON); NULL when the
+ * node has no tunnel. */
+zk_tun_stream *zk_apis_tunnel_open(zk_apiserver *srv, const char *node, const json_t *req,
+                                   const zk_tun_stream_cb *cb, void *ctx);
+void zk_apis_tunnel_send(zk_tun_stream *s, const void *p, size_t n);
+/* End a stream from this side: no callbacks after this. */
+void zk_apis_tunnel_close(zk_tun_stream *s);
+void zk_apis_serve_pod_log(zk_call *c, const json_t *pod, const char *node);
 void zk_apis_user_free(zk_user *u);
 
 /* ---- tables and conversion ---- */

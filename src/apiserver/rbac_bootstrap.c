@@ -205,6 +205,7 @@ static const role_def roles[] = {
             {"create patch update", "core events.k8s.io", "events", NULL},
             {"get create update patch delete", "coordination.k8s.io", "leases", NULL},
             {"get list watch", "discovery.k8s.io", "endpointslices", NULL},
+            {"get", NULL, NULL, "/zke/v1/tunnel"},
         },
     },
     {

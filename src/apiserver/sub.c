@@ -391,8 +391,11 @@ static void zk__node_stream(zk_call *c, zk_storage *st, const char *ns)
                            c->ri.name);
         return;
     }
-    /* Streams come from the node agent, which is not part of this server
-     * yet: say so rather than pretend. */
+    if (!strcmp(c->ri.subresource, "log")) {
+        zk_apis_serve_pod_log(c, pod, node);
+        return;
+    }
+    /* exec, attach and port-forward ride the tunnel too, not yet */
     zk_apis_status_fmt(c->req, 503, "ServiceUnavailable",
                        "the node agent on node \"%s\" is not connected to this server, so pods/%s "
                        "for pod \"%s\" cannot be served", node, c->ri.subresource, c->ri.name);

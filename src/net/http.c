@@ -429,9 +429,27 @@ static void zk__stream_dispose(void *p)
         s->closed(s->ctx, s);
 }
 
+static zk_http_stream *stream_start(h2o_req_t *req, int status, const char *content_type,
+                                    size_t max_queued, zk_http_stream_closed_fn closed,
+                                    void *ctx, bool prime);
+
 zk_http_stream *zk_http_stream_start(h2o_req_t *req, int status, const char *content_type,
                                      size_t max_queued, zk_http_stream_closed_fn closed,
                                      void *ctx)
+{
+    return stream_start(req, status, content_type, max_queued, closed, ctx, true);
+}
+
+zk_http_stream *zk_http_stream_start_raw(h2o_req_t *req, int status, const char *content_type,
+                                         size_t max_queued, zk_http_stream_closed_fn closed,
+                                         void *ctx)
+{
+    return stream_start(req, status, content_type, max_queued, closed, ctx, false);
+}
+
+static zk_http_stream *stream_start(h2o_req_t *req, int status, const char *content_type,
+                                    size_t max_queued, zk_http_stream_closed_fn closed,
+                                    void *ctx, bool prime)
 {
     zk_http_stream *s = h2o_mem_alloc_shared(&req->pool, sizeof(*s), zk__stream_dispose);
     memset(s, 0, sizeof(*s));
@@ -452,7 +470,7 @@ zk_http_stream *zk_http_stream_start(h2o_req_t *req, int status, const char *con
      * there the stream opens with a newline, which JSON stream readers skip
      * as whitespace. */
     s->sending = true;
-    if (req->version < 0x200) {
+    if (req->version < 0x200 && prime) {
         static char nl[] = "\n";
         h2o_iovec_t b = h2o_iovec_init(nl, 1);
         h2o_send(req, &b, 1, H2O_SEND_STATE_IN_PROGRESS);

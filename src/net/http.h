@@ -78,6 +78,11 @@ typedef void (*zk_http_stream_closed_fn)(void *ctx, zk_http_stream *s);
 zk_http_stream *zk_http_stream_start(h2o_req_t *req, int status, const char *content_type,
                                      size_t max_queued, zk_http_stream_closed_fn closed,
                                      void *ctx);
+/* The same for a body that must be exactly its bytes (a log): over
+ * HTTP/1.1 the headers then go out with the first bytes, not before. */
+zk_http_stream *zk_http_stream_start_raw(h2o_req_t *req, int status, const char *content_type,
+                                         size_t max_queued, zk_http_stream_closed_fn closed,
+                                         void *ctx);
 /* Queue a chunk (takes a new reference). -ZK_ETOOBIG when over the bound,
  * -ZK_EIO when the stream is ending or gone. */
 int zk_http_stream_write(zk_http_stream *s, zk_chunk *c);

@@ -184,9 +184,19 @@ class AgentTest(unittest.TestCase):
         self.assertEqual(term["exitCode"], 3)
         self.assertEqual(term["reason"], "Error")
         self.assertEqual(out["p"]["status"]["phase"], "Running")
-        # every run has its own log, with what that run printed
-        self.assertIn("zkt: crashing with 3", self.log_lines("crasher", "crasher", 0))
-        self.assertIn("zkt: crashing with 3", self.log_lines("crasher", "crasher", 1))
+        # kubectl logs --previous: the crashed run's output, through the server
+        p = self.srv.kubectl("logs", "crasher", "--previous")
+        self.assertEqual(p.stdout, "zkt: crashing with 3\n")
+        # every run has its own log, with what that run printed; only the
+        # last two runs are kept, however long it crashes
+        uid = out["p"]["metadata"]["uid"]
+        logs = os.path.join(self.srv.dir, "pods", "default_crasher_" + uid, "crasher")
+        names = sorted(os.listdir(logs))
+        self.assertLessEqual(len(names), 2, names)
+        for n in names:
+            self.assertIn("zkt: crashing with 3", self.log_lines("crasher", "crasher", int(n[:-4])))
+        pod_dir = os.path.join(self.srv.dir, "agent", "pods", uid, "c")
+        self.assertLessEqual(len(os.listdir(pod_dir)), 2, os.listdir(pod_dir))
         self.delete("crasher")
 
     def test_restart_policy_never_and_on_failure(self):
@@ -319,6 +329,47 @@ class AgentTest(unittest.TestCase):
         self.wait_running("needs-cfg", 60)
         self.delete("needs-cfg")
         self.srv.kubectl("delete", "configmap", "later")
+
+    def test_logs_through_the_server(self):
+        # a run that prints 30 lines over 3 s: -f follows it to its end
+        self.apply(self.pod_doc("ticker", ["tick", "30", "100"], restart="Never"))
+        wait_for(lambda: self.pod("ticker")["status"].get("phase") in ("Running", "Succeeded"),
+                 60, "ticker started")
+        p = self.srv.kubectl("logs", "-f", "ticker", timeout=60)
+        self.assertEqual(p.stdout.splitlines(), ["line %d" % i for i in range(30)])
+        self.wait_phase("ticker", ("Succeeded",))
+        out = self.srv.kubectl("logs", "ticker", "--tail=3").stdout
+        self.assertEqual(out, "line 27\nline 28\nline 29\n")
+        out = self.srv.kubectl("logs", "ticker", "--tail=2", "--timestamps").stdout.splitlines()
+        self.assertEqual(len(out), 2)
+        self.assertRegex(out[0], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z line 28$")
+        self.assertEqual(self.srv.kubectl("logs", "ticker", "--limit-bytes=13").stdout,
+                         "line 0\nline 1")
+        self.assertEqual(len(self.srv.kubectl("logs", "ticker", "--since=1h").stdout.splitlines()), 30)
+        # what the kubelet answers for bad requests
+        p = self.srv.kubectl("logs", "ticker", "-c", "nope", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("container nope is not valid for pod ticker", p.stderr)
+        p = self.srv.kubectl("logs", "ticker", "--previous", check=False)
+        self.assertIn('previous terminated container "ticker" in pod "ticker" not found', p.stderr)
+        # the Python client reads the same
+        from kubernetes import client, config
+        api = client.CoreV1Api(config.new_client_from_config(self.srv.kubeconfig))
+        text = api.read_namespaced_pod_log("ticker", "default", tail_lines=1)
+        self.assertEqual(text, "line 29\n")
+        self.delete("ticker")
+        # a pod of two containers needs -c
+        doc = self.pod_doc("pair", ["serve", "8080"])
+        doc["spec"]["containers"].append({"name": "second", "image": IMAGE, "args": ["sleep"]})
+        self.apply(doc)
+        self.wait_running("pair")
+        p = self.srv.kubectl("logs", "pair", "--all-containers=false", "-c", "second")
+        self.assertEqual(p.stdout, "zkt: sleeping\n")
+        code, body = self.srv.curl("/api/v1/namespaces/default/pods/pair/log")
+        self.assertEqual(code, 400)
+        self.assertIn("a container name must be specified for pod pair, choose one of: [pair second]",
+                      body.decode())
+        self.delete("pair")
 
     def test_liveness_failure_restarts_the_container(self):
         self.apply(self.pod_doc("unwell", ["serve", "8080"], container={

@@ -8,7 +8,8 @@
  *   zkt spin            a busy loop
  *   zkt sleep           sleep until killed (TERM ends it with code 0)
  *   zkt cat PATH...     print files
- *   zkt get IP PORT     one HTTP GET of "/", the answer printed */
+ *   zkt get IP PORT     one HTTP GET of "/", the answer printed
+ *   zkt tick N MS       print "line I" N times, MS milliseconds apart, then exit */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -136,6 +137,14 @@ int main(int argc, char **argv)
             while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
                 fwrite(buf, 1, n, stdout);
             fclose(f);
+        }
+        return 0;
+    }
+    if (!strcmp(mode, "tick") && argc > 3) {
+        int n = atoi(argv[2]), ms = atoi(argv[3]);
+        for (int i = 0; i < n; i++) {
+            printf("line %d\n", i);
+            usleep((useconds_t)ms * 1000);
         }
         return 0;
     }

@@ -1,0 +1,310 @@
+/* zke agent: a container's log for `kubectl logs`, served on a tunnel
+ * stream. The CRI files of the run (and its rotated parts, oldest first)
+ * are read line by line: partial lines are joined, and tailLines,
+ * sinceSeconds/sinceTime, timestamps and limitBytes apply as the kubelet
+ * applies them. With follow, the reader stays at the end of the file,
+ * follows a rotation, and ends when the run has ended and everything is
+ * sent. It pauses while the tunnel has a backlog, so a fast writer never
+ * grows the agent's memory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/crilog.h"
+#include "agent/internal.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/time.h"
+
+#define FOLLOW_MS 200
+#define BACKLOG_MAX (1u << 20)
+#define MAX_ROTATED 16
+
+typedef struct log_reader {
+    zk_agent *a;
+    zk_tstream *s;
+    char path[4096];      /* the run's log */
+    char bundle[4096];    /* the run's bundle: exit.json ends a follow */
+    char uid[64], ctr[64];
+    int attempt;
+    bool follow, timestamps;
+    int64_t since;        /* wall s, 0: all */
+    int64_t skip;         /* complete lines still to skip (tailLines) */
+    int64_t limit;        /* bytes left to send, -1: no limit */
+    int files[MAX_ROTATED + 1];
+    int nfiles, cur;      /* rotated parts first, then the live file */
+    ino_t live_ino;
+    char *carry;          /* a line not complete yet */
+    size_t carry_len;
+    bool in_line;         /* inside a logical line (after a "P" piece) */
+    bool skipping_line;
+    uv_timer_t timer;
+    bool done;
+} log_reader;
+
+static void reader_closed(uv_handle_t *h)
+{
+    log_reader *r = h->data;
+    for (int i = 0; i < r->nfiles; i++)
+        if (r->files[i] >= 0)
+            close(r->files[i]);
+    free(r->carry);
+    free(r);
+}
+
+static void reader_free(log_reader *r)
+{
+    uv_timer_stop(&r->timer);
+    uv_close((uv_handle_t *)&r->timer, reader_closed);
+}
+
+static void finish(log_reader *r, int code, const char *reason, const char *msg)
+{
+    if (r->done)
+        return;
+    r->done = true;
+    if (r->s)
+        zk_agent_tun_end(r->s, code, reason, msg);
+    r->s = NULL;
+    reader_free(r);
+}
+
+static void on_server_closed(void *ctx)
+{
+    log_reader *r = ctx;
+    r->s = NULL;
+    if (!r->done) {
+        r->done = true;
+        reader_free(r);
+    }
+}
+
+/* Emit one CRI line's share of the output. */
+static void emit(log_reader *r, const char *line, size_t len)
+{
+    zk_crilog_line l;
+    if (zk_crilog_parse(line, len, &l) < 0)
+        return;
+    bool start = !r->in_line;
+    r->in_line = l.partial;
+    if (start) {
+        r->skipping_line = false;
+        if (r->skip > 0) {
+            r->skip--;
+            r->skipping_line = true;
+        } else if (r->since) {
+            char t[40];
+            snprintf(t, sizeof(t), "%.*s", (int)(l.time_len < 39 ? l.time_len : 39), l.time);
+            if (zk_time_parse_rfc3339(t) < r->since)
+                r->skipping_line = true;
+        }
+    }
+    if (r->skipping_line || r->limit == 0)
+        return;
+    char out[ZK_CRILOG_MAX_LINE + 128];
+    size_t n = 0;
+    if (start && r->timestamps) {
+        memcpy(out, l.time, l.time_len);
+        n = l.time_len;
+        out[n++] = ' ';
+    }
+    size_t m = l.msg_len < ZK_CRILOG_MAX_LINE ? l.msg_len : ZK_CRILOG_MAX_LINE;
+    memcpy(out + n, l.msg, m);
+    n += m;
+    if (!l.partial)
+        out[n++] = '\n';
+    if (r->limit > 0 && (int64_t)n > r->limit)
+        n = (size_t)r->limit;
+    if (r->limit > 0)
+        r->limit -= (int64_t)n;
+    zk_agent_tun_send(r->s, out, n);
+}
+
+/* Read what file i has now; complete lines are emitted, the rest kept. */
+static void drain(log_reader *r, int fd)
+{
+    char buf[65536];
+    for (;;) {
+        if (zk_agent_tun_queued(r->a) > BACKLOG_MAX || r->done || r->limit == 0)
+            return;
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n <= 0)
+            return;
+        size_t start = 0;
+        for (size_t i = 0; i < (size_t)n; i++) {
+            if (buf[i] != '\n')
+                continue;
+            if (r->carry_len) {
+                size_t piece = i - start;
+                if (r->carry_len + piece <= ZK_CRILOG_MAX_LINE + 256) {
+                    r->carry = zk_xrealloc(r->carry, r->carry_len + piece);
+                    memcpy(r->carry + r->carry_len, buf + start, piece);
+                    r->carry_len += piece;
+                    emit(r, r->carry, r->carry_len);
+                }
+                r->carry_len = 0;
+            } else {
+                emit(r, buf + start, i - start);
+            }
+            start = i + 1;
+        }
+        size_t rest = (size_t)n - start;
+        if (rest && r->carry_len + rest <= ZK_CRILOG_MAX_LINE + 256) {
+            r->carry = zk_xrealloc(r->carry, r->carry_len + rest);
+            memcpy(r->carry + r->carry_len, buf + start, rest);
+            r->carry_len += rest;
+        }
+    }
+}
+
+static bool run_ended(log_reader *r)
+{
+    zk_autofree char *ep = zk_xasprintf("%s/exit.json", r->bundle);
+    struct stat st;
+    if (stat(ep, &st) == 0)
+        return true;
+    /* the bundle went away (the pod was torn down) */
+    return stat(r->bundle, &st) < 0;
+}
+
+static void pump(log_reader *r)
+{
+    while (!r->done && r->cur < r->nfiles) {
+        drain(r, r->files[r->cur]);
+        if (r->done || zk_agent_tun_queued(r->a) > BACKLOG_MAX)
+            return;
+        if (r->limit == 0) {
+            finish(r, 0, NULL, NULL);
+            return;
+        }
+        if (r->cur < r->nfiles - 1) {
+            r->cur++;   /* the next (newer) part */
+            continue;
+        }
+        /* at the end of the live file */
+        if (!r->follow) {
+            finish(r, 0, NULL, NULL);
+            return;
+        }
+        struct stat st;
+        if (stat(r->path, &st) == 0 && st.st_ino != r->live_ino && r->nfiles <= MAX_ROTATED) {
+            /* rotated: what was live is a part now; the new file is live */
+            int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+            if (fd >= 0) {
+                drain(r, r->files[r->cur]);
+                r->files[r->nfiles++] = fd;
+                r->live_ino = st.st_ino;
+                r->cur++;
+                continue;
+            }
+        }
+        if (run_ended(r)) {
+            drain(r, r->files[r->cur]);
+            finish(r, 0, NULL, NULL);
+        }
+        return;
+    }
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    pump(t->data);
+}
+
+/* Count only full ("F") lines, reading each line's tag. */
+static int64_t count_full_lines(log_reader *r)
+{
+    int64_t n = 0;
+    for (int i = 0; i < r->nfiles; i++) {
+        int fd = dup(r->files[i]);
+        if (fd < 0)
+            continue;
+        lseek(fd, 0, SEEK_SET);
+        FILE *f = fdopen(fd, "re");
+        if (!f) {
+            close(fd);
+            continue;
+        }
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t len;
+        while ((len = getline(&line, &cap, f)) > 0) {
+            zk_crilog_line l;
+            if (zk_crilog_parse(line, (size_t)len - (line[len - 1] == '\n'), &l) == 0 &&
+                !l.partial)
+                n++;
+        }
+        free(line);
+        fclose(f);
+        lseek(r->files[i], 0, SEEK_SET);   /* the dup shared the offset */
+    }
+    return n;
+}
+
+void zk_agent_logs_open(zk_agent *a, zk_tstream *s, const json_t *req)
+{
+    const char *uid = zk_json_str(req, "uid"), *ctr = zk_json_str(req, "container");
+    zk_apod *p = uid ? zk_map_get(a->apods, uid) : NULL;
+    zk_actr *c = NULL;
+    for (size_t i = 0; p && ctr && i < p->nctrs; i++)
+        if (!strcmp(p->ctrs[i].name, ctr))
+            c = &p->ctrs[i];
+    if (!c || c->cur.state == ZK_CTR_NONE) {
+        zk_agent_tun_end(s, 400, "BadRequest", "the container has not run on this node");
+        return;
+    }
+    bool previous = json_is_true(json_object_get(req, "previous"));
+    int attempt = previous ? c->cur.attempt - 1 : c->cur.attempt;
+    if (attempt < 0) {
+        zk_agent_tun_end(s, 400, "BadRequest", "previous terminated container not found");
+        return;
+    }
+    log_reader *r = zk_xcalloc(1, sizeof(*r));
+    r->a = a;
+    r->s = s;
+    r->attempt = attempt;
+    snprintf(r->uid, sizeof(r->uid), "%s", uid);
+    snprintf(r->ctr, sizeof(r->ctr), "%s", ctr);
+    snprintf(r->path, sizeof(r->path), "%s/%s_%s_%s/%s/%d.log", a->logs_dir, p->ns, p->name,
+             p->uid, ctr, attempt);
+    snprintf(r->bundle, sizeof(r->bundle), "%s/pods/%s/c/%s-%d", a->dir, p->uid, ctr, attempt);
+    r->follow = !previous && json_is_true(json_object_get(req, "follow"));
+    r->timestamps = json_is_true(json_object_get(req, "timestamps"));
+    r->limit = zk_json_int(req, "limitBytes", -1);
+    int64_t since_s = zk_json_int(req, "sinceSeconds", 0);
+    if (since_s > 0)
+        r->since = zk_wall_s() - since_s;
+    else if (zk_json_str(req, "sinceTime"))
+        r->since = zk_time_parse_rfc3339(zk_json_str(req, "sinceTime"));
+    uv_timer_init(a->loop, &r->timer);
+    r->timer.data = r;
+    zk_agent_tun_bind(s, &(zk_tstream_ops){.closed = on_server_closed}, r);
+    /* the parts, oldest first: N.log.K ... N.log.1, then N.log */
+    for (int k = MAX_ROTATED; k >= 1; k--) {
+        char part[4200];
+        snprintf(part, sizeof(part), "%s.%d", r->path, k);
+        int fd = open(part, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0)
+            r->files[r->nfiles++] = fd;
+    }
+    int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        finish(r, 404, "NotFound", "the container's log file is gone");
+        return;
+    }
+    struct stat st;
+    fstat(fd, &st);
+    r->live_ino = st.st_ino;
+    r->files[r->nfiles++] = fd;
+    json_t *tail = json_object_get(req, "tailLines");
+    if (json_is_integer(tail)) {
+        int64_t total = count_full_lines(r);
+        r->skip = total > json_integer_value(tail) ? total - json_integer_value(tail) : 0;
+    }
+    uv_timer_start(&r->timer, on_timer, 0, FOLLOW_MS);
+}
