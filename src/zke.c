@@ -15,6 +15,7 @@
 #include "apiserver/server.h"
 #include "base/mem.h"
 #include "cli/image.h"
+#include "cli/token.h"
 #include "controllers/host.h"
 #include "net/pki.h"
 #include "scheduler/scheduler.h"
@@ -143,6 +144,7 @@ static void usage(FILE *f)
             "  agent     run a node agent that joins a cluster (--server, --token)\n"
             "  sim       simulated nodes for scale tests (like KWOK)\n"
             "  image     import and list the images of a node's image store\n"
+            "  token     create a join token for node agents (token create)\n"
             "  version   print the version\n"
             "\n"
             "Run 'zke <command> --help' for a command's options.\n");
@@ -169,6 +171,7 @@ int main(int argc, char **argv)
         {"sim", zk_sim_main},
         {"version", cmd_version},
         {"image", zk_cli_image_main},
+        {"token", zk_cli_token_main},
         {"shim", zk_agent_shim_main},
     };
     if (argc < 2) {

@@ -395,15 +395,33 @@ int zk_agent_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     zk_err err = {0};
     zk_kube_config cfg = {0};
-    if (kubeconfig) {
-        if (zk_kube_config_load(kubeconfig, &cfg, &err) < 0) {
-            fprintf(stderr, "zke agent: %s\n", err.msg);
-            return 1;
+    if (!kubeconfig) {
+        /* a join token: this node's credentials, once, kept in the data dir */
+        char host[256] = "";
+        if (!o.node_name) {
+            zk_agent_host h = {0};
+            zk_agent_host_read(o.data_dir, &h);
+            snprintf(host, sizeof(host), "%s", h.hostname);
+            o.node_name = host;
         }
-    } else {
-        cfg.server = zk_xstrdup(server);
-        cfg.token = zk_xstrdup(token);
-        cfg.insecure = insecure;
+        static char path[4096];
+        snprintf(path, sizeof(path), "%s/agent", o.data_dir);
+        mkdirs(path, 0700);
+        snprintf(path, sizeof(path), "%s/agent/node.kubeconfig", o.data_dir);
+        struct stat st;
+        if (stat(path, &st) < 0) {
+            if (zk_agent_join(server, token, o.node_name, path, &err) < 0) {
+                fprintf(stderr, "zke agent: %s\n", err.msg);
+                return 1;
+            }
+            printf("zke agent: joined %s as node %s\n", server, o.node_name);
+        }
+        kubeconfig = path;
+    }
+    (void)insecure;
+    if (zk_kube_config_load(kubeconfig, &cfg, &err) < 0) {
+        fprintf(stderr, "zke agent: %s\n", err.msg);
+        return 1;
     }
     cfg.user_agent = zk_xstrdup("zke-agent/" ZK_VERSION);
     uv_loop_t loop;

@@ -165,6 +165,11 @@ void zk_agent_tun_end(zk_tstream *s, int code, const char *reason, const char *m
 /* Bytes waiting to go out: readers pause above a bound. */
 size_t zk_agent_tun_queued(zk_agent *a);
 
+/* join.c: credentials of node `node` from a join token, written as a
+ * kubeconfig to path */
+int zk_agent_join(const char *server, const char *token, const char *node, const char *path,
+                  zk_err *err);
+
 /* logs.c */
 void zk_agent_logs_open(zk_agent *a, zk_tstream *s, const json_t *req);
 

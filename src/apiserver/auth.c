@@ -24,7 +24,7 @@ void zk_apis_user_free(zk_user *u)
     memset(u, 0, sizeof(*u));
 }
 
-static void zk__user_add_group(zk_user *u, const char *g)
+void zk_apis_user_add_group(zk_user *u, const char *g)
 {
     for (size_t i = 0; i < u->ngroups; i++)
         if (!strcmp(u->groups[i], g))
@@ -42,7 +42,7 @@ static void zk__user_copy(zk_user *dst, const zk_user *src)
     dst->name = zk_xstrdup(src->name);
     dst->uid = src->uid ? zk_xstrdup(src->uid) : NULL;
     for (size_t i = 0; i < src->ngroups; i++)
-        zk__user_add_group(dst, src->groups[i]);
+        zk_apis_user_add_group(dst, src->groups[i]);
 }
 
 /* ---- static tokens: --token-auth-file, CSV: token,user,uid,"g1,g2" ---- */
@@ -95,7 +95,7 @@ int zk_apis_load_token_file(zk_apiserver *srv, const char *path, zk_err *err)
                 if (comma)
                     *comma = '\0';
                 if (*g)
-                    zk__user_add_group(u, g);
+                    zk_apis_user_add_group(u, g);
                 g = comma ? comma + 1 : NULL;
             }
         }
@@ -145,10 +145,10 @@ static bool zk__sa_token_user(zk_apiserver *srv, const char *tok, size_t len, zk
         if (sa && (!uid || !strcmp(uid, sa->uid))) {
             u->name = zk_xasprintf("system:serviceaccount:%s:%s", ns, name);
             u->uid = zk_xstrdup(sa->uid);
-            zk__user_add_group(u, "system:serviceaccounts");
+            zk_apis_user_add_group(u, "system:serviceaccounts");
             char g[300];
             snprintf(g, sizeof(g), "system:serviceaccounts:%s", ns);
-            zk__user_add_group(u, g);
+            zk_apis_user_add_group(u, g);
             ok = true;
         }
     }
@@ -172,6 +172,8 @@ bool zk_apis_token_user(zk_apiserver *srv, const char *tok, size_t len, zk_user 
             }
         }
     }
+    if (zk_apis_bootstrap_token_user(srv, tok, len, u))
+        return true;
     return zk__sa_token_user(srv, tok, len, u);
 }
 
@@ -305,7 +307,8 @@ static int zk__unauthorized(zk_call *c)
 static bool zk__public_path(const char *path)
 {
     return !strcmp(path, "/healthz") || !strcmp(path, "/livez") || !strcmp(path, "/readyz") ||
-           !strcmp(path, "/version") || !strncmp(path, "/healthz/", 9) ||
+           !strcmp(path, "/version") || !strcmp(path, "/zke/v1/ca") ||
+           !strncmp(path, "/healthz/", 9) ||
            !strncmp(path, "/livez/", 7) || !strncmp(path, "/readyz/", 8);
 }
 
@@ -357,15 +360,15 @@ static int zk__impersonate(zk_call *c)
             zk_apis_user_free(&nu);
             return -1;
         }
-        zk__user_add_group(&nu, g);
+        zk_apis_user_add_group(&nu, g);
     }
     if (is_sa) {
-        zk__user_add_group(&nu, "system:serviceaccounts");
+        zk_apis_user_add_group(&nu, "system:serviceaccounts");
         char g[300];
         snprintf(g, sizeof(g), "system:serviceaccounts:%s", sa_ns);
-        zk__user_add_group(&nu, g);
+        zk_apis_user_add_group(&nu, g);
     }
-    zk__user_add_group(&nu, "system:authenticated");
+    zk_apis_user_add_group(&nu, "system:authenticated");
     zk_apis_user_free(&c->user);
     c->user = nu;
     return 0;
@@ -391,16 +394,16 @@ int zk_apis_authenticate(zk_call *c)
     } else if (zk_http_peer_identity(req, &user, &groups, &ngroups)) {
         c->user.name = user;
         for (size_t i = 0; i < ngroups; i++)
-            zk__user_add_group(&c->user, groups[i]);
+            zk_apis_user_add_group(&c->user, groups[i]);
         zk_http_peer_identity_free(NULL, groups, ngroups);
     } else if (zk__public_path(c->ri.path)) {
         c->user.name = zk_xstrdup("system:anonymous");
-        zk__user_add_group(&c->user, "system:unauthenticated");
+        zk_apis_user_add_group(&c->user, "system:unauthenticated");
         return 0;
     } else {
         return zk__unauthorized(c);
     }
-    zk__user_add_group(&c->user, "system:authenticated");
+    zk_apis_user_add_group(&c->user, "system:authenticated");
     return zk__impersonate(c);
 }
 
@@ -408,6 +411,8 @@ bool zk_apis_authorize(zk_call *c)
 {
     if (!strcmp(c->user.name, "system:anonymous"))
         return true; /* only public paths get here unauthenticated */
+    if (!zk_apis_node_authorize(c))
+        return false;
     zk_authz_attrs a = {
         .verb = c->ri.verb, .resource_request = c->ri.resource_request,
         .api_group = c->ri.group, .resource = c->ri.resource, .subresource = c->ri.subresource,

@@ -362,6 +362,8 @@ bool zk_apis_serve_nonresource(zk_call *c)
     h2o_req_t *req = c->req;
     if (!strcmp(p, "/zke/v1/tunnel") && !strcmp(c->ri.verb, "get"))
         return zk_apis_serve_tunnel(c);
+    if (!strncmp(p, "/zke/v1/", 8) && zk_apis_serve_node_join(c))
+        return true;
     if (strcmp(c->ri.verb, "get") && strcmp(c->ri.verb, "head"))
         return false;
     if (!strcmp(p, "/healthz") || !strcmp(p, "/livez") || !strcmp(p, "/readyz") ||

@@ -197,6 +197,14 @@ bool zk_apis_serve_nonresource(zk_call *c);
 int zk_apis_authenticate(zk_call *c);     /* 0 ok, <0 answered 401 */
 bool zk_apis_authorize(zk_call *c);       /* false: answered 403 */
 
+/* nodeauth.c: join tokens, node credentials, the node authorizer */
+void zk_apis_user_add_group(zk_user *u, const char *g);
+bool zk_apis_bootstrap_token_user(zk_apiserver *srv, const char *tok, size_t len, zk_user *u);
+/* GET /zke/v1/ca, POST /zke/v1/join; false when the path is neither */
+bool zk_apis_serve_node_join(zk_call *c);
+/* For system:node:<name> users, before RBAC; false: answered 403. */
+bool zk_apis_node_authorize(zk_call *c);
+
 /* GET /zke/v1/tunnel from a node agent: upgrade to its tunnel. */
 bool zk_apis_serve_tunnel(zk_call *c);
 bool zk_apis_tunnel_connected(zk_apiserver *srv, const char *node);

@@ -145,7 +145,7 @@ static const role_def roles[] = {
     {
         .name = "system:public-info-viewer",
         .rules = {
-            {"get", NULL, NULL, "/healthz /livez /readyz /version /version/"},
+            {"get", NULL, NULL, "/healthz /livez /readyz /version /version/ /zke/v1/ca"},
         },
     },
     {
@@ -209,6 +209,13 @@ static const role_def roles[] = {
         },
     },
     {
+        /* join tokens (bootstrap tokens): ask for node credentials */
+        .name = "zke:node-bootstrapper",
+        .rules = {
+            {"post", NULL, NULL, "/zke/v1/join"},
+        },
+    },
+    {
         .name = "system:auth-delegator",
         .rules = {
             {"create", "authentication.k8s.io", "tokenreviews", NULL},
@@ -227,6 +234,7 @@ static const binding_def bindings[] = {
     {"system:kube-scheduler", NULL, "system:kube-scheduler"},
     {"system:kube-controller-manager", NULL, "system:kube-controller-manager"},
     {"system:node", "system:nodes"},
+    {"zke:node-bootstrapper", "system:bootstrappers"},
 };
 
 /* A JSON array of the space-separated words of s ("core" becomes "" when

@@ -491,5 +491,98 @@ class AgentRestartTest(unittest.TestCase):
             shutil.rmtree(build, ignore_errors=True)
 
 
+@unittest.skipUnless(have_runtime(), SKIP_WHY)
+class AgentJoinTest(unittest.TestCase):
+    """A second agent joins a running server with a join token, its own data
+    dir and node name; pods run on it, reach the first node's pods, and its
+    credentials reach only what is bound to it."""
+
+    def test_second_agent_joins_and_is_confined(self):
+        build = tempfile.mkdtemp(prefix="zke-img-")
+        second = tempfile.mkdtemp(prefix="zke-agent2-")
+        srv = Server(agent="zk-join-a")
+        agent = None
+        try:
+            zkt = testimg.build_zkt(build)
+            archive = os.path.join(build, "zkt.tar")
+            testimg.oci_archive(zkt, IMAGE, archive)
+            for d in (srv.dir, second):
+                subprocess.run([ZKE, "image", "import", "--data-dir", d, archive], check=True,
+                               capture_output=True)
+            srv.start()
+            token = subprocess.run([ZKE, "token", "create", "--data-dir", srv.dir],
+                                   check=True, capture_output=True, text=True).stdout.strip()
+            self.assertRegex(token, r"^zke1\.[0-9a-f]{64}\.[a-z0-9]{6}\.[a-z0-9]{16}$")
+            # a token naming another CA is refused before anything is sent
+            wrong = "zke1." + "0" * 64 + token[69:]
+            p = subprocess.run([ZKE, "agent", "--server", srv.url, "--token", wrong,
+                                "--data-dir", second, "--node-name", "zk-join-b"],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("is not the one the join token names", p.stderr)
+            p = subprocess.run([ZKE, "agent", "--server", srv.url, "--token", "nonsense",
+                                "--data-dir", second], capture_output=True, text=True, timeout=60)
+            self.assertIn("zke1.<CA hash>.<id>.<secret>", p.stderr)
+            agent_log = open(os.path.join(second, "agent.log"), "wb")
+            agent = subprocess.Popen([ZKE, "agent", "--server", srv.url, "--token", token,
+                                      "--data-dir", second, "--node-name", "zk-join-b"],
+                                     stdout=agent_log, stderr=agent_log)
+            agent_log.close()
+
+            def ready(node):
+                n = srv.kjson("get", "nodes")["items"]
+                return any(x["metadata"]["name"] == node and x["spec"].get("podCIDR") and
+                           [c for c in x["status"]["conditions"]
+                            if c["type"] == "Ready" and c["status"] == "True"] for x in n)
+            wait_for(lambda: ready("zk-join-b"), 30, "the second node Ready")
+            kc = os.path.join(second, "agent", "node.kubeconfig")
+            self.assertEqual(os.stat(kc).st_mode & 0o777, 0o600)
+
+            def pod(name, node, args, restart="Always"):
+                return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                        "spec": {"nodeName": node, "restartPolicy": restart,
+                                 "terminationGracePeriodSeconds": 5,
+                                 "containers": [{"name": name, "image": IMAGE, "args": args}]}}
+            srv.kubectl("apply", "-f", "-", input=json.dumps(pod("on-a", "zk-join-a", ["serve", "8080"])))
+            srv.kubectl("apply", "-f", "-", input=json.dumps(pod("on-b", "zk-join-b", ["serve", "8080"])))
+
+            def ip_of(name):
+                st = srv.kjson("get", "pod", name)["status"]
+                cs = (st.get("containerStatuses") or [{}])[0]
+                return cs.get("ready") and st.get("podIP")
+            wait_for(lambda: ip_of("on-a") and ip_of("on-b"), 60, "both pods running")
+            ip_a, ip_b = ip_of("on-a"), ip_of("on-b")
+            self.assertNotEqual(ip_a.rsplit(".", 1)[0], ip_b.rsplit(".", 1)[0])
+            self.assertEqual(curl("http://%s:8080/" % ip_b), (0, "hello from on-b\n"))
+            # a pod on the second node reaches the first node's pod
+            srv.kubectl("apply", "-f", "-", input=json.dumps(
+                pod("getter", "zk-join-b", ["get", ip_a, "8080"], restart="Never")))
+            wait_for(lambda: srv.kjson("get", "pod", "getter")["status"].get("phase") == "Succeeded",
+                     60, "the getter to finish")
+            self.assertIn("hello from on-a", srv.kubectl("logs", "getter").stdout)
+            # the second node's credentials: its own pods yes, others' no
+            srv.kubectl("create", "secret", "generic", "not-for-b", "--from-literal=k=v")
+            self.assertIn("on-b", srv.kubectl("get", "pod", "on-b", "-o", "name", kubeconfig=kc).stdout)
+            for args, text in ((("get", "pod", "on-a"), "has no relationship"),
+                               (("get", "secret", "not-for-b"), "has no relationship"),
+                               (("get", "pods"), "may only list"),
+                               (("delete", "node", "zk-join-a"), "has no relationship")):
+                p = srv.kubectl(*args, kubeconfig=kc, check=False)
+                self.assertNotEqual(p.returncode, 0, args)
+                self.assertIn("Forbidden", p.stderr)
+                self.assertIn(text, p.stderr)
+            srv.kubectl("delete", "pod", "on-a", "on-b", "getter", "--wait=true", "--timeout=60s",
+                        timeout=90)
+        finally:
+            if agent:
+                agent.terminate()
+                agent.wait(timeout=30)
+            srv.cleanup()
+            from zke import agent_cleanup
+            agent_cleanup(second, "zk-join-b")
+            shutil.rmtree(second, ignore_errors=True)
+            shutil.rmtree(build, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main()
