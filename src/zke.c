@@ -1,5 +1,6 @@
 /* zke: one binary, many subcommands. This file only dispatches. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <ctype.h>
 #include <string.h>
 #include <unistd.h>

@@ -141,6 +141,9 @@ static void node_seen(void *ctx, json_t *obj)
                     a->pod_cidr, cidr);
         snprintf(a->pod_cidr, sizeof(a->pod_cidr), "%s", cidr);
         zk_info("agent: pod CIDR %s", cidr);
+        if (zk_agent_rt_masquerade(cidr, "10.42.0.0/16") < 0)
+            zk_warn("agent: could not add the MASQUERADE rule for %s (iptables); pods reach "
+                    "only the cluster and this host", cidr);
         /* pods waiting for a network may go on */
         size_t pos = 0;
         const char *k;

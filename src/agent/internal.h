@@ -188,7 +188,7 @@ typedef struct zk_start_job {
     json_t *pod, *container;   /* owned copies; container's env resolved */
     char uid[64], pod_dir[4096], log_path[4096], netns[4096];
     int attempt;
-    const char *pull_policy;   /* "Always", "IfNotPresent", "Never" */
+    char pull_policy[16];      /* "Always", "IfNotPresent", "Never" */
     json_t *creds;             /* [{"server","username","password"}] from pull secrets */
     json_t *mounts;            /* OCI mounts for the container */
     /* out */
@@ -209,6 +209,9 @@ int zk_agent_rt_teardown(zk_agent *a, const char *uid, const char *pod_dir, zk_e
 /* Write the pod's volumes under pod_dir/volumes. */
 int zk_agent_rt_volumes(zk_agent *a, const json_t *pod, const json_t *refs, const char *pod_dir,
                         zk_err *err);
+/* One MASQUERADE rule for traffic from the node's pods that leaves the
+ * cluster CIDR (idempotent). */
+int zk_agent_rt_masquerade(const char *pod_cidr, const char *cluster_cidr);
 /* Read a run's state from its bundle. */
 void zk_agent_rt_read_run(const char *bundle, zk_ctr_run *r);
 const char *zk_agent_pod_dir(zk_agent *a, const char *uid, char *buf, size_t n);

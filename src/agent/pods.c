@@ -870,8 +870,9 @@ static void start_ctr(zk_apod *p, size_t idx)
     if (c->cur.state == ZK_CTR_NONE && c->restarts > 0)
         j->attempt = c->restarts;
     const char *pol = zk_json_str(spec, "imagePullPolicy");
-    j->pull_policy = pol && (!strcmp(pol, "Always") || !strcmp(pol, "Never")) ? pol
-                                                                               : "IfNotPresent";
+    /* a copy: the pod's JSON may be replaced while the job runs */
+    snprintf(j->pull_policy, sizeof(j->pull_policy), "%s",
+             pol && (!strcmp(pol, "Always") || !strcmp(pol, "Never")) ? pol : "IfNotPresent");
     char ld[4096];
     log_dir(p, ld, sizeof(ld));
     zk_autofree char *cld = zk_xasprintf("%s/%s", ld, c->name);

@@ -111,16 +111,35 @@ static int run_wait(char *const *argv)
 
 /* ---- sandboxes ---- */
 
-static json_t *conflist(zk_agent *a)
+/* The bridge (host-local addresses from the node's pod CIDR) and, for a
+ * pod with host ports, portmap. Masquerading of traffic that leaves the
+ * cluster is one rule per node (zk_agent_rt_masquerade), not a chain per
+ * pod: every iptables run costs a start of the plugin and the xtables lock. */
+static json_t *conflist(zk_agent *a, bool ports)
 {
     zk_autofree char *ipam_dir = zk_xasprintf("%s/cni", a->dir);
-    return json_pack("{s:s,s:s,s:[{s:s,s:s,s:b,s:b,s:b,s:{s:s,s:[[{s:s}]],s:[{s:s}],s:s}},"
-                     "{s:s,s:{s:b},s:b}]}",
-                     "cniVersion", ZK_CNI_VERSION, "name", "zke", "plugins", "type", "bridge",
-                     "bridge", a->o.bridge, "isGateway", 1, "ipMasq", 1, "hairpinMode", 1,
-                     "ipam", "type", "host-local", "ranges", "subnet", a->pod_cidr, "routes",
-                     "dst", "0.0.0.0/0", "dataDir", ipam_dir, "type", "portmap",
-                     "capabilities", "portMappings", 1, "snat", 1);
+    json_t *list = json_pack("{s:s,s:s,s:[{s:s,s:s,s:b,s:b,s:b,s:{s:s,s:[[{s:s}]],s:[{s:s}],s:s}}]}",
+                             "cniVersion", ZK_CNI_VERSION, "name", "zke", "plugins", "type",
+                             "bridge", "bridge", a->o.bridge, "isGateway", 1, "ipMasq", 0,
+                             "hairpinMode", 1, "ipam", "type", "host-local", "ranges", "subnet",
+                             a->pod_cidr, "routes", "dst", "0.0.0.0/0", "dataDir", ipam_dir);
+    if (ports)
+        json_array_append_new(json_object_get(list, "plugins"),
+                              json_pack("{s:s,s:{s:b},s:b}", "type", "portmap", "capabilities",
+                                        "portMappings", 1, "snat", 1));
+    return list;
+}
+
+int zk_agent_rt_masquerade(const char *pod_cidr, const char *cluster_cidr)
+{
+    /* -C first: the rule is there once, whatever restarts happened */
+    char *check[] = {"iptables", "-w", "5", "-t", "nat", "-C", "POSTROUTING", "-s", (char *)pod_cidr,
+                     "!", "-d", (char *)cluster_cidr, "-m", "comment", "--comment",
+                     "zke: pods leaving the cluster", "-j", "MASQUERADE", NULL};
+    if (run_wait(check) == 0)
+        return 0;
+    check[5] = "-A";
+    return run_wait(check) == 0 ? 0 : -1;
 }
 
 static json_t *port_mappings(const json_t *pod)
@@ -197,12 +216,17 @@ int zk_agent_rt_sandbox(zk_agent *a, const char *uid, const char *pod_dir, const
         if (zk_agent_netns_create(netns, err) < 0)
             return zk_err_wrap(err, "network namespace");
     }
-    json_t *list = conflist(a);
-    json_t *rt = json_pack("{s:o}", "portMappings", port_mappings(pod));
+    json_t *maps = port_mappings(pod);
+    json_t *list = conflist(a, json_array_size(maps) > 0);
+    json_t *rt = json_pack("{s:o}", "portMappings", maps);
     zk_agent_cni cni = {.bin_path = a->o.cni_bin, .conflist = list};
     json_t *result = NULL;
-    /* a half-done earlier attempt left an address: let it go first */
-    zk_agent_cni_del(&cni, uid, netns, "eth0", rt, NULL);
+    /* a half-done earlier attempt (a crash between ADD and sandbox.json)
+     * may hold an address: let it go first */
+    zk_autofree char *prev = zk_xasprintf("%s/.adding", pod_dir);
+    if (stat(prev, &st) == 0)
+        zk_agent_cni_del(&cni, uid, netns, "eth0", rt, NULL);
+    write_file(prev, "", 0, 0600);
     int rc = zk_agent_cni_add(&cni, uid, netns, "eth0", rt, &result, err);
     if (rc == 0 && zk_agent_cni_result_ip(result, ip, iplen) < 0)
         rc = zk_err_set(err, ZK_EIO, "the CNI plugins gave the pod no IPv4 address");
@@ -214,6 +238,7 @@ int zk_agent_rt_sandbox(zk_agent *a, const char *uid, const char *pod_dir, const
             rc = zk_err_set(err, ZK_EIO, "write %s: %s", sp, strerror(errno));
         json_decref(sb);
         write_etc(pod_dir, pod, ip);
+        unlink(prev);
     }
     json_decref(result);
     json_decref(list);

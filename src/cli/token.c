@@ -147,6 +147,8 @@ int zk_cli_token_main(int argc, char **argv)
     while (!w.done)
         uv_run(&loop, UV_RUN_ONCE);
     zk_kube_client_free(cl);
+    uv_run(&loop, UV_RUN_DEFAULT);   /* the client's handles close */
+    uv_loop_close(&loop);
     if (w.status != 201) {
         fprintf(stderr, "zke token: storing the token: %d %s\n", w.status, w.msg);
         zk_kube_config_free(&cfg);
@@ -159,6 +161,7 @@ int zk_cli_token_main(int argc, char **argv)
     zk_str_hex(hash, md, 32);
     hash[64] = '\0';
     printf("zke1.%s.%s.%s\n", hash, id, secret);
+    fflush(stdout);
     zk_kube_config_free(&cfg);
     return 0;
 }
