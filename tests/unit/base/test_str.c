@@ -49,12 +49,32 @@ static void test_hex(void **state)
     assert_string_equal(out, "000fa5ff");
 }
 
+static void test_base64(void **state)
+{
+    unsigned char out[32];
+    /* RFC 4648's vectors, with and without padding, and with line breaks */
+    static const struct {
+        const char *in, *want;
+    } ok[] = {{"", ""},         {"Zg==", "f"},       {"Zm8=", "fo"},     {"Zm9v", "foo"},
+              {"Zm9vYg==", "foob"}, {"Zm9vYmE=", "fooba"}, {"Zm9vYmFy", "foobar"},
+              {"Zm9vYg", "foob"},   {"Zm9v\nYmFy", "foobar"}, {"YQ==\n", "a"}};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        int n = zk_base64_decode(ok[i].in, strlen(ok[i].in), out, sizeof(out));
+        assert_int_equal(n, (int)strlen(ok[i].want));
+        assert_memory_equal(out, ok[i].want, (size_t)n);
+    }
+    /* outside the alphabet, or more than fits */
+    assert_int_equal(zk_base64_decode("Zm9v!", 5, out, sizeof(out)), -1);
+    assert_int_equal(zk_base64_decode("Zm9vYmFy", 8, out, 3), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_concat_like_snprintf),
         cmocka_unit_test(test_i64),
         cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_base64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
