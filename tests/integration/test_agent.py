@@ -584,5 +584,72 @@ class AgentJoinTest(unittest.TestCase):
             shutil.rmtree(build, ignore_errors=True)
 
 
+@unittest.skipUnless(have_runtime() and shutil.which("docker-registry") and shutil.which("skopeo"),
+                     SKIP_WHY + ", docker-registry and skopeo")
+class AgentRegistryTest(unittest.TestCase):
+    """With a mirror for docker.io in DATA/registries.yaml, a pod whose image
+    is plain `busybox` pulls it from Debian's docker-registry on loopback
+    (filled by skopeo with the zkt image under that name): nothing leaves
+    this machine."""
+
+    def test_docker_hub_name_pulls_from_the_loopback_mirror(self):
+        import urllib.request
+        work = tempfile.mkdtemp(prefix="zke-mirror-")
+        reg = None
+        srv = Server(agent="zk-mirror")
+        try:
+            port = __import__("zke").free_port()
+            conf = os.path.join(work, "registry.yml")
+            with open(conf, "w") as f:
+                f.write("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
+                        "    rootdirectory: %s/storage\nhttp:\n  addr: 127.0.0.1:%d\n" % (work, port))
+            log = open(os.path.join(work, "registry.log"), "wb")
+            reg = subprocess.Popen(["docker-registry", "serve", conf], stdout=log,
+                                   stderr=subprocess.STDOUT)
+            log.close()
+
+            def up():
+                try:
+                    urllib.request.urlopen("http://127.0.0.1:%d/v2/" % port, timeout=2).read()
+                    return True
+                except OSError:
+                    return False
+            wait_for(up, 30, "docker-registry")
+            zkt = testimg.build_zkt(work)
+            archive = os.path.join(work, "busybox.tar")
+            testimg.oci_archive(zkt, "latest", archive)
+            subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false",
+                            "oci-archive:%s:latest" % archive,
+                            "docker://127.0.0.1:%d/library/busybox:latest" % port],
+                           check=True, capture_output=True, timeout=120)
+            with open(os.path.join(srv.dir, "registries.yaml"), "w") as f:
+                f.write('mirrors:\n  docker.io:\n    endpoint: ["http://127.0.0.1:%d"]\n' % port)
+            srv.start()
+            doc = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bb"},
+                   "spec": {"terminationGracePeriodSeconds": 5,
+                            "containers": [{"name": "bb", "image": "busybox",
+                                            "args": ["serve", "8080"]}]}}
+            srv.kubectl("apply", "-f", "-", input=json.dumps(doc))
+
+            def running():
+                cs = (srv.kjson("get", "pod", "bb")["status"].get("containerStatuses") or [{}])[0]
+                return cs.get("ready") and cs
+            wait_for(running, 90, "busybox from the mirror running")
+            cs = running()
+            self.assertTrue(cs["imageID"].startswith("docker.io/library/busybox@sha256:"),
+                            cs["imageID"])
+            self.assertEqual(cs["image"], "busybox")
+            ls = subprocess.run([ZKE, "image", "ls", "--data-dir", srv.dir], capture_output=True,
+                                text=True).stdout
+            self.assertIn("docker.io/library/busybox:latest", ls)
+            srv.kubectl("delete", "pod", "bb", "--wait=true", "--timeout=60s", timeout=90)
+        finally:
+            srv.cleanup()
+            if reg:
+                reg.terminate()
+                reg.wait(timeout=10)
+            shutil.rmtree(work, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main()
