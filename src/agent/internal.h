@@ -86,6 +86,11 @@ typedef struct zk_actr {
     bool killing;              /* a stop was sent */
     zk_probe startup, liveness, readiness;
     bool started_ok;           /* the startup probe passed (or there is none) */
+    /* stats.c: the last sample of this run */
+    int stats_attempt;
+    uint64_t cpu_ns, nanocores, mem_bytes;
+    int stats_seen;
+    bool stats_ready;          /* two samples: the rate means something */
     uint64_t kill_deadline_ms;
 } zk_actr;
 
@@ -137,6 +142,7 @@ struct zk_agent {
     uv_timer_t heartbeat, tick, kick;
     bool stopping;
     zk_agent_tun *tun;
+    uint64_t stats_at, node_cpu_ns, node_nanocores;
     /* the sync queue */
     zk_apod **queue;
     size_t nqueue, capqueue;
@@ -169,6 +175,10 @@ size_t zk_agent_tun_queued(zk_agent *a);
  * kubeconfig to path */
 int zk_agent_join(const char *server, const char *token, const char *node, const char *path,
                   zk_err *err);
+
+/* stats.c */
+void zk_agent_stats_sample(zk_agent *a);
+void zk_agent_stats_open(zk_agent *a, zk_tstream *s, const json_t *req);
 
 /* logs.c */
 void zk_agent_logs_open(zk_agent *a, zk_tstream *s, const json_t *req);

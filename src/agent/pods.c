@@ -1509,6 +1509,7 @@ void zk_agent_pods_tick(zk_agent *a)
 static void on_tick(uv_timer_t *t)
 {
     zk_agent_pods_tick(t->data);
+    zk_agent_stats_sample(t->data);
 }
 
 void zk_agent_pods_start(zk_agent *a)

@@ -25,6 +25,8 @@ static const char *const zk__group_order[] = {
 
 static const char *zk__preferred_version(const char *group)
 {
+    if (!strcmp(group, "metrics.k8s.io"))
+        return "v1beta1";   /* served from the node agents (metrics_api.c) */
     /* the first served version wins, except where Kubernetes prefers another */
     if (!strcmp(group, "autoscaling"))
         return "v2";
@@ -83,6 +85,7 @@ static json_t *zk__group_list(void)
         json_array_append_new(groups, zk__api_group(k->group));
     }
     json_decref(seen);
+    json_array_append_new(groups, zk__api_group("metrics.k8s.io"));
     return json_pack("{s:s,s:s,s:o}", "kind", "APIGroupList", "apiVersion", "v1", "groups",
                      groups);
 }
@@ -119,6 +122,12 @@ static void zk__add_sub(json_t *res, const zk_kind *k, const char *sub, const ch
 
 static json_t *zk__resource_list(const char *group, const char *version)
 {
+    if (!strcmp(group, "metrics.k8s.io"))
+        return strcmp(version, "v1beta1")
+                   ? NULL
+                   : json_pack("{s:s,s:s,s:s,s:o}", "kind", "APIResourceList", "apiVersion", "v1",
+                               "groupVersion", "metrics.k8s.io/v1beta1", "resources",
+                               zk_apis_metrics_resources());
     json_t *res = json_array();
     size_t pos = 0;
     const zk_kind *k;

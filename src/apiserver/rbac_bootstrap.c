@@ -123,6 +123,7 @@ static const role_def roles[] = {
              "replicasets/status replicationcontrollers/scale",
              NULL},
             {READ, "policy", "poddisruptionbudgets poddisruptionbudgets/status", NULL},
+            {READ, "metrics.k8s.io", "pods nodes", NULL},
             {READ, "networking.k8s.io", "ingresses ingresses/status networkpolicies", NULL},
         },
     },
@@ -183,7 +184,7 @@ static const role_def roles[] = {
         .rules = {
             {"*", "core apps batch discovery.k8s.io coordination.k8s.io events.k8s.io policy "
                   "autoscaling networking.k8s.io", "*", NULL},
-            {READ, "rbac.authorization.k8s.io apiextensions.k8s.io", "*", NULL},
+            {READ, "rbac.authorization.k8s.io apiextensions.k8s.io metrics.k8s.io", "*", NULL},
             {"create", "authentication.k8s.io", "tokenreviews", NULL},
             {"create", "authorization.k8s.io", "subjectaccessreviews", NULL},
         },

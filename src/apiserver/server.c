@@ -90,6 +90,8 @@ static int zk__on_request(void *ctx, h2o_req_t *req)
                            NULL);
         goto done;
     }
+    if (zk_apis_serve_metrics_api(c))
+        goto done;
     c->kind = zk_kinds_find(c->ri.group, c->ri.version, c->ri.resource);
     if (!c->kind) {
         zk_apis_status(req, 404, "NotFound", "the server could not find the requested resource",

@@ -264,6 +264,38 @@ class AgentTest(unittest.TestCase):
         self.assertGreater(cores, 0.05, cores)
         self.delete("spinner")
 
+    def test_top_shows_a_busy_container(self):
+        self.apply(self.pod_doc("busy", ["spin"],
+                                container={"resources": {"limits": {"cpu": "500m",
+                                                                    "memory": "64Mi"}}}))
+        self.wait_running("busy")
+        out = {}
+
+        def busy():
+            p = self.srv.kubectl("top", "pod", "busy", "--no-headers", check=False)
+            out["top"] = p.stdout + p.stderr
+            fields = p.stdout.split()
+            return p.returncode == 0 and len(fields) >= 3 and fields[1].endswith("m") and \
+                int(fields[1][:-1]) >= 200
+        # two samples, 10 s apart, make a rate
+        wait_for(busy, 60, "kubectl top to show the busy loop's CPU")
+        fields = out["top"].split()
+        self.assertEqual(fields[0], "busy")
+        self.assertLessEqual(int(fields[1][:-1]), 700, out["top"])   # its quota is 500m
+        self.assertTrue(fields[2].endswith("Mi"), out["top"])
+        p = self.srv.kubectl("top", "node", "--no-headers")
+        self.assertIn(NODE, p.stdout)
+        # the raw API, as the HPA reads it
+        m = json.loads(self.srv.kubectl(
+            "get", "--raw", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/busy").stdout)
+        self.assertEqual(m["kind"], "PodMetrics")
+        self.assertEqual(m["containers"][0]["name"], "busy")
+        self.assertTrue(m["containers"][0]["usage"]["cpu"].endswith("n"))
+        p = self.srv.kubectl("get", "--raw",
+                             "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope", check=False)
+        self.assertIn("NotFound", p.stderr)
+        self.delete("busy")
+
     def test_graceful_delete_and_cleanup(self):
         self.apply(self.pod_doc("sleeper", ["sleep"]))
         p = self.wait_running("sleeper")
