@@ -8,7 +8,7 @@ packages=(
   # build
   meson ninja-build pkg-config gcc clang libclang-rt-14-dev
   libh2o-dev libuv1-dev libjansson-dev libyaml-dev libsqlite3-dev libssl-dev zlib1g-dev
-  libcurl4-openssl-dev libmimalloc-dev libarchive-dev
+  libcurl4-openssl-dev libmimalloc-dev libarchive-dev libwslay-dev
   # the node agent's container runtime and pod networking
   runc containernetworking-plugins iptables util-linux iproute2
   # tests

@@ -176,6 +176,9 @@ size_t zk_agent_tun_queued(zk_agent *a);
 int zk_agent_join(const char *server, const char *token, const char *node, const char *path,
                   zk_err *err);
 
+/* exec.c */
+void zk_agent_exec_open(zk_agent *a, zk_tstream *s, const json_t *req);
+
 /* stats.c */
 void zk_agent_stats_sample(zk_agent *a);
 void zk_agent_stats_open(zk_agent *a, zk_tstream *s, const json_t *req);

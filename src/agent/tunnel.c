@@ -173,6 +173,8 @@ static void on_open(zk_agent_tun *t, uint32_t id, const char *p, size_t n)
     const char *op = zk_json_str(req, "op");
     if (op && !strcmp(op, "log"))
         zk_agent_logs_open(t->a, s, req);
+    else if (op && !strcmp(op, "exec"))
+        zk_agent_exec_open(t->a, s, req);
     else if (op && !strcmp(op, "stats"))
         zk_agent_stats_open(t->a, s, req);
     else

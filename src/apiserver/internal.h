@@ -216,6 +216,7 @@ void zk_apis_tunnel_send(zk_tun_stream *s, const void *p, size_t n);
 /* End a stream from this side: no callbacks after this. */
 void zk_apis_tunnel_close(zk_tun_stream *s);
 void zk_apis_serve_pod_log(zk_call *c, const json_t *pod, const char *node);
+void zk_apis_serve_pod_exec(zk_call *c, const json_t *pod, const char *node);
 /* metrics.k8s.io/v1beta1 from the agents (metrics_api.c); false when the
  * request is for another group */
 bool zk_apis_serve_metrics_api(zk_call *c);

@@ -395,6 +395,10 @@ static void zk__node_stream(zk_call *c, zk_storage *st, const char *ns)
         zk_apis_serve_pod_log(c, pod, node);
         return;
     }
+    if (!strcmp(c->ri.subresource, "exec")) {
+        zk_apis_serve_pod_exec(c, pod, node);
+        return;
+    }
     /* exec, attach and port-forward ride the tunnel too, not yet */
     zk_apis_status_fmt(c->req, 503, "ServiceUnavailable",
                        "the node agent on node \"%s\" is not connected to this server, so pods/%s "

@@ -20,6 +20,7 @@
 #include "net/frame.h"
 
 #include <h2o/http1.h>
+#include <h2o/websocket.h>
 
 #define TUN_PING_MS 30000
 #define TUN_OUT_MAX (32u << 20)    /* queued bytes before a tunnel is dropped */
@@ -528,4 +529,188 @@ void zk_apis_serve_pod_log(zk_call *c, const json_t *pod, const char *node)
         zk_apis_tunnel_close(l->ts);
         free(l);
     }
+}
+
+/* ---- pods/exec over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io) ----
+ *
+ * Every WebSocket message is a channel byte and its bytes (0 stdin, 1
+ * stdout, 2 stderr, 3 the error channel with the final Status, 4 resize;
+ * v5 adds 255: close the channel named by the next byte). The agent speaks
+ * the same messages on its tunnel stream, so the server relays them as they
+ * are. */
+
+typedef struct exec_call {
+    h2o_websocket_conn_t *ws;
+    zk_tun_stream *ts;
+    bool ws_closing;
+} exec_call;
+
+static void ws_send(exec_call *e, const char *p, size_t n)
+{
+    if (!e->ws || e->ws_closing)
+        return;
+    struct wslay_event_msg m = {.opcode = WSLAY_BINARY_FRAME, .msg = (const uint8_t *)p,
+                                .msg_length = n};
+    wslay_event_queue_msg(e->ws->ws_ctx, &m);
+    h2o_websocket_proceed(e->ws);
+}
+
+static void ws_close(exec_call *e)
+{
+    if (!e->ws || e->ws_closing)
+        return;
+    e->ws_closing = true;
+    /* a normal close after what is queued; h2o ends the connection then */
+    wslay_event_queue_close(e->ws->ws_ctx, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
+    h2o_websocket_proceed(e->ws);
+}
+
+static void exec_data(void *ctx, const char *p, size_t n)
+{
+    ws_send(ctx, p, n);
+}
+
+static void exec_closed(void *ctx, json_t *st)
+{
+    exec_call *e = ctx;
+    e->ts = NULL;
+    const char *msg = zk_json_str(st, "message");
+    if (zk_json_int(st, "code", 0) >= 400 && msg) {
+        /* the agent could not run it: the error channel says why */
+        json_t *s = json_pack("{s:{},s:s,s:s,s:s,s:I}", "metadata", "status", "Failure",
+                              "message", msg, "reason", zk_json_str(st, "reason") ?: "InternalError",
+                              "code", zk_json_int(st, "code", 500));
+        zk_autofree char *text = json_dumps(s, JSON_COMPACT);
+        json_decref(s);
+        size_t n = strlen(text);
+        zk_autofree char *buf = zk_xmalloc(n + 1);
+        buf[0] = 3;
+        memcpy(buf + 1, text, n);
+        ws_send(e, buf, n + 1);
+    }
+    ws_close(e);
+    if (!e->ws)
+        free(e);
+}
+
+static void on_ws_msg(h2o_websocket_conn_t *ws, const struct wslay_event_on_msg_recv_arg *arg)
+{
+    exec_call *e = ws->data;
+    if (!arg) {
+        /* the connection is gone (either side closed it) */
+        h2o_websocket_close(ws);
+        e->ws = NULL;
+        if (e->ts) {
+            zk_apis_tunnel_close(e->ts);
+            e->ts = NULL;
+        }
+        free(e);
+        return;
+    }
+    if (arg->opcode != WSLAY_BINARY_FRAME && arg->opcode != WSLAY_TEXT_FRAME)
+        return;
+    if (e->ts && arg->msg_length)
+        zk_apis_tunnel_send(e->ts, arg->msg, arg->msg_length);
+}
+
+/* The subprotocol to speak: v5 first, as kube-apiserver prefers it. */
+static const char *pick_protocol(h2o_req_t *req)
+{
+    size_t len = 0;
+    const char *v = zk_http_header(req, "sec-websocket-protocol", &len);
+    if (!v)
+        return NULL;
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) - 1 ? len : sizeof(buf) - 1), v);
+    if (strstr(buf, "v5.channel.k8s.io"))
+        return "v5.channel.k8s.io";
+    if (strstr(buf, "v4.channel.k8s.io"))
+        return "v4.channel.k8s.io";
+    return NULL;
+}
+
+/* command=... may repeat: every value, decoded, in order. */
+static json_t *query_all(const char *query, const char *name)
+{
+    json_t *out = json_array();
+    size_t nl = strlen(name);
+    for (const char *p = query; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t plen = amp ? (size_t)(amp - p) : strlen(p);
+        if (plen > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+            char val[4096];
+            if (zk_url_decode(p + nl + 1, plen - nl - 1, val, sizeof(val), true) >= 0)
+                json_array_append_new(out, json_string(val));
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return out;
+}
+
+void zk_apis_serve_pod_exec(zk_call *c, const json_t *pod, const char *node)
+{
+    h2o_req_t *req = c->req;
+    const char *key = NULL;
+    const char *proto = pick_protocol(req);
+    /* what is wrong with the request is said first, whatever the protocol:
+     * kubectl retries a failed WebSocket upgrade with SPDY and shows that
+     * answer */
+    char ctr[300];
+    if (!pick_container(c, pod, ctr, sizeof(ctr)))
+        return;
+    json_t *cmd = query_all(c->ri.query, "command");
+    if (!json_array_size(cmd)) {
+        json_decref(cmd);
+        zk_apis_status(req, 400, "BadRequest", "you must specify at least 1 command", NULL);
+        return;
+    }
+    const json_t *cs = ctr_status_of(pod, ctr);
+    if (!zk_json_path(cs, "state", "running", NULL)) {
+        json_decref(cmd);
+        zk_apis_status_fmt(req, 400, "BadRequest", "container %s is not running in pod %s", ctr,
+                           c->ri.name);
+        return;
+    }
+    if (req->version >= 0x200 || h2o_is_websocket_handshake(req, &key) != 0 || !key) {
+        json_decref(cmd);
+        zk_apis_status(req, 400, "BadRequest", "Upgrade request required: zke serves exec over "
+                       "WebSocket (v5.channel.k8s.io, v4.channel.k8s.io); SPDY/3.1 is not "
+                       "supported yet", NULL);
+        return;
+    }
+    if (!proto) {
+        json_decref(cmd);
+        zk_apis_status(req, 400, "BadRequest", "no WebSocket subprotocol this server speaks: "
+                       "ask for v5.channel.k8s.io or v4.channel.k8s.io", NULL);
+        return;
+    }
+    char b[16];
+    json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:b,s:b,s:b,s:b,s:s}", "op", "exec",
+                          "namespace", zk_json_path_str(pod, "metadata", "namespace", NULL) ?: "",
+                          "name", c->ri.name, "uid",
+                          zk_json_path_str(pod, "metadata", "uid", NULL) ?: "", "container", ctr,
+                          "command", cmd, "stdin", zk_query_get(c->ri.query, "stdin", b, sizeof(b))
+                                                       && !strcmp(b, "true"),
+                          "stdout", !zk_query_get(c->ri.query, "stdout", b, sizeof(b)) ||
+                                        strcmp(b, "false"),
+                          "stderr", !zk_query_get(c->ri.query, "stderr", b, sizeof(b)) ||
+                                        strcmp(b, "false"),
+                          "tty", zk_query_get(c->ri.query, "tty", b, sizeof(b)) &&
+                                     !strcmp(b, "true"),
+                          "protocol", proto);
+    exec_call *e = zk_xcalloc(1, sizeof(*e));
+    zk_tun_stream_cb cb = {.data = exec_data, .closed = exec_closed};
+    e->ts = zk_apis_tunnel_open(c->srv, node, r, &cb, e);
+    json_decref(r);
+    if (!e->ts) {
+        free(e);
+        zk_apis_status_fmt(req, 503, "ServiceUnavailable",
+                           "the node agent on node \"%s\" is not connected to this server, so "
+                           "pods/exec for pod \"%s\" cannot be served", node, c->ri.name);
+        return;
+    }
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("sec-websocket-protocol"), 0,
+                          NULL, proto, strlen(proto));
+    e->ws = h2o_upgrade_to_websocket(req, key, e, on_ws_msg);
+    c->req = NULL;   /* the connection is the WebSocket's now */
 }

@@ -264,6 +264,38 @@ class AgentTest(unittest.TestCase):
         self.assertGreater(cores, 0.05, cores)
         self.delete("spinner")
 
+    def test_exec_over_websocket(self):
+        self.apply(self.pod_doc("shell", ["serve", "8080"]))
+        self.wait_running("shell")
+        # kubectl 1.32 speaks v5.channel.k8s.io
+        p = self.srv.kubectl("exec", "shell", "--", "/bin/zkt", "cat", "/etc/hostname")
+        self.assertEqual(p.stdout, "shell\n")
+        p = self.srv.kubectl("exec", "shell", "--", "/bin/zkt", "crash", "7", check=False)
+        self.assertEqual(p.returncode, 7)
+        self.assertEqual(p.stdout, "zkt: crashing with 7\n")
+        self.assertIn("command terminated with exit code 7", p.stderr)
+        p = self.srv.kubectl("exec", "-i", "shell", "--", "/bin/zkt", "cat", "/dev/stdin",
+                             input="from stdin\n")
+        self.assertEqual(p.stdout, "from stdin\n")
+        p = self.srv.kubectl("exec", "shell", "-c", "nope", "--", "/bin/zkt", check=False)
+        self.assertIn("container nope is not valid for pod shell", p.stderr)
+        # the Python client's stream() speaks v4.channel.k8s.io
+        from kubernetes import client, config
+        from kubernetes.stream import stream
+        api = client.CoreV1Api(config.new_client_from_config(self.srv.kubeconfig))
+        out = stream(api.connect_get_namespaced_pod_exec, "shell", "default",
+                     command=["/bin/zkt", "cat", "/etc/hostname"], stderr=True, stdin=False,
+                     stdout=True, tty=False)
+        self.assertEqual(out, "shell\n")
+        ws = stream(api.connect_get_namespaced_pod_exec, "shell", "default",
+                    command=["/bin/zkt", "crash", "5"], stderr=True, stdin=False, stdout=True,
+                    tty=False, _preload_content=False)
+        ws.run_forever(timeout=30)
+        self.assertEqual(ws.returncode, 5)
+        self.assertIn("zkt: crashing with 5", ws.read_stdout())
+        ws.close()
+        self.delete("shell")
+
     def test_top_shows_a_busy_container(self):
         self.apply(self.pod_doc("busy", ["spin"],
                                 container={"resources": {"limits": {"cpu": "500m",

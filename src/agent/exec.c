@@ -1,0 +1,227 @@
+/* zke agent: `kubectl exec` on a tunnel stream. The command runs in the
+ * container through `runc exec`; its stdout and stderr go out as channel 1
+ * and 2 messages, channel 0 feeds its stdin, and when it ends channel 3
+ * carries the Status kube-apiserver clients expect (Success, or
+ * NonZeroExitCode with the exit code). A terminal (-t) needs the runtime's
+ * console socket and is not served yet: the command runs without one. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/internal.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/mem.h"
+
+#define EXEC_ARGS_MAX 128
+
+typedef struct exec_run {
+    zk_agent *a;
+    zk_tstream *s;
+    uv_process_t proc;
+    uv_pipe_t in, out, err;
+    bool has_in;
+    int open;               /* handles not yet closed */
+    int eofs;               /* output pipes at their end */
+    bool exited;
+    int64_t status;
+    int term_sig;
+    bool done;
+} exec_run;
+
+static void send_channel(exec_run *r, int ch, const char *p, size_t n)
+{
+    if (!r->s)
+        return;
+    char buf[65536 + 1];
+    while (n > 0) {
+        size_t part = n > 65536 ? 65536 : n;
+        buf[0] = (char)ch;
+        memcpy(buf + 1, p, part);
+        zk_agent_tun_send(r->s, buf, part + 1);
+        p += part;
+        n -= part;
+    }
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    exec_run *r = h->data;
+    if (--r->open == 0)
+        free(r);
+}
+
+static void close_all(exec_run *r)
+{
+    uv_close((uv_handle_t *)&r->proc, on_closed);
+    if (r->has_in && !uv_is_closing((uv_handle_t *)&r->in))
+        uv_close((uv_handle_t *)&r->in, on_closed);
+    if (!uv_is_closing((uv_handle_t *)&r->out))
+        uv_close((uv_handle_t *)&r->out, on_closed);
+    if (!uv_is_closing((uv_handle_t *)&r->err))
+        uv_close((uv_handle_t *)&r->err, on_closed);
+}
+
+/* The end: when the process exited and both outputs are drained. */
+static void maybe_finish(exec_run *r)
+{
+    if (r->done || !r->exited || r->eofs < 2)
+        return;
+    r->done = true;
+    json_t *st;
+    if (r->status == 0 && !r->term_sig) {
+        st = json_pack("{s:{},s:s}", "metadata", "status", "Success");
+    } else {
+        long long code = r->term_sig ? 128 + r->term_sig : r->status;
+        char msg[128], num[24];
+        snprintf(msg, sizeof(msg), "command terminated with non-zero exit code: exit status %lld",
+                 code);
+        snprintf(num, sizeof(num), "%lld", code);
+        st = json_pack("{s:{},s:s,s:s,s:s,s:{s:[{s:s,s:s}]}}", "metadata", "status", "Failure",
+                       "message", msg, "reason", "NonZeroExitCode", "details", "causes", "reason",
+                       "ExitCode", "message", num);
+    }
+    zk_autofree char *text = json_dumps(st, JSON_COMPACT);
+    json_decref(st);
+    send_channel(r, 3, text, strlen(text));
+    if (r->s) {
+        zk_agent_tun_end(r->s, 0, NULL, NULL);
+        r->s = NULL;
+    }
+    close_all(r);
+}
+
+static void on_proc_exit(uv_process_t *p, int64_t status, int sig)
+{
+    exec_run *r = p->data;
+    r->exited = true;
+    r->status = status;
+    r->term_sig = sig;
+    maybe_finish(r);
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+    static char buf[65536];
+    (void)hint;
+    b->base = buf;
+    b->len = sizeof(buf);
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+    exec_run *r = st->data;
+    int ch = st == (uv_stream_t *)&r->out ? 1 : 2;
+    if (n > 0) {
+        send_channel(r, ch, b->base, (size_t)n);
+        return;
+    }
+    if (n < 0) {
+        uv_read_stop(st);
+        r->eofs++;
+        maybe_finish(r);
+    }
+}
+
+static void on_written(uv_write_t *w, int status)
+{
+    free(w->data);
+    free(w);
+}
+
+/* Bytes from the client: stdin, or v5's close of stdin. */
+static void on_data(void *ctx, const char *p, size_t n)
+{
+    exec_run *r = ctx;
+    if (n < 1)
+        return;
+    int ch = (unsigned char)p[0];
+    if (ch == 0 && r->has_in && n > 1 && !uv_is_closing((uv_handle_t *)&r->in)) {
+        uv_write_t *w = zk_xmalloc(sizeof(*w));
+        char *copy = zk_xmalloc(n - 1);
+        memcpy(copy, p + 1, n - 1);
+        w->data = copy;
+        uv_buf_t b = uv_buf_init(copy, (unsigned)(n - 1));
+        if (uv_write(w, (uv_stream_t *)&r->in, &b, 1, on_written) < 0) {
+            free(copy);
+            free(w);
+        }
+    } else if (ch == 255 && n >= 2 && p[1] == 0 && r->has_in &&
+               !uv_is_closing((uv_handle_t *)&r->in)) {
+        uv_close((uv_handle_t *)&r->in, on_closed);
+    }
+}
+
+/* The client left: stop the command (runc passes the signal on). */
+static void on_gone(void *ctx)
+{
+    exec_run *r = ctx;
+    r->s = NULL;
+    if (!r->exited)
+        uv_process_kill(&r->proc, SIGTERM);
+}
+
+void zk_agent_exec_open(zk_agent *a, zk_tstream *s, const json_t *req)
+{
+    const char *uid = zk_json_str(req, "uid"), *ctr = zk_json_str(req, "container");
+    zk_apod *p = uid ? zk_map_get(a->apods, uid) : NULL;
+    zk_actr *c = NULL;
+    for (size_t i = 0; p && ctr && i < p->nctrs; i++)
+        if (!strcmp(p->ctrs[i].name, ctr))
+            c = &p->ctrs[i];
+    if (!c || c->cur.state != ZK_CTR_RUNNING) {
+        zk_agent_tun_end(s, 400, "BadRequest", "the container is not running on this node");
+        return;
+    }
+    const json_t *cmd = json_object_get(req, "command");
+    size_t n = json_array_size(cmd);
+    if (!n || n > EXEC_ARGS_MAX - 8) {
+        zk_agent_tun_end(s, 400, "BadRequest", "a command of 1 to 120 words is required");
+        return;
+    }
+    const char *argv[EXEC_ARGS_MAX];
+    size_t k = 0;
+    argv[k++] = a->o.runtime;
+    argv[k++] = "--root";
+    argv[k++] = a->runc_root;
+    argv[k++] = "exec";
+    argv[k++] = c->cur.id;
+    for (size_t i = 0; i < n; i++)
+        argv[k++] = json_string_value(json_array_get(cmd, i)) ?: "";
+    argv[k] = NULL;
+    exec_run *r = zk_xcalloc(1, sizeof(*r));
+    r->a = a;
+    r->s = s;
+    r->has_in = json_is_true(json_object_get(req, "stdin"));
+    uv_pipe_init(a->loop, &r->out, 0);
+    uv_pipe_init(a->loop, &r->err, 0);
+    r->out.data = r->err.data = r->proc.data = r;
+    r->open = 3;
+    if (r->has_in) {
+        uv_pipe_init(a->loop, &r->in, 0);
+        r->in.data = r;
+        r->open++;
+    }
+    uv_stdio_container_t io[3] = {
+        r->has_in ? (uv_stdio_container_t){.flags = UV_CREATE_PIPE | UV_READABLE_PIPE,
+                                           .data.stream = (uv_stream_t *)&r->in}
+                  : (uv_stdio_container_t){.flags = UV_IGNORE},
+        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&r->out},
+        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&r->err},
+    };
+    uv_process_options_t o = {.file = a->o.runtime, .args = (char **)argv, .exit_cb = on_proc_exit,
+                              .stdio_count = 3, .stdio = io};
+    int rc = uv_spawn(a->loop, &r->proc, &o);
+    if (rc < 0) {
+        zk_agent_tun_end(s, 500, "InternalError", uv_strerror(rc));
+        r->s = NULL;
+        r->exited = true;
+        r->done = true;
+        close_all(r);
+        return;
+    }
+    zk_agent_tun_bind(s, &(zk_tstream_ops){.data = on_data, .closed = on_gone}, r);
+    uv_read_start((uv_stream_t *)&r->out, on_alloc, on_read);
+    uv_read_start((uv_stream_t *)&r->err, on_alloc, on_read);
+}
