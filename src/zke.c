@@ -167,6 +167,7 @@ int main(int argc, char **argv)
     } commands[] = {
         {"server", cmd_server},
         {"agent", zk_agent_main},
+        {"ctty", zk_agent_ctty_main},
         {"controller-manager", cmd_controller_manager},
         {"scheduler", zk_sched_main},
         {"sim", zk_sim_main},

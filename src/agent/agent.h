@@ -30,6 +30,10 @@ typedef struct zk_agent_opts {
  * The strings of o are copied; cfg's are taken over. */
 int zk_agent_start_thread(const zk_agent_opts *o, const zk_kube_config *cfg, zk_err *err);
 
+/* `zke ctty PROGRAM ...`: PROGRAM with stdin as its controlling terminal
+ * (the agent's exec -t runs runc through it). */
+int zk_agent_ctty_main(int argc, char **argv);
+
 /* `zke agent`: the standalone command. */
 int zk_agent_main(int argc, char **argv);
 

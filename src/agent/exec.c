@@ -2,9 +2,19 @@
  * container through `runc exec`; its stdout and stderr go out as channel 1
  * and 2 messages, channel 0 feeds its stdin, and when it ends channel 3
  * carries the Status kube-apiserver clients expect (Success, or
- * NonZeroExitCode with the exit code). A terminal (-t) needs the runtime's
- * console socket and is not served yet: the command runs without one. */
+ * NonZeroExitCode with the exit code). With a terminal (-t), `runc exec
+ * --tty` wants a terminal of its own (it copies between it and the one it
+ * makes in the container, and follows its size): the agent opens a
+ * pseudo-terminal, starts runc on its slave through `zke ctty` (which makes
+ * it the controlling terminal), and relays the master: channel 0 in,
+ * channel 1 out, channel 4 resizes. (runc takes a console socket only when
+ * it detaches, which would lose the exit code.) */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +38,10 @@ typedef struct exec_run {
     int64_t status;
     int term_sig;
     bool done;
+    bool tty;
+    int master;             /* the terminal's master, with tty */
+    uv_poll_t mpoll;
+    bool mpolling;
 } exec_run;
 
 static void send_channel(exec_run *r, int ch, const char *p, size_t n)
@@ -54,7 +68,17 @@ static void on_closed(uv_handle_t *h)
 
 static void close_all(exec_run *r)
 {
+    if (r->mpolling) {
+        r->mpolling = false;
+        uv_close((uv_handle_t *)&r->mpoll, on_closed);
+    }
+    if (r->master >= 0) {
+        close(r->master);
+        r->master = -1;
+    }
     uv_close((uv_handle_t *)&r->proc, on_closed);
+    if (r->tty)
+        return;
     if (r->has_in && !uv_is_closing((uv_handle_t *)&r->in))
         uv_close((uv_handle_t *)&r->in, on_closed);
     if (!uv_is_closing((uv_handle_t *)&r->out))
@@ -112,7 +136,9 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
     exec_run *r = st->data;
-    int ch = st == (uv_stream_t *)&r->out ? 1 : 2;
+    /* with a terminal there is no stderr channel: what runc itself says
+     * goes out on stdout */
+    int ch = st == (uv_stream_t *)&r->out || r->tty ? 1 : 2;
     if (n > 0) {
         send_channel(r, ch, b->base, (size_t)n);
         return;
@@ -137,6 +163,27 @@ static void on_data(void *ctx, const char *p, size_t n)
     if (n < 1)
         return;
     int ch = (unsigned char)p[0];
+    if (r->tty) {
+        if (ch == 0 && r->master >= 0) {
+            /* keystrokes are small: a full terminal drops them, as a real one would */
+            size_t off = 1;
+            for (int tries = 0; off < n && tries < 100; tries++) {
+                ssize_t w = write(r->master, p + off, n - off);
+                if (w > 0)
+                    off += (size_t)w;
+                else if (w < 0 && errno != EAGAIN && errno != EINTR)
+                    break;
+            }
+        } else if (ch == 4 && n > 1 && r->master >= 0) {
+            json_t *sz = zk_json_read(p + 1, n - 1, false);
+            struct winsize ws = {.ws_row = (unsigned short)zk_json_int(sz, "Height", 0),
+                                 .ws_col = (unsigned short)zk_json_int(sz, "Width", 0)};
+            json_decref(sz);
+            if (ws.ws_row && ws.ws_col)
+                ioctl(r->master, TIOCSWINSZ, &ws);
+        }
+        return;
+    }
     if (ch == 0 && r->has_in && n > 1 && !uv_is_closing((uv_handle_t *)&r->in)) {
         uv_write_t *w = zk_xmalloc(sizeof(*w));
         char *copy = zk_xmalloc(n - 1);
@@ -162,6 +209,67 @@ static void on_gone(void *ctx)
         uv_process_kill(&r->proc, SIGTERM);
 }
 
+/* The terminal's output; EIO once nothing holds its slave open. */
+static void on_master(uv_poll_t *p, int status, int events)
+{
+    exec_run *r = p->data;
+    char buf[32768];
+    for (;;) {
+        ssize_t n = read(r->master, buf, sizeof(buf));
+        if (n > 0) {
+            send_channel(r, 1, buf, (size_t)n);
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        uv_poll_stop(p);
+        r->eofs = 2;
+        maybe_finish(r);
+        return;
+    }
+}
+
+int zk_agent_ctty_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: zke ctty PROGRAM [ARGS...]\n"
+                        "Runs PROGRAM in a new session whose controlling terminal is stdin "
+                        "(for the node agent's exec -t).\n");
+        return 2;
+    }
+    setsid();
+    if (ioctl(0, TIOCSCTTY, 0) < 0) {
+        fprintf(stderr, "zke ctty: stdin is no terminal: %s\n", strerror(errno));
+        return 126;
+    }
+    execvp(argv[1], argv + 1);
+    fprintf(stderr, "zke ctty: %s: %s\n", argv[1], strerror(errno));
+    return 127;
+}
+
+/* A pseudo-terminal: the master in *master, the slave's fd returned. */
+static int open_pty(int *master)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0)
+        return -1;
+    char name[128];
+    if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name)) != 0) {
+        close(m);
+        return -1;
+    }
+    int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (s < 0) {
+        close(m);
+        return -1;
+    }
+    struct winsize ws = {.ws_row = 24, .ws_col = 80};
+    ioctl(m, TIOCSWINSZ, &ws);
+    fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
+    *master = m;
+    return s;
+}
+
 void zk_agent_exec_open(zk_agent *a, zk_tstream *s, const json_t *req)
 {
     const char *uid = zk_json_str(req, "uid"), *ctr = zk_json_str(req, "container");
@@ -182,10 +290,17 @@ void zk_agent_exec_open(zk_agent *a, zk_tstream *s, const json_t *req)
     }
     const char *argv[EXEC_ARGS_MAX];
     size_t k = 0;
+    bool tty = json_is_true(json_object_get(req, "tty"));
+    if (tty) {
+        argv[k++] = a->exe;
+        argv[k++] = "ctty";
+    }
     argv[k++] = a->o.runtime;
     argv[k++] = "--root";
     argv[k++] = a->runc_root;
     argv[k++] = "exec";
+    if (tty)
+        argv[k++] = "--tty";
     argv[k++] = c->cur.id;
     for (size_t i = 0; i < n; i++)
         argv[k++] = json_string_value(json_array_get(cmd, i)) ?: "";
@@ -193,6 +308,40 @@ void zk_agent_exec_open(zk_agent *a, zk_tstream *s, const json_t *req)
     exec_run *r = zk_xcalloc(1, sizeof(*r));
     r->a = a;
     r->s = s;
+    r->master = -1;
+    r->tty = tty;
+    if (tty) {
+        int slave = open_pty(&r->master);
+        if (slave < 0) {
+            zk_agent_tun_end(s, 500, "InternalError", "could not open a pseudo-terminal");
+            free(r);
+            return;
+        }
+        uv_stdio_container_t tio[3] = {{.flags = UV_INHERIT_FD, .data.fd = slave},
+                                       {.flags = UV_INHERIT_FD, .data.fd = slave},
+                                       {.flags = UV_INHERIT_FD, .data.fd = slave}};
+        uv_process_options_t to = {.file = a->exe, .args = (char **)argv,
+                                   .exit_cb = on_proc_exit, .stdio_count = 3, .stdio = tio};
+        r->proc.data = r;
+        r->open = 1;
+        int rc = uv_spawn(a->loop, &r->proc, &to);
+        close(slave);
+        if (rc < 0) {
+            zk_agent_tun_end(s, 500, "InternalError", uv_strerror(rc));
+            r->s = NULL;
+            r->exited = r->done = true;
+            close_all(r);
+            return;
+        }
+        uv_poll_init(a->loop, &r->mpoll, r->master);
+        r->mpoll.data = r;
+        r->mpolling = true;
+        r->open++;
+        r->eofs = 0;
+        zk_agent_tun_bind(s, &(zk_tstream_ops){.data = on_data, .closed = on_gone}, r);
+        uv_poll_start(&r->mpoll, UV_READABLE, on_master);
+        return;
+    }
     r->has_in = json_is_true(json_object_get(req, "stdin"));
     uv_pipe_init(a->loop, &r->out, 0);
     uv_pipe_init(a->loop, &r->err, 0);

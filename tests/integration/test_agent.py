@@ -14,7 +14,7 @@ import time
 import unittest
 
 import testimg
-from zke import ZKE, Server, wait_for
+from zke import KUBECTL, ZKE, Server, wait_for
 
 IMAGE = "zke.test/zkt:1"
 NODE = "zk-agent-it"
@@ -279,6 +279,26 @@ class AgentTest(unittest.TestCase):
         self.assertEqual(p.stdout, "from stdin\n")
         p = self.srv.kubectl("exec", "shell", "-c", "nope", "--", "/bin/zkt", check=False)
         self.assertIn("container nope is not valid for pod shell", p.stderr)
+        # -it under a pseudo-terminal (script(1) gives kubectl one): the
+        # command sees a terminal, typed lines are echoed and read
+        kcmd = "%s --kubeconfig %s exec -it shell -- /bin/zkt cat /dev/stdin" % (
+            KUBECTL, self.srv.kubeconfig)
+        feeder = subprocess.Popen(["script", "-qc", kcmd, "/dev/null"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        time.sleep(2)
+        feeder.stdin.write(b"typed line\n")
+        feeder.stdin.flush()
+        time.sleep(1)
+        feeder.stdin.write(b"\x04")   # ^D: end of input on the container's terminal
+        feeder.stdin.flush()
+        out, _ = feeder.communicate(timeout=60)
+        self.assertEqual(out.count(b"typed line\r\n"), 2, out)   # the echo, then cat's copy
+        tcmd = "%s --kubeconfig %s exec -it shell -- /bin/zkt crash 3" % (KUBECTL, self.srv.kubeconfig)
+        p = subprocess.run(["script", "-qec", tcmd, "/dev/null"], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=60)
+        self.assertIn(b"zkt: crashing with 3", p.stdout)
+        self.assertIn(b"command terminated with exit code 3", p.stdout)
+        self.assertEqual(p.returncode, 3)
         # the Python client's stream() speaks v4.channel.k8s.io
         from kubernetes import client, config
         from kubernetes.stream import stream
