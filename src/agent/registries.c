@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,92 @@ static bool url_ok(const char *u)
     return *host && *host != '/';
 }
 
+/* Whether a rewrite pattern is small enough for regcomp: glibc copies the
+ * tree of a quantified expression for every quantifier stacked on it and
+ * for every count of a {n,m}, so "a++++..." or "(a{99}){99}" takes
+ * gigabytes. Patterns are at most 256 bytes with at most 32 quantifiers,
+ * none stacked on another, at most 4 on groups, and counts of at most 100
+ * whose product is at most 1000. */
+#define REWRITE_MAX_LEN 256
+#define REWRITE_MAX_QUANT 32
+#define REWRITE_MAX_COUNT 100
+
+static bool regex_bounded(const char *re, char *why, size_t n)
+{
+    size_t len = strlen(re);
+    if (len > REWRITE_MAX_LEN) {
+        snprintf(why, n, "longer than %d bytes", REWRITE_MAX_LEN);
+        return false;
+    }
+    int quants = 0, group_quants = 0;
+    long product = 1;
+    char prev = 0;   /* the last significant character */
+    for (size_t i = 0; i < len; i++) {
+        char c = re[i];
+        if (c == '\\' && i + 1 < len) {
+            prev = 'x';
+            i++;
+            continue;
+        }
+        if (c == '[') {
+            /* a bracket expression: its characters are literal */
+            size_t j = i + 1;
+            if (j < len && re[j] == '^')
+                j++;
+            if (j < len && re[j] == ']')
+                j++;
+            while (j < len && re[j] != ']')
+                j++;
+            i = j;
+            prev = 'x';
+            continue;
+        }
+        bool quant = c == '*' || c == '+' || c == '?' || c == '{';
+        if (quant) {
+            if (prev == '*' || prev == '+' || prev == '?' || prev == '}') {
+                snprintf(why, n, "a quantifier stacked on another");
+                return false;
+            }
+            if (++quants > REWRITE_MAX_QUANT) {
+                snprintf(why, n, "more than %d quantifiers", REWRITE_MAX_QUANT);
+                return false;
+            }
+            if (prev == ')' && ++group_quants > 4) {
+                snprintf(why, n, "more than 4 quantified groups");
+                return false;
+            }
+            if (c == '{') {
+                char *end;
+                const char *p = re + i + 1;
+                for (int k = 0; k < 2; k++) {
+                    long v = strtol(p, &end, 10);
+                    if (end != p && v > REWRITE_MAX_COUNT) {
+                        snprintf(why, n, "a count over %d", REWRITE_MAX_COUNT);
+                        return false;
+                    }
+                    if (end != p && v > 1 && (product *= v) > 1000) {
+                        snprintf(why, n, "counts that multiply past 1000");
+                        return false;
+                    }
+                    if (*end != ',')
+                        break;
+                    p = end + 1;
+                }
+                const char *close = strchr(re + i, '}');
+                if (!close) {
+                    prev = '{';
+                    continue;
+                }
+                i = (size_t)(close - re);
+                prev = '}';
+                continue;
+            }
+        }
+        prev = c;
+    }
+    return true;
+}
+
 static int check_mirror(const char *name, const json_t *m, zk_err *err)
 {
     static const char *const keys[] = {"endpoint", "rewrite", NULL};
@@ -78,6 +165,10 @@ static int check_mirror(const char *name, const json_t *m, zk_err *err)
         if (!json_is_string(v))
             return zk_err_set(err, ZK_EINVAL, "mirrors.%s.rewrite[\"%.100s\"]: not a string",
                               name, k);
+        char why[120];
+        if (!regex_bounded(k, why, sizeof(why)))
+            return zk_err_set(err, ZK_EINVAL, "mirrors.%s.rewrite: \"%.100s\" is refused: %s",
+                              name, k, why);
         regex_t re;
         int rc = regcomp(&re, k, REG_EXTENDED);
         if (rc != 0) {

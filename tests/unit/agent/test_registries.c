@@ -94,6 +94,16 @@ static void test_validation(void **state)
     expect_bad("mirrors: {docker.io: {endpoint: [\"http://\"]}}\n", "endpoint[0]");
     expect_bad("mirrors: {docker.io: {endpoint: \"http://x\"}}\n", "not a list");
     expect_bad("mirrors: {docker.io: {rewrite: {\"(\": \"x\"}}}\n", "regular expression");
+    /* patterns that would make regcomp take gigabytes (found by fuzz_registries) */
+    expect_bad("mirrors: {o.io: {rewrite: {\"^library+++++++++++++++++++\": \"x\"}}}\n",
+               "stacked on another");
+    expect_bad("mirrors: {o.io: {rewrite: {\"((a{50}){50})\": \"x\"}}}\n", "past 1000");
+    expect_bad("mirrors: {o.io: {rewrite: {\"(((((a+)+)+)+)+)+\": \"x\"}}}\n",
+               "quantified groups");
+    expect_bad("mirrors: {o.io: {rewrite: {\"a{500}\": \"x\"}}}\n", "count over 100");
+    /* what registries.yaml files say stays fine */
+    zk_registries_free(parse_ok("mirrors: {o.io: {rewrite: {\"^library/(.*)\": \"m/$1\", "
+                                "\"^a[+*]{2,3}(b|c)?$\": \"x\"}}}\n"));
     expect_bad("configs: {r: {auth: {user: x}}}\n", "unknown field \"user\"");
     expect_bad("configs: {r: {tls: {insecure_skip_verify: maybe}}}\n", "not a boolean");
     expect_bad("- a\n- b\n", "not a map");
