@@ -30,7 +30,6 @@
 #include "agent/cni.h"
 #include "agent/internal.h"
 #include "agent/spec.h"
-#include "agent/unpack.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -107,6 +106,73 @@ static int run_wait(char *const *argv)
         if (errno != EINTR)
             return -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Run argv; what it writes on stderr (its last 1 KiB) into msg. The exit
+ * status, or -1. */
+static int run_capture(char *const *argv, char *msg, size_t n)
+{
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pfd[1]);
+    if (rc != 0) {
+        close(pfd[0]);
+        return -1;
+    }
+    char buf[1024];
+    size_t have = 0;
+    ssize_t k;
+    char chunk[512];
+    while ((k = read(pfd[0], chunk, sizeof(chunk))) > 0 || (k < 0 && errno == EINTR)) {
+        if (k <= 0)
+            continue;
+        /* keep the end: the error comes last */
+        if (have + (size_t)k > sizeof(buf)) {
+            size_t drop = have + (size_t)k - sizeof(buf);
+            memmove(buf, buf + drop, have - drop);
+            have -= drop;
+        }
+        memcpy(buf + have, chunk, (size_t)k);
+        have += (size_t)k;
+    }
+    close(pfd[0]);
+    while (have && (buf[have - 1] == '\n' || buf[have - 1] == ' '))
+        have--;
+    snprintf(msg, n, "%.*s", (int)have, buf);
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Unpack img into dir in a child process (`zke image unpack`): the layers
+ * are untrusted input, and libarchive and what it loads stay out of the
+ * agent's memory. */
+static int unpack_child(zk_agent *a, const zk_agent_image *img, const char *dir, zk_err *err)
+{
+    zk_image_ref ref;
+    char name[700];
+    if (zk_agent_image_ref_parse(img->ref, &ref, err) < 0)
+        return -1;
+    zk_agent_image_ref_name(&ref, name, sizeof(name));
+    zk_autofree char *by_digest = zk_xasprintf("%s@%s", name, img->digest);
+    char *argv[] = {a->exe, "image", "unpack", "--data-dir", (char *)a->o.data_dir, by_digest,
+                    (char *)dir, NULL};
+    char msg[1024] = "";
+    int rc = run_capture(argv, msg, sizeof(msg));
+    if (rc != 0)
+        return zk_err_set(err, ZK_EIO, "%s", msg[0] ? msg : "zke image unpack failed");
+    return 0;
 }
 
 /* ---- sandboxes ---- */
@@ -433,8 +499,7 @@ static int ensure_snapshot(zk_agent *a, zk_agent_image *img, char *out, size_t n
     char tmp[4200];
     snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", out, (long)gettid());
     rm_tree(tmp);
-    zk_agent_unpack_opts uo = {.keep_owner = true};
-    if (zk_agent_unpack_image(a->images, img, tmp, &uo, err) < 0) {
+    if (unpack_child(a, img, tmp, err) < 0) {
         rm_tree(tmp);
         return zk_err_wrap(err, "unpack %s", img->ref);
     }
@@ -480,9 +545,8 @@ static int root_fs(zk_agent *a, zk_agent_image *img, const char *bundle, char *r
         return 0;
     /* no overlayfs here (or not on this filesystem): a copy of its own */
     zk_debug("agent: overlay on %s: %s; unpacking a copy", rootfs, strerror(errno));
-    zk_agent_unpack_opts uo = {.keep_owner = true};
     rmdir(rootfs);
-    if (zk_agent_unpack_image(a->images, img, rootfs, &uo, err) < 0)
+    if (unpack_child(a, img, rootfs, err) < 0)
         return zk_err_wrap(err, "unpack %s", img->ref);
     return 0;
 }
