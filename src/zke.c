@@ -73,8 +73,12 @@ static int start_agent(const zk_apis_ready *r, zk_err *err)
         snprintf(host, sizeof(host), "%s", r->node_name);
     else if (gethostname(host, sizeof(host) - 1) < 0)
         snprintf(host, sizeof(host), "localhost");
-    for (char *p = host; *p; p++)
+    /* a node name is a DNS subdomain: lower case, and '-' for the rest */
+    for (char *p = host; *p; p++) {
         *p = (char)tolower((unsigned char)*p);
+        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+            *p = '-';
+    }
     zk_kube_config cfg = {0};
     char path[4096], cn[300];
     size_t len;

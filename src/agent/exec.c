@@ -272,12 +272,8 @@ static int open_pty(int *master)
 
 void zk_agent_exec_open(zk_agent *a, zk_tstream *s, const json_t *req)
 {
-    const char *uid = zk_json_str(req, "uid"), *ctr = zk_json_str(req, "container");
-    zk_apod *p = uid ? zk_map_get(a->apods, uid) : NULL;
-    zk_actr *c = NULL;
-    for (size_t i = 0; p && ctr && i < p->nctrs; i++)
-        if (!strcmp(p->ctrs[i].name, ctr))
-            c = &p->ctrs[i];
+    zk_apod *p = NULL;
+    zk_actr *c = zk_agent_find_ctr(a, req, &p);
     if (!c || c->cur.state != ZK_CTR_RUNNING) {
         zk_agent_tun_end(s, 400, "BadRequest", "the container is not running on this node");
         return;

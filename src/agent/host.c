@@ -119,9 +119,13 @@ void zk_agent_host_read(const char *data_dir, zk_agent_host *h)
     h->pids_used = count_pids();
     if (!h->hostname[0] && gethostname(h->hostname, sizeof(h->hostname) - 1) < 0)
         snprintf(h->hostname, sizeof(h->hostname), "localhost");
-    for (char *p = h->hostname; *p; p++)
+    /* a node name is a DNS subdomain: lower case, and '-' for the rest */
+    for (char *p = h->hostname; *p; p++) {
         if (*p >= 'A' && *p <= 'Z')
             *p = (char)(*p - 'A' + 'a');
+        else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
+            *p = '-';
+    }
     if (!h->ip[0])
         first_ip(h->ip, sizeof(h->ip));
     struct utsname u;

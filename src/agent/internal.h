@@ -153,6 +153,9 @@ void zk_agent_pods_start(zk_agent *a);
 void zk_agent_pods_adopt(zk_agent *a);
 void zk_agent_pods_tick(zk_agent *a);
 void zk_agent_pod_queue(zk_apod *p);
+/* The container a stream request names ({"uid","container"}), or NULL;
+ * *pod is its pod's record (or NULL). */
+zk_actr *zk_agent_find_ctr(zk_agent *a, const json_t *req, zk_apod **pod);
 /* Count an asynchronous call that carries p; its end says whether p still
  * exists (false: it was removed and is freed now). */
 void zk_agent_pod_call_begin(zk_apod *p);

@@ -248,12 +248,8 @@ static int64_t count_full_lines(log_reader *r)
 
 void zk_agent_logs_open(zk_agent *a, zk_tstream *s, const json_t *req)
 {
-    const char *uid = zk_json_str(req, "uid"), *ctr = zk_json_str(req, "container");
-    zk_apod *p = uid ? zk_map_get(a->apods, uid) : NULL;
-    zk_actr *c = NULL;
-    for (size_t i = 0; p && ctr && i < p->nctrs; i++)
-        if (!strcmp(p->ctrs[i].name, ctr))
-            c = &p->ctrs[i];
+    zk_apod *p = NULL;
+    zk_actr *c = zk_agent_find_ctr(a, req, &p);
     if (!c || c->cur.state == ZK_CTR_NONE) {
         zk_agent_tun_end(s, 400, "BadRequest", "the container has not run on this node");
         return;
@@ -268,7 +264,8 @@ void zk_agent_logs_open(zk_agent *a, zk_tstream *s, const json_t *req)
     r->a = a;
     r->s = s;
     r->attempt = attempt;
-    snprintf(r->uid, sizeof(r->uid), "%s", uid);
+    const char *ctr = c->name;
+    snprintf(r->uid, sizeof(r->uid), "%s", p->uid);
     snprintf(r->ctr, sizeof(r->ctr), "%s", ctr);
     snprintf(r->path, sizeof(r->path), "%s/%s_%s_%s/%s/%d.log", a->logs_dir, p->ns, p->name,
              p->uid, ctr, attempt);

@@ -170,6 +170,17 @@ const json_t *zk_agent_ctr_spec(zk_apod *p, const zk_actr *c)
     return NULL;
 }
 
+zk_actr *zk_agent_find_ctr(zk_agent *a, const json_t *req, zk_apod **pod)
+{
+    const char *uid = zk_json_str(req, "uid"), *ctr = zk_json_str(req, "container");
+    zk_apod *p = uid ? zk_map_get(a->apods, uid) : NULL;
+    *pod = p;
+    for (size_t i = 0; p && ctr && i < p->nctrs; i++)
+        if (!strcmp(p->ctrs[i].name, ctr))
+            return &p->ctrs[i];
+    return NULL;
+}
+
 /* ---- the queue ---- */
 
 static void drain(uv_timer_t *t)
@@ -272,6 +283,18 @@ static void want_ref(zk_apod *p, json_t *want, const char *kind, const char *nam
         json_object_set_new(want, key, json_boolean(optional));
 }
 
+/* A ConfigMap reference and a Secret reference (either may be NULL); the
+ * Secret's name is in secret_field. */
+static void want_pair(zk_apod *p, json_t *want, const json_t *cm, const json_t *sec,
+                      const char *secret_field)
+{
+    if (cm)
+        want_ref(p, want, "configmap", zk_json_str(cm, "name"), zk_json_bool(cm, "optional", false));
+    if (sec)
+        want_ref(p, want, "secret", zk_json_str(sec, secret_field),
+                 zk_json_bool(sec, "optional", false));
+}
+
 /* Every ConfigMap and Secret the pod names: key -> optional. */
 static json_t *wanted_refs(zk_apod *p)
 {
@@ -280,22 +303,11 @@ static json_t *wanted_refs(zk_apod *p)
     size_t i, j;
     json_t *v, *s;
     json_array_foreach(json_object_get(spec, "volumes"), i, v) {
-        json_t *cm = json_object_get(v, "configMap"), *sec = json_object_get(v, "secret");
-        if (cm)
-            want_ref(p, want, "configmap", zk_json_str(cm, "name"), zk_json_bool(cm, "optional", false));
-        if (sec)
-            want_ref(p, want, "secret", zk_json_str(sec, "secretName"),
-                     zk_json_bool(sec, "optional", false));
-        json_array_foreach(zk_json_path(v, "projected", "sources", NULL), j, s) {
-            cm = json_object_get(s, "configMap");
-            sec = json_object_get(s, "secret");
-            if (cm)
-                want_ref(p, want, "configmap", zk_json_str(cm, "name"),
-                         zk_json_bool(cm, "optional", false));
-            if (sec)
-                want_ref(p, want, "secret", zk_json_str(sec, "name"),
-                         zk_json_bool(sec, "optional", false));
-        }
+        want_pair(p, want, json_object_get(v, "configMap"), json_object_get(v, "secret"),
+                  "secretName");
+        json_array_foreach(zk_json_path(v, "projected", "sources", NULL), j, s)
+            want_pair(p, want, json_object_get(s, "configMap"), json_object_get(s, "secret"),
+                      "name");
     }
     const json_t *lists[2] = {json_object_get(spec, "initContainers"),
                               json_object_get(spec, "containers")};
@@ -304,25 +316,12 @@ static json_t *wanted_refs(zk_apod *p)
         json_array_foreach(lists[l], i, c) {
             json_array_foreach(json_object_get(c, "env"), j, v) {
                 json_t *vf = json_object_get(v, "valueFrom");
-                json_t *cm = json_object_get(vf, "configMapKeyRef");
-                json_t *sec = json_object_get(vf, "secretKeyRef");
-                if (cm)
-                    want_ref(p, want, "configmap", zk_json_str(cm, "name"),
-                             zk_json_bool(cm, "optional", false));
-                if (sec)
-                    want_ref(p, want, "secret", zk_json_str(sec, "name"),
-                             zk_json_bool(sec, "optional", false));
+                want_pair(p, want, json_object_get(vf, "configMapKeyRef"),
+                          json_object_get(vf, "secretKeyRef"), "name");
             }
-            json_array_foreach(json_object_get(c, "envFrom"), j, v) {
-                json_t *cm = json_object_get(v, "configMapRef");
-                json_t *sec = json_object_get(v, "secretRef");
-                if (cm)
-                    want_ref(p, want, "configmap", zk_json_str(cm, "name"),
-                             zk_json_bool(cm, "optional", false));
-                if (sec)
-                    want_ref(p, want, "secret", zk_json_str(sec, "name"),
-                             zk_json_bool(sec, "optional", false));
-            }
+            json_array_foreach(json_object_get(c, "envFrom"), j, v)
+                want_pair(p, want, json_object_get(v, "configMapRef"),
+                          json_object_get(v, "secretRef"), "name");
         }
     }
     json_array_foreach(json_object_get(spec, "imagePullSecrets"), i, v)
@@ -1484,6 +1483,11 @@ void zk_agent_pods_tick(zk_agent *a)
                 c->killing = false;
                 c->ready = false;
                 c->wait_reason[0] = '\0';
+                changed = true;
+            } else if (r.state == ZK_CTR_RUNNING && c->cur.state == ZK_CTR_STARTING) {
+                /* a start the agent adopted half-way has finished */
+                c->cur.state = ZK_CTR_RUNNING;
+                c->cur.started_at = r.started_at;
                 changed = true;
             } else if (c->killing && now >= c->kill_deadline_ms) {
                 signal_ctr(p, c, "KILL");
