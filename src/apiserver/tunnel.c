@@ -539,10 +539,18 @@ void zk_apis_serve_pod_log(zk_call *c, const json_t *pod, const char *node)
  * the same messages on its tunnel stream, so the server relays them as they
  * are. */
 
+/* After the final Status the server waits this long before it closes:
+ * client-go drops an error-channel message that the close overtakes, and
+ * kubectl then exits 0 for a failed command (one run in 30 here without the
+ * pause, none in 120 with it). kubectl itself waits for the server to close. */
+#define EXEC_LINGER_MS 100
+
 typedef struct exec_call {
     h2o_websocket_conn_t *ws;
     zk_tun_stream *ts;
     bool ws_closing;
+    uv_timer_t linger;
+    bool lingering;
 } exec_call;
 
 static void ws_send(exec_call *e, const char *p, size_t n)
@@ -570,6 +578,18 @@ static void exec_data(void *ctx, const char *p, size_t n)
     ws_send(ctx, p, n);
 }
 
+static void on_linger(uv_timer_t *t)
+{
+    exec_call *e = t->data;
+    e->lingering = false;
+    ws_close(e);
+}
+
+static void on_linger_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
 static void exec_closed(void *ctx, json_t *st)
 {
     exec_call *e = ctx;
@@ -588,9 +608,12 @@ static void exec_closed(void *ctx, json_t *st)
         memcpy(buf + 1, text, n);
         ws_send(e, buf, n + 1);
     }
-    ws_close(e);
-    if (!e->ws)
-        free(e);
+    if (!e->ws) {
+        uv_close((uv_handle_t *)&e->linger, on_linger_closed);
+        return;
+    }
+    uv_timer_start(&e->linger, on_linger, EXEC_LINGER_MS, 0);
+    e->lingering = true;
 }
 
 static void on_ws_msg(h2o_websocket_conn_t *ws, const struct wslay_event_on_msg_recv_arg *arg)
@@ -604,7 +627,8 @@ static void on_ws_msg(h2o_websocket_conn_t *ws, const struct wslay_event_on_msg_
             zk_apis_tunnel_close(e->ts);
             e->ts = NULL;
         }
-        free(e);
+        uv_timer_stop(&e->linger);
+        uv_close((uv_handle_t *)&e->linger, on_linger_closed);
         return;
     }
     if (arg->opcode != WSLAY_BINARY_FRAME && arg->opcode != WSLAY_TEXT_FRAME)
@@ -709,6 +733,8 @@ void zk_apis_serve_pod_exec(zk_call *c, const json_t *pod, const char *node)
                            "pods/exec for pod \"%s\" cannot be served", node, c->ri.name);
         return;
     }
+    uv_timer_init(c->srv->loop, &e->linger);
+    e->linger.data = e;
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("sec-websocket-protocol"), 0,
                           NULL, proto, strlen(proto));
     e->ws = h2o_upgrade_to_websocket(req, key, e, on_ws_msg);
