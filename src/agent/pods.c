@@ -553,20 +553,14 @@ static json_t *resolve_ctr(zk_apod *p, const json_t *ctr, char *msg, size_t n)
             }
         } else if ((sel = json_object_get(vf, "resourceFieldRef"))) {
             val = resource_value(ctr, sel, buf, sizeof(buf));
-        } else if ((sel = json_object_get(vf, "configMapKeyRef"))) {
-            val = ref_value(p, "configmap", sel, buf, sizeof(buf), &missing);
+        } else if ((sel = json_object_get(vf, "configMapKeyRef")) ||
+                   (sel = json_object_get(vf, "secretKeyRef"))) {
+            bool cm = sel == json_object_get(vf, "configMapKeyRef");
+            val = ref_value(p, cm ? "configmap" : "secret", sel, buf, sizeof(buf), &missing);
             if (missing) {
-                snprintf(msg, n, "couldn't find key %s in ConfigMap %s/%s",
-                         zk_json_str(sel, "key") ?: "", p->ns, zk_json_str(sel, "name") ?: "");
-                json_decref(env);
-                json_decref(out);
-                return NULL;
-            }
-        } else if ((sel = json_object_get(vf, "secretKeyRef"))) {
-            val = ref_value(p, "secret", sel, buf, sizeof(buf), &missing);
-            if (missing) {
-                snprintf(msg, n, "couldn't find key %s in Secret %s/%s",
-                         zk_json_str(sel, "key") ?: "", p->ns, zk_json_str(sel, "name") ?: "");
+                snprintf(msg, n, "couldn't find key %s in %s %s/%s",
+                         zk_json_str(sel, "key") ?: "", cm ? "ConfigMap" : "Secret", p->ns,
+                         zk_json_str(sel, "name") ?: "");
                 json_decref(env);
                 json_decref(out);
                 return NULL;

@@ -201,6 +201,19 @@ static int read_pid(const char *bundle)
     return pid;
 }
 
+/* runc create or start failed: remove what it left, record why, tell the
+ * first process. */
+static int start_failed(const shim *s, int *report_fd)
+{
+    char msg[1024];
+    runc_error(s->bundle, msg, sizeof(msg));
+    const char *del[] = {"delete", "--force", s->id, NULL};
+    run_runtime(s, del, -1, -1);
+    write_exit(s, 128, 0, false, "StartError", msg);
+    report(report_fd, 'F');
+    return 1;
+}
+
 /* The detached shim: start the container, log it, wait for it. */
 static int run_shim(const shim *s, zk_crilog *l, int report_fd)
 {
@@ -217,25 +230,12 @@ static int run_shim(const shim *s, zk_crilog *l, int report_fd)
     int rc = run_runtime(s, create, outp[1], errp[1]);
     close(outp[1]);
     close(errp[1]);
-    char msg[1024];
-    if (rc != 0) {
-        runc_error(s->bundle, msg, sizeof(msg));
-        const char *del[] = {"delete", "--force", s->id, NULL};
-        run_runtime(s, del, -1, -1);
-        write_exit(s, 128, 0, false, "StartError", msg);
-        report(&report_fd, 'F');
-        return 1;
-    }
+    if (rc != 0)
+        return start_failed(s, &report_fd);
     int cpid = read_pid(s->bundle);
     const char *start[] = {"start", s->id, NULL};
-    if (cpid <= 0 || run_runtime(s, start, -1, -1) != 0) {
-        runc_error(s->bundle, msg, sizeof(msg));
-        const char *del[] = {"delete", "--force", s->id, NULL};
-        run_runtime(s, del, -1, -1);
-        write_exit(s, 128, 0, false, "StartError", msg);
-        report(&report_fd, 'F');
-        return 1;
-    }
+    if (cpid <= 0 || run_runtime(s, start, -1, -1) != 0)
+        return start_failed(s, &report_fd);
     char now[40];
     now_text(now, sizeof(now));
     json_t *started = json_pack("{s:i,s:s,s:i}", "pid", cpid, "startedAt", now, "shimPid",
