@@ -13,7 +13,7 @@ packages=(
   runc containernetworking-plugins iptables util-linux iproute2
   # tests
   libcmocka-dev python3 python3-kubernetes python3-yaml curl openssl sqlite3 procps iputils-ping
-  docker-registry skopeo
+  docker-registry skopeo prometheus
   # benchmarks
   etcd-server wrk
 )

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +45,16 @@ int zk_agent_netns_create(const char *path, zk_err *err)
     if (pid == 0) {
         if (unshare(CLONE_NEWNET) < 0)
             _exit(10);
+        /* loopback up, as in every pod: containers of a pod talk over
+         * localhost, and port-forward connects there */
+        struct ifreq ifr = {.ifr_name = "lo"};
+        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+            _exit(12);
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+            _exit(12);
+        close(s);
         if (mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
             _exit(11);
         _exit(0);
@@ -52,7 +65,10 @@ int zk_agent_netns_create(const char *path, zk_err *err)
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         unlink(path);
         return zk_err_set(err, ZK_EIO, "network namespace %s: %s failed (are we root?)", path,
-                          WIFEXITED(st) && WEXITSTATUS(st) == 10 ? "unshare" : "bind mount");
+                          !WIFEXITED(st)                ? "its child"
+                          : WEXITSTATUS(st) == 10 ? "unshare"
+                          : WEXITSTATUS(st) == 12 ? "bringing up loopback"
+                                                  : "bind mount");
     }
     return 0;
 }

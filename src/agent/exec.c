@@ -23,6 +23,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "net/frame.h"
 
 #define EXEC_ARGS_MAX 128
 
@@ -34,6 +35,8 @@ typedef struct exec_run {
     bool has_in;
     int open;               /* handles not yet closed */
     int eofs;               /* output pipes at their end */
+    bool out_eof, err_eof;
+    bool paused;            /* output waits for room on the stream */
     bool exited;
     int64_t status;
     int term_sig;
@@ -48,9 +51,11 @@ static void send_channel(exec_run *r, int ch, const char *p, size_t n)
 {
     if (!r->s)
         return;
-    char buf[65536 + 1];
+    /* one channel message per tunnel frame: the server relays each frame
+     * as one WebSocket message, which must begin with its channel */
+    char buf[ZK_FRAME_MAX];
     while (n > 0) {
-        size_t part = n > 65536 ? 65536 : n;
+        size_t part = n > ZK_FRAME_MAX - 1 ? ZK_FRAME_MAX - 1 : n;
         buf[0] = (char)ch;
         memcpy(buf + 1, p, part);
         zk_agent_tun_send(r->s, buf, part + 1);
@@ -133,71 +138,124 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
     b->len = sizeof(buf);
 }
 
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b);
+static void on_master(uv_poll_t *p, int status, int events);
+
+/* Output is read only while the stream has room: a client that reads
+ * slowly slows the command down instead of filling memory. */
+static void pause_output(exec_run *r)
+{
+    if (r->paused || !r->s)
+        return;
+    r->paused = true;
+    if (r->tty) {
+        if (r->mpolling)
+            uv_poll_stop(&r->mpoll);
+        return;
+    }
+    if (!r->out_eof)
+        uv_read_stop((uv_stream_t *)&r->out);
+    if (!r->err_eof)
+        uv_read_stop((uv_stream_t *)&r->err);
+}
+
+static void on_writable(void *ctx)
+{
+    exec_run *r = ctx;
+    if (!r->paused || r->done)
+        return;
+    r->paused = false;
+    if (r->tty) {
+        if (r->mpolling && r->eofs < 2)
+            uv_poll_start(&r->mpoll, UV_READABLE, on_master);
+        return;
+    }
+    if (!r->out_eof)
+        uv_read_start((uv_stream_t *)&r->out, on_alloc, on_read);
+    if (!r->err_eof)
+        uv_read_start((uv_stream_t *)&r->err, on_alloc, on_read);
+}
+
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
     exec_run *r = st->data;
     /* with a terminal there is no stderr channel: what runc itself says
      * goes out on stdout */
-    int ch = st == (uv_stream_t *)&r->out || r->tty ? 1 : 2;
+    bool is_out = st == (uv_stream_t *)&r->out;
+    int ch = is_out || r->tty ? 1 : 2;
     if (n > 0) {
         send_channel(r, ch, b->base, (size_t)n);
+        if (r->s && zk_agent_tun_room(r->s) == 0)
+            pause_output(r);
         return;
     }
     if (n < 0) {
         uv_read_stop(st);
+        if (is_out)
+            r->out_eof = true;
+        else
+            r->err_eof = true;
         r->eofs++;
         maybe_finish(r);
     }
 }
 
+typedef struct stdin_write {
+    uv_write_t w;
+    exec_run *r;
+    size_t n;
+    char bytes[];
+} stdin_write;
+
 static void on_written(uv_write_t *w, int status)
 {
-    free(w->data);
-    free(w);
+    stdin_write *sw = (stdin_write *)w;
+    exec_run *r = sw->r;
+    if (r->s)
+        zk_agent_tun_consumed(r->s, sw->n + 1);
+    free(sw);
 }
 
-/* Bytes from the client: stdin, or v5's close of stdin. */
+/* Bytes from the client: stdin, a resize, or v5's close of stdin. All but
+ * stdin to a pipe count as taken at once. */
 static void on_data(void *ctx, const char *p, size_t n)
 {
     exec_run *r = ctx;
-    if (n < 1)
-        return;
-    int ch = (unsigned char)p[0];
-    if (r->tty) {
-        if (ch == 0 && r->master >= 0) {
-            /* keystrokes are small: a full terminal drops them, as a real one would */
-            size_t off = 1;
-            for (int tries = 0; off < n && tries < 100; tries++) {
-                ssize_t w = write(r->master, p + off, n - off);
-                if (w > 0)
-                    off += (size_t)w;
-                else if (w < 0 && errno != EAGAIN && errno != EINTR)
-                    break;
-            }
-        } else if (ch == 4 && n > 1 && r->master >= 0) {
-            json_t *sz = zk_json_read(p + 1, n - 1, false);
-            struct winsize ws = {.ws_row = (unsigned short)zk_json_int(sz, "Height", 0),
-                                 .ws_col = (unsigned short)zk_json_int(sz, "Width", 0)};
-            json_decref(sz);
-            if (ws.ws_row && ws.ws_col)
-                ioctl(r->master, TIOCSWINSZ, &ws);
-        }
-        return;
-    }
-    if (ch == 0 && r->has_in && n > 1 && !uv_is_closing((uv_handle_t *)&r->in)) {
-        uv_write_t *w = zk_xmalloc(sizeof(*w));
-        char *copy = zk_xmalloc(n - 1);
-        memcpy(copy, p + 1, n - 1);
-        w->data = copy;
-        uv_buf_t b = uv_buf_init(copy, (unsigned)(n - 1));
-        if (uv_write(w, (uv_stream_t *)&r->in, &b, 1, on_written) < 0) {
-            free(copy);
-            free(w);
-        }
-    } else if (ch == 255 && n >= 2 && p[1] == 0 && r->has_in &&
+    int ch = n ? (unsigned char)p[0] : -1;
+    if (!r->tty && ch == 0 && r->has_in && n > 1 && !uv_is_closing((uv_handle_t *)&r->in)) {
+        /* credited when the command has taken it: a command that does not
+         * read its stdin stops the client's sending */
+        stdin_write *sw = zk_xmalloc(sizeof(*sw) + n - 1);
+        sw->r = r;
+        sw->n = n - 1;
+        memcpy(sw->bytes, p + 1, n - 1);
+        uv_buf_t b = uv_buf_init(sw->bytes, (unsigned)(n - 1));
+        if (uv_write(&sw->w, (uv_stream_t *)&r->in, &b, 1, on_written) == 0)
+            return;
+        free(sw);
+    } else if (!r->tty && ch == 255 && n >= 2 && p[1] == 0 && r->has_in &&
                !uv_is_closing((uv_handle_t *)&r->in)) {
         uv_close((uv_handle_t *)&r->in, on_closed);
+    } else if (r->tty && ch == 0 && r->master >= 0) {
+        /* keystrokes are small: a full terminal drops them, as a real one would */
+        size_t off = 1;
+        for (int tries = 0; off < n && tries < 100; tries++) {
+            ssize_t w = write(r->master, p + off, n - off);
+            if (w > 0)
+                off += (size_t)w;
+            else if (w < 0 && errno != EAGAIN && errno != EINTR)
+                break;
+        }
+    } else if (r->tty && ch == 4 && n > 1 && r->master >= 0) {
+        json_t *sz = zk_json_read(p + 1, n - 1, false);
+        struct winsize ws = {.ws_row = (unsigned short)zk_json_int(sz, "Height", 0),
+                             .ws_col = (unsigned short)zk_json_int(sz, "Width", 0)};
+        json_decref(sz);
+        if (ws.ws_row && ws.ws_col)
+            ioctl(r->master, TIOCSWINSZ, &ws);
     }
+    if (r->s)
+        zk_agent_tun_consumed(r->s, n);
 }
 
 /* The client left: stop the command (runc passes the signal on). */
@@ -205,6 +263,7 @@ static void on_gone(void *ctx)
 {
     exec_run *r = ctx;
     r->s = NULL;
+    on_writable(r);   /* output is read (and dropped) to the end */
     if (!r->exited)
         uv_process_kill(&r->proc, SIGTERM);
 }
@@ -218,6 +277,10 @@ static void on_master(uv_poll_t *p, int status, int events)
         ssize_t n = read(r->master, buf, sizeof(buf));
         if (n > 0) {
             send_channel(r, 1, buf, (size_t)n);
+            if (r->s && zk_agent_tun_room(r->s) == 0) {
+                pause_output(r);
+                return;
+            }
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -334,7 +397,7 @@ void zk_agent_exec_open(zk_agent *a, zk_tstream *s, const json_t *req)
         r->mpolling = true;
         r->open++;
         r->eofs = 0;
-        zk_agent_tun_bind(s, &(zk_tstream_ops){.data = on_data, .closed = on_gone}, r);
+        zk_agent_tun_bind(s, &(zk_tstream_ops){.data = on_data, .closed = on_gone, .writable = on_writable}, r);
         uv_poll_start(&r->mpoll, UV_READABLE, on_master);
         return;
     }
@@ -366,7 +429,7 @@ void zk_agent_exec_open(zk_agent *a, zk_tstream *s, const json_t *req)
         close_all(r);
         return;
     }
-    zk_agent_tun_bind(s, &(zk_tstream_ops){.data = on_data, .closed = on_gone}, r);
+    zk_agent_tun_bind(s, &(zk_tstream_ops){.data = on_data, .closed = on_gone, .writable = on_writable}, r);
     uv_read_start((uv_stream_t *)&r->out, on_alloc, on_read);
     uv_read_start((uv_stream_t *)&r->err, on_alloc, on_read);
 }

@@ -143,6 +143,9 @@ struct zk_agent {
     bool stopping;
     zk_agent_tun *tun;
     uint64_t stats_at, node_cpu_ns, node_nanocores;
+    struct {                   /* counters for /metrics (metrics.c) */
+        uint64_t starts_ok, starts_failed, pull_failures, tunnel_connects;
+    } m;
     /* the sync queue */
     zk_apod **queue;
     size_t nqueue, capqueue;
@@ -163,16 +166,28 @@ bool zk_agent_pod_call_end(zk_apod *p);
 
 /* tunnel.c: streams the API server opens on the agent's tunnel */
 typedef struct zk_tstream_ops {
-    void (*data)(void *ctx, const char *p, size_t n);   /* bytes from the server */
+    /* bytes from the server; the stream's user calls zk_agent_tun_consumed
+     * once it has passed them on (without a data callback they count as
+     * taken at once) */
+    void (*data)(void *ctx, const char *p, size_t n);
     void (*closed)(void *ctx);   /* the server or the connection ended it; freed after */
+    /* zk_agent_tun_room said 0 before, and there is room now */
+    void (*writable)(void *ctx);
+    void (*eof)(void *ctx);   /* the server sends no more (it still reads) */
 } zk_tstream_ops;
 void zk_agent_tun_start(zk_agent *a);
 void zk_agent_tun_bind(zk_tstream *s, const zk_tstream_ops *ops, void *ctx);
 void zk_agent_tun_send(zk_tstream *s, const void *p, size_t n);
 /* End the stream (code 0: fine; else an error status); s is freed. */
 void zk_agent_tun_end(zk_tstream *s, int code, const char *reason, const char *message);
-/* Bytes waiting to go out: readers pause above a bound. */
-size_t zk_agent_tun_queued(zk_agent *a);
+/* How many bytes s may send now (its window, or with an older server what
+ * the connection's queue allows). A sender that reads its source only
+ * while there is room — overshooting by at most one read — keeps both
+ * sides' memory bounded; after a 0 its writable callback says when to go
+ * on. */
+size_t zk_agent_tun_room(zk_tstream *s);
+/* n bytes of what the server sent on s were passed on: credit them back. */
+void zk_agent_tun_consumed(zk_tstream *s, size_t n);
 
 /* join.c: credentials of node `node` from a join token, written as a
  * kubeconfig to path */
@@ -181,6 +196,13 @@ int zk_agent_join(const char *server, const char *token, const char *node, const
 
 /* exec.c */
 void zk_agent_exec_open(zk_agent *a, zk_tstream *s, const json_t *req);
+
+/* metrics.c: /metrics and friends, asked through the server's nodes/proxy */
+void zk_agent_proxy_open(zk_agent *a, zk_tstream *s, const json_t *req);
+bool zk_agent_tun_up(zk_agent *a);
+
+/* portforward.c */
+void zk_agent_portforward_open(zk_agent *a, zk_tstream *s, const json_t *req);
 
 /* stats.c */
 void zk_agent_stats_sample(zk_agent *a);

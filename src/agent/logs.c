@@ -22,7 +22,6 @@
 #include "base/time.h"
 
 #define FOLLOW_MS 200
-#define BACKLOG_MAX (1u << 20)
 #define MAX_ROTATED 16
 
 typedef struct log_reader {
@@ -130,7 +129,7 @@ static void drain(log_reader *r, int fd)
 {
     char buf[65536];
     for (;;) {
-        if (zk_agent_tun_queued(r->a) > BACKLOG_MAX || r->done || r->limit == 0)
+        if (r->done || r->limit == 0 || zk_agent_tun_room(r->s) == 0)
             return;
         ssize_t n = read(fd, buf, sizeof(buf));
         if (n <= 0)
@@ -176,7 +175,7 @@ static void pump(log_reader *r)
 {
     while (!r->done && r->cur < r->nfiles) {
         drain(r, r->files[r->cur]);
-        if (r->done || zk_agent_tun_queued(r->a) > BACKLOG_MAX)
+        if (r->done || zk_agent_tun_room(r->s) == 0)
             return;
         if (r->limit == 0) {
             finish(r, 0, NULL, NULL);

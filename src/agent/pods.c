@@ -753,6 +753,7 @@ static void start_done(uv_work_t *w, int status)
         c->restarts = j->attempt;
     }
     if (j->rc == 0) {
+        p->a->m.starts_ok++;
         c->wait_reason[0] = c->wait_message[0] = '\0';
         zk_agent_probes_reset(c);
         zk_debug("agent: pod %s/%s: container %s started (run %d)", p->ns, p->name, c->name,
@@ -760,6 +761,8 @@ static void start_done(uv_work_t *w, int status)
     } else {
         bool pull = !strcmp(j->reason, "ErrImagePull") || !strcmp(j->reason, "ErrImageNeverPull") ||
                     !strcmp(j->reason, "InvalidImageName");
+        p->a->m.starts_failed++;
+        p->a->m.pull_failures += pull;
         snprintf(c->wait_reason, sizeof(c->wait_reason), "%s", j->reason);
         zk_str_concat(c->wait_message, sizeof(c->wait_message), j->message, NULL);
         zk_warn("agent: pod %s/%s: container %s: %s: %s", p->ns, p->name, c->name, j->reason,

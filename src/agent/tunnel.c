@@ -33,6 +33,9 @@ struct zk_tstream {
     zk_tstream_ops ops;
     void *ctx;
     bool ended;
+    int64_t room;          /* bytes it may still send (version 2) */
+    size_t owed;           /* bytes taken from the server, not yet credited */
+    bool waiting;          /* its sender found no room and waits for some */
     zk_tstream *next;
 };
 
@@ -53,7 +56,12 @@ struct zk_agent_tun {
     zk_tstream *streams;
     char errbuf[CURL_ERROR_SIZE];
     bool closing_poll;
+    bool flow;             /* the server speaks version 2: stream windows */
 };
+
+/* Without windows (an older server) a sender pauses while this much waits
+ * to go out on the connection. */
+#define QUEUED_MAX (1u << 20)
 
 static void tun_down(zk_agent_tun *t, const char *why);
 static void tun_connect(zk_agent_tun *t);
@@ -72,6 +80,8 @@ static void want_events(zk_agent_tun *t)
     }
 }
 
+static void wake_waiting(zk_agent_tun *t);
+
 static void tun_write(zk_agent_tun *t)
 {
     while (t->out_off < t->out_len) {
@@ -85,8 +95,10 @@ static void tun_write(zk_agent_tun *t)
         }
         t->out_off += n;
     }
-    if (t->out_off == t->out_len)
+    if (t->out_off == t->out_len) {
         t->out_off = t->out_len = 0;
+        wake_waiting(t);
+    }
     else if (t->out_off > (1u << 20)) {
         memmove(t->out, t->out + t->out_off, t->out_len - t->out_off);
         t->out_len -= t->out_off;
@@ -123,18 +135,64 @@ static void send_frame(zk_agent_tun *t, uint32_t id, int type, const void *p, si
     tun_write(t);
 }
 
-size_t zk_agent_tun_queued(zk_agent *a)
+bool zk_agent_tun_up(zk_agent *a)
 {
-    zk_agent_tun *t = a->tun;
-    return t ? t->out_len - t->out_off : 0;
+    return a->tun && a->tun->state == T_OPEN;
 }
 
 /* ---- streams ---- */
 
 void zk_agent_tun_send(zk_tstream *s, const void *p, size_t n)
 {
-    if (!s->ended)
-        send_frame(s->t, s->id, ZK_FRAME_DATA, p, n);
+    if (s->ended)
+        return;
+    s->room -= (int64_t)n;
+    send_frame(s->t, s->id, ZK_FRAME_DATA, p, n);
+}
+
+size_t zk_agent_tun_room(zk_tstream *s)
+{
+    zk_agent_tun *t = s->t;
+    size_t queued = t->out_len - t->out_off;
+    size_t room = 0;
+    if (t->state != T_OPEN)
+        room = 0;
+    else if (!t->flow)
+        room = queued < QUEUED_MAX ? QUEUED_MAX - queued : 0;
+    else if (s->room > 0 && queued < 4 * QUEUED_MAX)
+        room = (size_t)s->room;
+    if (!room)
+        s->waiting = true;
+    return room;
+}
+
+void zk_agent_tun_consumed(zk_tstream *s, size_t n)
+{
+    zk_agent_tun *t = s->t;
+    if (!t->flow || s->ended)
+        return;
+    s->owed += n;
+    if (s->owed >= ZK_TUN_WINDOW / 8) {
+        uint8_t b[4] = {(uint8_t)(s->owed >> 24), (uint8_t)(s->owed >> 16),
+                        (uint8_t)(s->owed >> 8), (uint8_t)s->owed};
+        s->owed = 0;
+        send_frame(t, s->id, ZK_FRAME_WINDOW, b, 4);
+    }
+}
+
+/* Streams that found no room and have some now hear so, one at a time:
+ * a callback may end any stream. */
+static void wake_waiting(zk_agent_tun *t)
+{
+    for (;;) {
+        zk_tstream *s = t->streams;
+        while (s && !(s->waiting && s->ops.writable && zk_agent_tun_room(s) > 0))
+            s = s->next;
+        if (!s)
+            return;
+        s->waiting = false;
+        s->ops.writable(s->ctx);
+    }
 }
 
 static void unlink_stream(zk_agent_tun *t, zk_tstream *s)
@@ -167,6 +225,7 @@ static void on_open(zk_agent_tun *t, uint32_t id, const char *p, size_t n)
     zk_tstream *s = zk_xcalloc(1, sizeof(*s));
     s->t = t;
     s->id = id;
+    s->room = ZK_TUN_WINDOW;
     s->next = t->streams;
     t->streams = s;
     json_t *req = zk_json_read(p, n, false);
@@ -175,6 +234,10 @@ static void on_open(zk_agent_tun *t, uint32_t id, const char *p, size_t n)
         zk_agent_logs_open(t->a, s, req);
     else if (op && !strcmp(op, "exec"))
         zk_agent_exec_open(t->a, s, req);
+    else if (op && !strcmp(op, "proxy"))
+        zk_agent_proxy_open(t->a, s, req);
+    else if (op && !strcmp(op, "portforward"))
+        zk_agent_portforward_open(t->a, s, req);
     else if (op && !strcmp(op, "stats"))
         zk_agent_stats_open(t->a, s, req);
     else
@@ -208,6 +271,16 @@ static void on_frame(zk_agent_tun *t, const zk_frame *f)
     if (f->type == ZK_FRAME_DATA) {
         if (s->ops.data)
             s->ops.data(s->ctx, (const char *)f->payload, f->len);
+        else
+            zk_agent_tun_consumed(s, f->len);
+    } else if (f->type == ZK_FRAME_EOF) {
+        if (s->ops.eof)
+            s->ops.eof(s->ctx);
+    } else if (f->type == ZK_FRAME_WINDOW && f->len == 4) {
+        const uint8_t *b = f->payload;
+        s->room += (int64_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
+                             b[3]);
+        wake_waiting(t);
     } else if (f->type == ZK_FRAME_CLOSE) {
         /* the server ended it: no CLOSE back */
         unlink_stream(t, s);
@@ -229,6 +302,8 @@ static void handshake(zk_agent_tun *t)
     }
     int code = 0;
     sscanf(t->in, "HTTP/1.1 %d", &code);
+    *end = '\0';
+    t->flow = strcasestr(t->in, "\r\nzke-tunnel-version: 2") != NULL;
     if (code != 101) {
         char line[200];
         snprintf(line, sizeof(line), "%.*s", (int)strcspn(t->in, "\r\n"), t->in);
@@ -241,6 +316,7 @@ static void handshake(zk_agent_tun *t)
     t->in_len -= used;
     t->state = T_OPEN;
     t->backoff_ms = 0;
+    t->a->m.tunnel_connects++;
     zk_info("agent: tunnel to %s open", t->a->cfg.server);
 }
 
@@ -349,7 +425,7 @@ static void conn_done(uv_work_t *w, int status)
     const char *host = strstr(url, "://") ? strstr(url, "://") + 3 : url;
     zk_autofree char *req = zk_xasprintf(
         "GET /zke/v1/tunnel HTTP/1.1\r\nHost: %.*s\r\nConnection: Upgrade\r\nUpgrade: zke-tunnel\r\n"
-        "User-Agent: zke-agent/" ZK_VERSION "\r\n%s%s%s\r\n",
+        "Zke-Tunnel-Version: 2\r\nUser-Agent: zke-agent/" ZK_VERSION "\r\n%s%s%s\r\n",
         (int)strcspn(host, "/"), host, t->a->cfg.token ? "Authorization: Bearer " : "",
         t->a->cfg.token ? t->a->cfg.token : "", t->a->cfg.token ? "\r\n" : "");
     t->state = T_HANDSHAKE;

@@ -66,7 +66,13 @@ typedef struct zk_call {
 typedef struct zk_tun zk_tun;
 typedef struct zk_tun_stream zk_tun_stream;
 typedef struct zk_tun_stream_cb {
+    /* bytes from the agent; with `credit` the user calls
+     * zk_apis_tunnel_consumed once they are passed on, else they count as
+     * taken at once */
     void (*data)(void *ctx, const char *p, size_t n);
+    bool credit;
+    /* zk_apis_tunnel_room said 0 before, and there is room now */
+    void (*writable)(void *ctx);
     /* the agent ended the stream (status: {"code","reason","message"} or
      * NULL), or the tunnel went away; the stream is freed after this */
     void (*closed)(void *ctx, json_t *status);
@@ -213,10 +219,60 @@ bool zk_apis_tunnel_connected(zk_apiserver *srv, const char *node);
 zk_tun_stream *zk_apis_tunnel_open(zk_apiserver *srv, const char *node, const json_t *req,
                                    const zk_tun_stream_cb *cb, void *ctx);
 void zk_apis_tunnel_send(zk_tun_stream *s, const void *p, size_t n);
+/* A channel message (exec's channel byte, then bytes), in as many messages
+ * as it takes: the agent reads every frame as one message. */
+void zk_apis_tunnel_send_channel(zk_tun_stream *s, int ch, const void *p, size_t n);
+/* Bytes s may send to the agent now (its window; see net/frame.h). A
+ * sender reads its client only while there is room. */
+size_t zk_apis_tunnel_room(zk_tun_stream *s);
+void zk_apis_tunnel_consumed(zk_tun_stream *s, size_t n);
+/* This side sends no more on s (a half close); the agent still sends. */
+void zk_apis_tunnel_eof(zk_tun_stream *s);
 /* End a stream from this side: no callbacks after this. */
 void zk_apis_tunnel_close(zk_tun_stream *s);
+/* upconn.c: a connection taken over by an HTTP/1.1 upgrade */
+typedef struct zk_upconn zk_upconn;
+typedef struct zk_upconn_ops {
+    /* bytes from the client: returns how many it took (the rest comes
+     * again with more), or -1 to drop the connection */
+    ssize_t (*read)(void *ctx, uint8_t *p, size_t n);
+    void (*drained)(void *ctx);   /* all queued output is written */
+    /* the client or the network ended it (not said after zk_upconn_close);
+     * the connection is freed after */
+    void (*closed)(void *ctx);
+} zk_upconn_ops;
+/* Output a relay may queue before the connection is dropped; relays stay
+ * far below it by pausing their source. */
+#define ZK_UPCONN_OUT_MAX (16u << 20)
+/* Answer req with 101 and "Upgrade: token" (other headers set on req->res
+ * before) and take the connection over. */
+zk_upconn *zk_upconn_start(h2o_req_t *req, const char *token, const zk_upconn_ops *ops,
+                           void *ctx);
+void zk_upconn_write(zk_upconn *u, const void *p, size_t n);
+size_t zk_upconn_queued(const zk_upconn *u);
+/* Stop (true) or go on (false) reading the client. */
+void zk_upconn_pause(zk_upconn *u, bool paused);
+/* The user is done: no more callbacks; what is queued is written, then
+ * the connection closes and frees itself. */
+void zk_upconn_close(zk_upconn *u);
+
+/* The status of container name in pod (any of its lists), or NULL. */
+const json_t *zk_apis_ctr_status(const json_t *pod, const char *name);
+/* The container a pods/log|exec|attach request names (the only one when
+ * there is one), or false with the error answered. */
+bool zk_apis_pick_container(zk_call *c, const json_t *pod, char *out, size_t n);
 void zk_apis_serve_pod_log(zk_call *c, const json_t *pod, const char *node);
 void zk_apis_serve_pod_exec(zk_call *c, const json_t *pod, const char *node);
+void zk_apis_serve_pod_portforward(zk_call *c, const json_t *pod, const char *node);
+/* nodeproxy.c: GET nodes/<name>/proxy/<path>, answered by the agent */
+void zk_apis_serve_node_proxy(zk_call *c, zk_storage *st);
+/* exec_spdy.c: exec over SPDY/3.1; agent_req is the agent's exec request
+ * (taken over). */
+bool zk_apis_is_spdy_upgrade(h2o_req_t *req);
+void zk_apis_serve_exec_spdy(zk_call *c, json_t *agent_req, const char *node);
+/* The WebSocket handshake's answer headers for client key and subprotocol
+ * proto (exec.c); zk_upconn_start(req, "websocket", ...) sends them. */
+void zk_apis_ws_accept(h2o_req_t *req, const char *key, const char *proto);
 /* metrics.k8s.io/v1beta1 from the agents (metrics_api.c); false when the
  * request is for another group */
 bool zk_apis_serve_metrics_api(zk_call *c);

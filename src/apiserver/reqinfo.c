@@ -44,6 +44,7 @@ int zk_reqinfo_parse(zk_reqinfo *ri, const char *method, size_t mlen, const char
 {
     memset(ri, 0, offsetof(zk_reqinfo, inline_buf));
     ri->ns = ri->group = ri->version = ri->resource = ri->name = ri->subresource = "";
+    ri->rest = "";
     ri->prefix = "";
     const char *q = memchr(rawpath, '?', plen);
     size_t pathlen = q ? (size_t)(q - rawpath) : plen;
@@ -158,7 +159,9 @@ int zk_reqinfo_parse(zk_reqinfo *ri, const char *method, size_t mlen, const char
             ri->name = seg[i++];
         if (i < nseg)
             ri->subresource = seg[i++];
-        if (i < nseg)
+        if (i < nseg && !strcmp(ri->subresource, "proxy"))
+            ri->rest = ri->path + 1 + (seg[i] - segbuf);   /* segbuf copies path + 1 */
+        else if (i < nseg)
             return zk_err_set(err, ZK_EINVAL, "request path has too many segments");
     } else if (!ri->resource[0]) {
         ri->resource_request = false;

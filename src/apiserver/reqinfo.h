@@ -28,6 +28,8 @@ typedef struct zk_reqinfo {
     const char *resource;
     const char *name;        /* "" for collections */
     const char *subresource; /* "" when none */
+    const char *rest;        /* after a "proxy" subresource: the proxied path, without
+                              * its leading slash ("" when none) */
     const char *path;        /* the decoded path without the query */
     const char *query;       /* raw query string without '?', "" when none */
     char *storage;           /* inline_buf, or a heap buffer for long paths */

@@ -399,7 +399,11 @@ static void zk__node_stream(zk_call *c, zk_storage *st, const char *ns)
         zk_apis_serve_pod_exec(c, pod, node);
         return;
     }
-    /* exec, attach and port-forward ride the tunnel too, not yet */
+    if (!strcmp(c->ri.subresource, "portforward")) {
+        zk_apis_serve_pod_portforward(c, pod, node);
+        return;
+    }
+    /* attach rides the tunnel too, not yet */
     zk_apis_status_fmt(c->req, 503, "ServiceUnavailable",
                        "the node agent on node \"%s\" is not connected to this server, so pods/%s "
                        "for pod \"%s\" cannot be served", node, c->ri.subresource, c->ri.name);
@@ -423,6 +427,8 @@ void zk_apis_serve_subresource(zk_call *c, zk_storage *st, const char *ns)
              ((!strcmp(sub, "exec") || !strcmp(sub, "attach") || !strcmp(sub, "portforward")) &&
               (k->subresources & ZK_SUB_EXEC)))
         zk__node_stream(c, st, ns);
+    else if (!strcmp(sub, "proxy") && !strcmp(k->resource, "nodes") && !k->group[0])
+        zk_apis_serve_node_proxy(c, st);
     else if (!strcmp(sub, "finalize") && (k->subresources & ZK_SUB_FINALIZE))
         zk_apis_serve_status_sub(c, st, ns);
     else

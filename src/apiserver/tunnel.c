@@ -20,7 +20,6 @@
 #include "net/frame.h"
 
 #include <h2o/http1.h>
-#include <h2o/websocket.h>
 
 #define TUN_PING_MS 30000
 #define TUN_OUT_MAX (32u << 20)    /* queued bytes before a tunnel is dropped */
@@ -31,6 +30,10 @@ struct zk_tun_stream {
     uint32_t id;
     zk_tun_stream_cb cb;
     void *ctx;
+    int64_t room;          /* bytes it may still send to the agent */
+    size_t held;           /* bytes from the agent not yet passed on */
+    size_t owed;           /* passed on, not yet credited */
+    bool waiting;
     zk_tun_stream *next;
 };
 
@@ -47,11 +50,20 @@ struct zk_tun {
     bool closed;
     uv_timer_t ping;
     uint64_t last_in_ms;
+    bool flow;             /* the agent speaks version 2: stream windows */
+    bool overflow;         /* the agent stopped reading: close it */
 };
+
+/* Without windows (an older agent) a sender pauses while this much waits
+ * to go out on the tunnel. */
+#define QUEUED_MAX (1u << 20)
+/* What an agent may send past its window: one read of its source. */
+#define WINDOW_SLACK (2 * ZK_FRAME_MAX)
 
 /* ---- output ---- */
 
 static void tun_flush(zk_tun *t);
+static void wake_waiting(zk_tun *t);
 
 static void on_written(h2o_socket_t *sock, const char *err)
 {
@@ -64,6 +76,8 @@ static void on_written(h2o_socket_t *sock, const char *err)
         return;   /* the read side sees the error too and closes */
     }
     tun_flush(t);
+    if (!t->writing)
+        wake_waiting(t);
 }
 
 static void tun_flush(zk_tun *t)
@@ -80,16 +94,19 @@ static void tun_flush(zk_tun *t)
 }
 
 static void tun_close(zk_tun *t, const char *why);
+static void on_ping(uv_timer_t *tm);
 
 static void tun_send(zk_tun *t, uint32_t id, int type, const void *p, size_t n)
 {
-    if (t->closed)
+    if (t->closed || t->overflow)
         return;
     const char *bytes = p;
     do {
         size_t part = n > ZK_FRAME_MAX ? ZK_FRAME_MAX : n;
         if (t->out_len + ZK_FRAME_HEADER + part > TUN_OUT_MAX) {
-            tun_close(t, "the agent does not read its tunnel");
+            /* closed from the loop, not inside a caller's send */
+            t->overflow = true;
+            uv_timer_start(&t->ping, on_ping, 0, TUN_PING_MS);
             return;
         }
         if (t->out_len + ZK_FRAME_HEADER + part > t->out_cap) {
@@ -136,6 +153,7 @@ zk_tun_stream *zk_apis_tunnel_open(zk_apiserver *srv, const char *node, const js
     s->id = ++t->next_id;
     s->cb = *cb;
     s->ctx = ctx;
+    s->room = ZK_TUN_WINDOW;
     s->next = t->streams;
     t->streams = s;
     zk_autofree char *text = json_dumps(req, JSON_COMPACT);
@@ -145,7 +163,73 @@ zk_tun_stream *zk_apis_tunnel_open(zk_apiserver *srv, const char *node, const js
 
 void zk_apis_tunnel_send(zk_tun_stream *s, const void *p, size_t n)
 {
+    s->room -= (int64_t)n;
     tun_send(s->t, s->id, ZK_FRAME_DATA, p, n);
+}
+
+void zk_apis_tunnel_send_channel(zk_tun_stream *s, int ch, const void *p, size_t n)
+{
+    uint8_t buf[ZK_FRAME_MAX];
+    const uint8_t *bytes = p;
+    do {
+        size_t part = n > ZK_FRAME_MAX - 1 ? ZK_FRAME_MAX - 1 : n;
+        buf[0] = (uint8_t)ch;
+        memcpy(buf + 1, bytes, part);
+        zk_apis_tunnel_send(s, buf, part + 1);
+        bytes += part;
+        n -= part;
+    } while (n > 0);
+}
+
+size_t zk_apis_tunnel_room(zk_tun_stream *s)
+{
+    zk_tun *t = s->t;
+    size_t queued = t->out_len + t->wlen;
+    size_t room = 0;
+    if (t->closed)
+        room = 0;
+    else if (!t->flow)
+        room = queued < QUEUED_MAX ? QUEUED_MAX - queued : 0;
+    else if (s->room > 0 && queued < 4 * QUEUED_MAX)
+        room = (size_t)s->room;
+    if (!room)
+        s->waiting = true;
+    return room;
+}
+
+void zk_apis_tunnel_consumed(zk_tun_stream *s, size_t n)
+{
+    zk_tun *t = s->t;
+    s->held = n < s->held ? s->held - n : 0;
+    if (!t->flow)
+        return;
+    s->owed += n;
+    if (s->owed >= ZK_TUN_WINDOW / 8) {
+        uint8_t b[4] = {(uint8_t)(s->owed >> 24), (uint8_t)(s->owed >> 16),
+                        (uint8_t)(s->owed >> 8), (uint8_t)s->owed};
+        s->owed = 0;
+        tun_send(t, s->id, ZK_FRAME_WINDOW, b, 4);
+    }
+}
+
+/* Streams that found no room and have some now hear so, one at a time: a
+ * callback may close any stream. */
+static void wake_waiting(zk_tun *t)
+{
+    for (;;) {
+        zk_tun_stream *s = t->streams;
+        while (s && !(s->waiting && s->cb.writable && zk_apis_tunnel_room(s) > 0))
+            s = s->next;
+        if (!s)
+            return;
+        s->waiting = false;
+        s->cb.writable(s->ctx);
+    }
+}
+
+void zk_apis_tunnel_eof(zk_tun_stream *s)
+{
+    tun_send(s->t, s->id, ZK_FRAME_EOF, NULL, 0);
 }
 
 void zk_apis_tunnel_close(zk_tun_stream *s)
@@ -170,8 +254,31 @@ static void on_frame(zk_tun *t, const zk_frame *f)
     if (!s)
         return;   /* closed here already */
     if (f->type == ZK_FRAME_DATA) {
+        if (t->flow && s->held + f->len > ZK_TUN_WINDOW + WINDOW_SLACK) {
+            json_t *st = json_pack("{s:i,s:s,s:s}", "code", 502, "reason", "BadGateway",
+                                   "message", "the node agent sent past its stream's window");
+            zk_warn("tunnel of node %s: stream %u overran its window", t->node, s->id);
+            unlink_stream(t, s);
+            tun_send(t, s->id, ZK_FRAME_CLOSE, NULL, 0);
+            if (s->cb.closed)
+                s->cb.closed(s->ctx, st);
+            json_decref(st);
+            free(s);
+            return;
+        }
+        if (!s->cb.credit || !s->cb.data)
+            zk_apis_tunnel_consumed(s, f->len);   /* before: the callback may free s */
+        else
+            s->held += f->len;
         if (s->cb.data)
             s->cb.data(s->ctx, (const char *)f->payload, f->len);
+    } else if (f->type == ZK_FRAME_WINDOW) {
+        if (f->len == 4) {
+            const uint8_t *b = f->payload;
+            s->room += (int64_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+                                 (uint32_t)b[2] << 8 | b[3]);
+            wake_waiting(t);
+        }
     } else if (f->type == ZK_FRAME_CLOSE) {
         json_t *st = f->len ? zk_json_read((const char *)f->payload, f->len, false) : NULL;
         unlink_stream(t, s);
@@ -243,6 +350,10 @@ static void on_read(h2o_socket_t *sock, const char *err)
 static void on_ping(uv_timer_t *tm)
 {
     zk_tun *t = tm->data;
+    if (t->overflow) {
+        tun_close(t, "the agent does not read its tunnel");
+        return;
+    }
     if (zk_mono_ms() - t->last_in_ms > 3 * TUN_PING_MS) {
         tun_close(t, "no answer to pings");
         return;
@@ -302,6 +413,13 @@ bool zk_apis_serve_tunnel(zk_call *c)
     zk_tun *t = zk_xcalloc(1, sizeof(*t));
     t->srv = c->srv;
     snprintf(t->node, sizeof(t->node), "%s", name + 12);
+    size_t vlen = 0;
+    const char *ver = zk_http_header(req, "zke-tunnel-version", &vlen);
+    if (ver && vlen == 1 && *ver == '2') {
+        t->flow = true;
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("zke-tunnel-version"), 0,
+                              NULL, H2O_STRLIT("2"));
+    }
     req->res.status = 101;
     req->res.reason = "Switching Protocols";
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_UPGRADE, NULL,
@@ -372,7 +490,7 @@ static void log_closed(void *ctx, json_t *st)
 }
 
 /* The status of container name in pod (any list), or NULL. */
-static const json_t *ctr_status_of(const json_t *pod, const char *name)
+const json_t *zk_apis_ctr_status(const json_t *pod, const char *name)
 {
     const char *lists[] = {"containerStatuses", "initContainerStatuses",
                            "ephemeralContainerStatuses"};
@@ -389,7 +507,7 @@ static const json_t *ctr_status_of(const json_t *pod, const char *name)
 }
 
 /* A container name of the pod, or an error answered (false). */
-static bool pick_container(zk_call *c, const json_t *pod, char *out, size_t n)
+bool zk_apis_pick_container(zk_call *c, const json_t *pod, char *out, size_t n)
 {
     char want[300];
     const char *q = zk_query_get(c->ri.query, "container", want, sizeof(want));
@@ -484,7 +602,7 @@ void zk_apis_serve_pod_log(zk_call *c, const json_t *pod, const char *node)
         return;
     }
     char ctr[300];
-    if (!pick_container(c, pod, ctr, sizeof(ctr)))
+    if (!zk_apis_pick_container(c, pod, ctr, sizeof(ctr)))
         return;
     json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:s}", "op", "log", "namespace",
                           zk_json_path_str(pod, "metadata", "namespace", NULL) ?: "", "name",
@@ -495,7 +613,7 @@ void zk_apis_serve_pod_log(zk_call *c, const json_t *pod, const char *node)
         return;
     }
     /* what the pod's status already tells, answered as the kubelet does */
-    const json_t *cs = ctr_status_of(pod, ctr);
+    const json_t *cs = zk_apis_ctr_status(pod, ctr);
     bool previous = json_is_true(json_object_get(r, "previous"));
     const json_t *waiting = zk_json_path(cs, "state", "waiting", NULL);
     if (previous && !zk_json_path(cs, "lastState", "terminated", NULL)) {
@@ -529,214 +647,4 @@ void zk_apis_serve_pod_log(zk_call *c, const json_t *pod, const char *node)
         zk_apis_tunnel_close(l->ts);
         free(l);
     }
-}
-
-/* ---- pods/exec over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io) ----
- *
- * Every WebSocket message is a channel byte and its bytes (0 stdin, 1
- * stdout, 2 stderr, 3 the error channel with the final Status, 4 resize;
- * v5 adds 255: close the channel named by the next byte). The agent speaks
- * the same messages on its tunnel stream, so the server relays them as they
- * are. */
-
-/* After the final Status the server waits this long before it closes:
- * client-go drops an error-channel message that the close overtakes, and
- * kubectl then exits 0 for a failed command (one run in 30 here without the
- * pause, none in 120 with it). kubectl itself waits for the server to close. */
-#define EXEC_LINGER_MS 100
-
-typedef struct exec_call {
-    h2o_websocket_conn_t *ws;
-    zk_tun_stream *ts;
-    bool ws_closing;
-    uv_timer_t linger;
-    bool lingering;
-} exec_call;
-
-static void ws_send(exec_call *e, const char *p, size_t n)
-{
-    if (!e->ws || e->ws_closing)
-        return;
-    struct wslay_event_msg m = {.opcode = WSLAY_BINARY_FRAME, .msg = (const uint8_t *)p,
-                                .msg_length = n};
-    wslay_event_queue_msg(e->ws->ws_ctx, &m);
-    h2o_websocket_proceed(e->ws);
-}
-
-static void ws_close(exec_call *e)
-{
-    if (!e->ws || e->ws_closing)
-        return;
-    e->ws_closing = true;
-    /* a normal close after what is queued; h2o ends the connection then */
-    wslay_event_queue_close(e->ws->ws_ctx, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
-    h2o_websocket_proceed(e->ws);
-}
-
-static void exec_data(void *ctx, const char *p, size_t n)
-{
-    ws_send(ctx, p, n);
-}
-
-static void on_linger(uv_timer_t *t)
-{
-    exec_call *e = t->data;
-    e->lingering = false;
-    ws_close(e);
-}
-
-static void on_linger_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
-static void exec_closed(void *ctx, json_t *st)
-{
-    exec_call *e = ctx;
-    e->ts = NULL;
-    const char *msg = zk_json_str(st, "message");
-    if (zk_json_int(st, "code", 0) >= 400 && msg) {
-        /* the agent could not run it: the error channel says why */
-        json_t *s = json_pack("{s:{},s:s,s:s,s:s,s:I}", "metadata", "status", "Failure",
-                              "message", msg, "reason", zk_json_str(st, "reason") ?: "InternalError",
-                              "code", zk_json_int(st, "code", 500));
-        zk_autofree char *text = json_dumps(s, JSON_COMPACT);
-        json_decref(s);
-        size_t n = strlen(text);
-        zk_autofree char *buf = zk_xmalloc(n + 1);
-        buf[0] = 3;
-        memcpy(buf + 1, text, n);
-        ws_send(e, buf, n + 1);
-    }
-    if (!e->ws) {
-        uv_close((uv_handle_t *)&e->linger, on_linger_closed);
-        return;
-    }
-    uv_timer_start(&e->linger, on_linger, EXEC_LINGER_MS, 0);
-    e->lingering = true;
-}
-
-static void on_ws_msg(h2o_websocket_conn_t *ws, const struct wslay_event_on_msg_recv_arg *arg)
-{
-    exec_call *e = ws->data;
-    if (!arg) {
-        /* the connection is gone (either side closed it) */
-        h2o_websocket_close(ws);
-        e->ws = NULL;
-        if (e->ts) {
-            zk_apis_tunnel_close(e->ts);
-            e->ts = NULL;
-        }
-        uv_timer_stop(&e->linger);
-        uv_close((uv_handle_t *)&e->linger, on_linger_closed);
-        return;
-    }
-    if (arg->opcode != WSLAY_BINARY_FRAME && arg->opcode != WSLAY_TEXT_FRAME)
-        return;
-    if (e->ts && arg->msg_length)
-        zk_apis_tunnel_send(e->ts, arg->msg, arg->msg_length);
-}
-
-/* The subprotocol to speak: v5 first, as kube-apiserver prefers it. */
-static const char *pick_protocol(h2o_req_t *req)
-{
-    size_t len = 0;
-    const char *v = zk_http_header(req, "sec-websocket-protocol", &len);
-    if (!v)
-        return NULL;
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) - 1 ? len : sizeof(buf) - 1), v);
-    if (strstr(buf, "v5.channel.k8s.io"))
-        return "v5.channel.k8s.io";
-    if (strstr(buf, "v4.channel.k8s.io"))
-        return "v4.channel.k8s.io";
-    return NULL;
-}
-
-/* command=... may repeat: every value, decoded, in order. */
-static json_t *query_all(const char *query, const char *name)
-{
-    json_t *out = json_array();
-    size_t nl = strlen(name);
-    for (const char *p = query; p && *p;) {
-        const char *amp = strchr(p, '&');
-        size_t plen = amp ? (size_t)(amp - p) : strlen(p);
-        if (plen > nl && !strncmp(p, name, nl) && p[nl] == '=') {
-            char val[4096];
-            if (zk_url_decode(p + nl + 1, plen - nl - 1, val, sizeof(val), true) >= 0)
-                json_array_append_new(out, json_string(val));
-        }
-        p = amp ? amp + 1 : NULL;
-    }
-    return out;
-}
-
-void zk_apis_serve_pod_exec(zk_call *c, const json_t *pod, const char *node)
-{
-    h2o_req_t *req = c->req;
-    const char *key = NULL;
-    const char *proto = pick_protocol(req);
-    /* what is wrong with the request is said first, whatever the protocol:
-     * kubectl retries a failed WebSocket upgrade with SPDY and shows that
-     * answer */
-    char ctr[300];
-    if (!pick_container(c, pod, ctr, sizeof(ctr)))
-        return;
-    json_t *cmd = query_all(c->ri.query, "command");
-    if (!json_array_size(cmd)) {
-        json_decref(cmd);
-        zk_apis_status(req, 400, "BadRequest", "you must specify at least 1 command", NULL);
-        return;
-    }
-    const json_t *cs = ctr_status_of(pod, ctr);
-    if (!zk_json_path(cs, "state", "running", NULL)) {
-        json_decref(cmd);
-        zk_apis_status_fmt(req, 400, "BadRequest", "container %s is not running in pod %s", ctr,
-                           c->ri.name);
-        return;
-    }
-    if (req->version >= 0x200 || h2o_is_websocket_handshake(req, &key) != 0 || !key) {
-        json_decref(cmd);
-        zk_apis_status(req, 400, "BadRequest", "Upgrade request required: zke serves exec over "
-                       "WebSocket (v5.channel.k8s.io, v4.channel.k8s.io); SPDY/3.1 is not "
-                       "supported yet", NULL);
-        return;
-    }
-    if (!proto) {
-        json_decref(cmd);
-        zk_apis_status(req, 400, "BadRequest", "no WebSocket subprotocol this server speaks: "
-                       "ask for v5.channel.k8s.io or v4.channel.k8s.io", NULL);
-        return;
-    }
-    char b[16];
-    json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:b,s:b,s:b,s:b,s:s}", "op", "exec",
-                          "namespace", zk_json_path_str(pod, "metadata", "namespace", NULL) ?: "",
-                          "name", c->ri.name, "uid",
-                          zk_json_path_str(pod, "metadata", "uid", NULL) ?: "", "container", ctr,
-                          "command", cmd, "stdin", zk_query_get(c->ri.query, "stdin", b, sizeof(b))
-                                                       && !strcmp(b, "true"),
-                          "stdout", !zk_query_get(c->ri.query, "stdout", b, sizeof(b)) ||
-                                        strcmp(b, "false"),
-                          "stderr", !zk_query_get(c->ri.query, "stderr", b, sizeof(b)) ||
-                                        strcmp(b, "false"),
-                          "tty", zk_query_get(c->ri.query, "tty", b, sizeof(b)) &&
-                                     !strcmp(b, "true"),
-                          "protocol", proto);
-    exec_call *e = zk_xcalloc(1, sizeof(*e));
-    zk_tun_stream_cb cb = {.data = exec_data, .closed = exec_closed};
-    e->ts = zk_apis_tunnel_open(c->srv, node, r, &cb, e);
-    json_decref(r);
-    if (!e->ts) {
-        free(e);
-        zk_apis_status_fmt(req, 503, "ServiceUnavailable",
-                           "the node agent on node \"%s\" is not connected to this server, so "
-                           "pods/exec for pod \"%s\" cannot be served", node, c->ri.name);
-        return;
-    }
-    uv_timer_init(c->srv->loop, &e->linger);
-    e->linger.data = e;
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("sec-websocket-protocol"), 0,
-                          NULL, proto, strlen(proto));
-    e->ws = h2o_upgrade_to_websocket(req, key, e, on_ws_msg);
-    c->req = NULL;   /* the connection is the WebSocket's now */
 }

@@ -9,7 +9,7 @@ int zk_frame_parse(const uint8_t *buf, size_t len, zk_frame *out)
                       buf[3];
     int type = buf[4];
     size_t plen = (size_t)buf[5] << 16 | (size_t)buf[6] << 8 | buf[7];
-    if (type < ZK_FRAME_OPEN || type > ZK_FRAME_PONG || plen > ZK_FRAME_MAX)
+    if (type < ZK_FRAME_OPEN || type > ZK_FRAME_EOF || plen > ZK_FRAME_MAX)
         return -1;
     if (len < ZK_FRAME_HEADER + plen)
         return 0;

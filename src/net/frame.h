@@ -5,7 +5,12 @@
  * type (8 bits), payload length (24 bits), all big-endian — then the
  * payload. The server opens streams (OPEN, a JSON request), both sides send
  * DATA and end a stream with CLOSE (an optional JSON status); PING/PONG keep
- * an idle connection alive. */
+ * an idle connection alive. With version 2 of the tunnel (both ends said
+ * so in the upgrade), every stream has a window in each direction: a side
+ * sends at most ZK_TUN_WINDOW bytes of DATA that the other has not yet
+ * taken, and the other hands credit back in WINDOW frames (a 32-bit
+ * big-endian count of bytes it took); EOF says a side sends no more DATA
+ * on a stream but still reads (a half close, for port-forward). */
 #ifndef ZK_NET_FRAME_H
 #define ZK_NET_FRAME_H
 
@@ -14,9 +19,11 @@
 
 #define ZK_FRAME_HEADER 8
 #define ZK_FRAME_MAX (64u * 1024)   /* payload bytes */
+#define ZK_TUN_VERSION 2
+#define ZK_TUN_WINDOW (256u * 1024)  /* bytes in flight per stream and direction */
 
 enum { ZK_FRAME_OPEN = 1, ZK_FRAME_DATA = 2, ZK_FRAME_CLOSE = 3, ZK_FRAME_PING = 4,
-       ZK_FRAME_PONG = 5 };
+       ZK_FRAME_PONG = 5, ZK_FRAME_WINDOW = 6, ZK_FRAME_EOF = 7 };
 
 typedef struct zk_frame {
     uint32_t stream;

@@ -8,13 +8,14 @@ addresses are ones the agent made in network namespaces on this machine."""
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
 import unittest
 
 import testimg
-from zke import KUBECTL, ZKE, Server, wait_for
+from zke import KUBECTL, KUBECTL_OLD, ZKE, Server, wait_for
 
 IMAGE = "zke.test/zkt:1"
 NODE = "zk-agent-it"
@@ -35,6 +36,21 @@ def curl(url, tries=25):
 def have_runtime():
     return (os.geteuid() == 0 and shutil.which("runc") is not None
             and os.path.exists("/usr/lib/cni/bridge"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid):
+    """The resident memory of process pid, in MiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) // 1024
+    return 0
 
 
 SKIP_WHY = "needs root, runc and the CNI plugins (CI runs as root with scripts/deps.sh)"
@@ -315,6 +331,226 @@ class AgentTest(unittest.TestCase):
         self.assertIn("zkt: crashing with 5", ws.read_stdout())
         ws.close()
         self.delete("shell")
+
+    def test_exec_over_spdy(self):
+        """exec over SPDY/3.1 (v4.channel.k8s.io): kubectl 1.20 speaks
+        nothing else, and kubectl 1.32 falls back to it."""
+        self.apply(self.pod_doc("spdy", ["serve", "8080"]))
+        self.wait_running("spdy")
+        p = self.srv.kubectl("exec", "spdy", "--", "/bin/zkt", "cat", "/etc/hostname", old=True)
+        self.assertEqual(p.stdout, "spdy\n")
+        p = self.srv.kubectl("exec", "spdy", "--", "/bin/zkt", "crash", "7", old=True,
+                             check=False)
+        self.assertEqual(p.returncode, 7)
+        self.assertEqual(p.stdout, "zkt: crashing with 7\n")
+        self.assertIn("command terminated with exit code 7", p.stderr)
+        p = self.srv.kubectl("exec", "-i", "spdy", "--", "/bin/zkt", "cat", "/dev/stdin",
+                             input="from stdin\n" * 20000, old=True)
+        self.assertEqual(p.stdout, "from stdin\n" * 20000)
+        # kubectl 1.32 told not to use WebSockets, with a terminal
+        kcmd = ("KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false %s --kubeconfig %s exec -it spdy -- "
+                "/bin/zkt cat /dev/stdin" % (KUBECTL, self.srv.kubeconfig))
+        feeder = subprocess.Popen(["script", "-qc", kcmd, "/dev/null"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        time.sleep(2)
+        feeder.stdin.write(b"typed line\n")
+        feeder.stdin.flush()
+        time.sleep(1)
+        feeder.stdin.write(b"\x04")
+        feeder.stdin.flush()
+        out, _ = feeder.communicate(timeout=60)
+        self.assertEqual(out.count(b"typed line\r\n"), 2, out)
+        self.delete("spdy")
+
+    def test_exec_streams_wait_for_slow_readers(self):
+        """256 MiB of exec output to a reader that starts 8 s late arrives
+        whole, and meanwhile neither the server nor its in-process agent
+        holds it: the command is made to wait (tunnel stream windows). The
+        other way, 64 MiB of stdin go through `cat` and come back whole."""
+        self.apply(self.pod_doc("spewer", ["sleep"]))
+        self.wait_running("spewer")
+        base = rss_mb(self.srv.proc.pid)
+        kc = "%s --kubeconfig %s exec spewer -- /bin/zkt spew 256" % (KUBECTL, self.srv.kubeconfig)
+        reader = subprocess.Popen(["sh", "-c", kc + " | (sleep 8; wc -c)"],
+                                  stdout=subprocess.PIPE, text=True)
+        peak = base
+        deadline = time.time() + 8
+        while time.time() < deadline:
+            peak = max(peak, rss_mb(self.srv.proc.pid))
+            time.sleep(0.25)
+        out, _ = reader.communicate(timeout=240)
+        self.assertEqual(out.strip(), str(256 << 20))
+        self.assertLess(peak - base, 48, "the server grew from %d to %d MB while the reader "
+                        "slept" % (base, peak))
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(os.urandom(1 << 20) * 64)
+            f.flush()
+            kc = "%s --kubeconfig %s exec -i spewer -- /bin/zkt cat /dev/stdin < %s | wc -c" % (
+                KUBECTL, self.srv.kubeconfig, f.name)
+            p = subprocess.run(["sh", "-c", kc], capture_output=True, text=True, timeout=240)
+        self.assertEqual(p.stdout.strip(), str(64 << 20), p.stderr)
+        self.delete("spewer")
+
+    def test_port_forward_reaches_the_pod(self):
+        """kubectl port-forward (SPDY inside WebSocket, as kubectl 1.32 asks;
+        plain SPDY/3.1, as 1.32 without WebSockets and kubectl 1.20 do)
+        reaches a server in the pod through the pod's loopback; 64 MiB go
+        up and are counted after a half close; the Python client's WebSocket
+        channels reach it too; a port nothing listens on is an error."""
+        self.apply(self.pod_doc("fwd", ["serve", "8080"]))
+        self.apply(self.pod_doc("fwdcount", ["count", "9000"]))
+        self.wait_running("fwd")
+        self.wait_running("fwdcount")
+        variants = ((KUBECTL, {}), (KUBECTL, {"KUBECTL_PORT_FORWARD_WEBSOCKETS": "false"}),
+                    (KUBECTL_OLD, {}))   # kubectl 1.20: SPDY only
+        for exe, env in variants:
+            lport, cport = free_port(), free_port()
+            fwd = subprocess.Popen([exe, "--kubeconfig", self.srv.kubeconfig, "port-forward",
+                                    "pod/fwd", "%d:8080" % lport], env=dict(os.environ, **env),
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            cnt = subprocess.Popen([exe, "--kubeconfig", self.srv.kubeconfig, "port-forward",
+                                    "pod/fwdcount", "%d:9000" % cport],
+                                   env=dict(os.environ, **env), stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+            try:
+                self.assertIn("Forwarding from", fwd.stdout.readline())
+                self.assertIn("Forwarding from", cnt.stdout.readline())
+                for _ in range(3):   # one forwarded connection after another
+                    rc, out = curl("http://127.0.0.1:%d/" % lport)
+                    self.assertEqual((rc, out), (0, "hello from fwd\n"), (exe, env))
+                payload = os.urandom(1 << 20) * 64
+                with socket.create_connection(("127.0.0.1", cport), timeout=60) as s:
+                    s.sendall(payload)
+                    s.shutdown(socket.SHUT_WR)
+                    answer = b""
+                    while not answer.endswith(b"\n"):
+                        chunk = s.recv(64)
+                        if not chunk:
+                            break
+                        answer += chunk
+                self.assertEqual(answer, b"%d\n" % len(payload), (exe, env))
+            finally:
+                for p in (fwd, cnt):
+                    p.terminate()
+                    p.wait(timeout=10)
+                    p.stdout.close()
+        # nothing listens on 8081: the connection fails with kubelet's words
+        lport = free_port()
+        fwd = subprocess.Popen([KUBECTL, "--kubeconfig", self.srv.kubeconfig, "port-forward",
+                                "pod/fwd", "%d:8081" % lport], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+        try:
+            self.assertIn("Forwarding from", fwd.stdout.readline())
+            subprocess.run(["curl", "-sS", "--max-time", "20", "http://127.0.0.1:%d/" % lport],
+                           capture_output=True)
+            out, _ = fwd.communicate(timeout=30)   # kubectl gives up on the lost pod
+        finally:
+            if fwd.poll() is None:
+                fwd.kill()
+                fwd.wait()
+            fwd.stdout.close()
+        self.assertIn("error forwarding port 8081 to pod", out)
+        self.assertIn("connection refused", out)
+        # the Python client: WebSocket channels (v4.channel.k8s.io)
+        code = ("import sys\n"
+                "from kubernetes import client, config\n"
+                "from kubernetes.stream import portforward\n"
+                "config.load_kube_config(sys.argv[1])\n"
+                "pf = portforward(client.CoreV1Api().connect_get_namespaced_pod_portforward,\n"
+                "                 'fwd', 'default', ports='8080')\n"
+                "s = pf.socket(8080)\n"
+                "s.setblocking(True)\n"
+                "s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')\n"
+                "out = b''\n"
+                "while True:\n"
+                "    d = s.recv(4096)\n"
+                "    if not d:\n"
+                "        break\n"
+                "    out += d\n"
+                "print(out.decode().split('\\r\\n\\r\\n', 1)[1], end='')\n")
+        p = subprocess.run(["/usr/bin/python3", "-c", code, self.srv.kubeconfig],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.stdout, "hello from fwd\n", p.stderr)
+        self.delete("fwd", "fwdcount")
+
+    def test_node_metrics_through_the_proxy(self):
+        """The agent's /metrics, /metrics/cadvisor and /metrics/resource,
+        read through GET nodes/<node>/proxy/..., and scraped there by a real
+        Prometheus. (Debian's Prometheus is built without kubernetes_sd, so
+        the target is static; the path is the one the usual node jobs
+        rewrite __metrics_path__ to.)"""
+        def get(path):
+            code, body = self.srv.curl(path)
+            return code, body.decode()
+        self.apply(self.pod_doc("measured", ["sleep"]))
+        self.wait_running("measured")
+        code, body = get("/api/v1/nodes/%s/proxy/metrics" % NODE)
+        self.assertEqual(code, 200, body)
+        self.assertIn('zke_agent_containers{state="running"}', body)
+        self.assertRegex(body, r"(?m)^zke_agent_tunnel_up 1$")
+        self.assertRegex(body, r"(?m)^process_resident_memory_bytes [1-9]")
+        code, body = get("/api/v1/nodes/%s/proxy/healthz" % NODE)
+        self.assertEqual((code, body), (200, "ok"))
+        code, body = get("/api/v1/nodes/%s/proxy/nope" % NODE)
+        self.assertEqual(code, 404, body)
+        self.assertIn("serves no /nope", body)
+        code, body = get("/api/v1/nodes/no-such-node/proxy/metrics")
+        self.assertEqual(code, 404, body)
+
+        def sampled():
+            c, b = get("/api/v1/nodes/%s/proxy/metrics/resource" % NODE)
+            return c == 200 and 'pod_memory_working_set_bytes{namespace="default",pod="measured"}' in b
+        wait_for(sampled, 30, "the pod's usage in /metrics/resource")
+        code, body = get("/api/v1/nodes/%s/proxy/metrics/cadvisor" % NODE)
+        self.assertRegex(body, r'container_cpu_usage_seconds_total\{container="measured",'
+                               r'namespace="default",pod="measured"\} [0-9.e+-]+')
+        # a real Prometheus scrapes it
+        pki = os.path.join(self.srv.dir, "pki")
+        tls = {"ca_file": os.path.join(pki, "ca.crt"), "cert_file": os.path.join(pki, "admin.crt"),
+               "key_file": os.path.join(pki, "admin.key")}
+        addr = "127.0.0.1:%d" % self.srv.port
+        jobs = []
+        for job, path in (("zke-agent", "metrics"), ("zke-cadvisor", "metrics/cadvisor")):
+            jobs.append({"job_name": job, "scheme": "https", "scrape_interval": "1s",
+                         "tls_config": tls, "metrics_path": "/api/v1/nodes/%s/proxy/%s" % (NODE, path),
+                         "static_configs": [{"targets": [addr]}]})
+        work = tempfile.mkdtemp(prefix="zke-prom-")
+        cfg = os.path.join(work, "prometheus.yml")
+        with open(cfg, "w") as f:
+            json.dump({"global": {"scrape_interval": "1s"}, "scrape_configs": jobs}, f)
+        port = free_port()
+        logf = open(os.path.join(work, "log"), "w")
+        prom = subprocess.Popen(["prometheus", "--config.file", cfg, "--storage.tsdb.path",
+                                 os.path.join(work, "data"), "--web.listen-address",
+                                 "127.0.0.1:%d" % port], stdout=subprocess.DEVNULL, stderr=logf)
+        try:
+            def query(q):
+                p = subprocess.run(["curl", "-sS", "--max-time", "5", "-G",
+                                    "http://127.0.0.1:%d/api/v1/query" % port,
+                                    "--data-urlencode", "query=" + q],
+                                   capture_output=True, text=True)
+                if p.returncode:
+                    return []
+                return json.loads(p.stdout).get("data", {}).get("result", [])
+
+            def scraped():
+                up = query('up{job=~"zke-.*"}')
+                return len(up) == 2 and all(r["value"][1] == "1" for r in up)
+            wait_for(scraped, 60, "Prometheus to scrape both jobs through the proxy")
+            series = query('container_memory_working_set_bytes{pod="measured"}')
+            self.assertEqual(len(series), 1, series)
+            self.assertGreater(float(series[0]["value"][1]), 0)
+            self.assertEqual(series[0]["metric"]["instance"], addr)
+            self.assertTrue(query('zke_agent_tunnel_up == 1'))
+        finally:
+            prom.terminate()
+            prom.wait(timeout=30)
+            logf.close()
+            with open(os.path.join(work, "log")) as f:
+                log = f.read()
+            shutil.rmtree(work, ignore_errors=True)
+        self.assertNotIn("level=error", log)
+        self.delete("measured")
 
     def test_top_shows_a_busy_container(self):
         self.apply(self.pod_doc("busy", ["spin"],

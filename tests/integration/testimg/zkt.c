@@ -9,7 +9,10 @@
  *   zkt sleep           sleep until killed (TERM ends it with code 0)
  *   zkt cat PATH...     print files
  *   zkt get IP PORT     one HTTP GET of "/", the answer printed
- *   zkt tick N MS       print "line I" N times, MS milliseconds apart, then exit */
+ *   zkt tick N MS       print "line I" N times, MS milliseconds apart, then exit
+ *   zkt spew MB         write MB megabytes of "0123456789abcdef" to stdout
+ *   zkt count PORT      TCP: read each connection to its end, answer the
+ *                       number of bytes read, close; "zkt count" goes on */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -147,6 +150,40 @@ int main(int argc, char **argv)
             usleep((useconds_t)ms * 1000);
         }
         return 0;
+    }
+    if (!strcmp(mode, "spew") && argc > 2) {
+        static char buf[65536];
+        for (size_t i = 0; i < sizeof(buf); i++)
+            buf[i] = "0123456789abcdef"[i % 16];
+        for (long i = 0, n = atol(argv[2]) * 16; i < n; i++)
+            if (fwrite(buf, 1, sizeof(buf), stdout) != sizeof(buf))
+                return 1;
+        return fflush(stdout) ? 1 : 0;
+    }
+    if (!strcmp(mode, "count") && argc > 2) {
+        int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+        setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((unsigned short)atoi(argv[2]))};
+        if (bind(ls, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(ls, 16) < 0) {
+            perror("zkt: listen");
+            return 1;
+        }
+        printf("zkt: counting on %s\n", argv[2]);
+        for (;;) {
+            int c = accept(ls, NULL, NULL);
+            if (c < 0)
+                continue;
+            char buf[65536], out[32];
+            long long total = 0;
+            ssize_t n;
+            while ((n = read(c, buf, sizeof(buf))) > 0)
+                total += n;
+            int len = snprintf(out, sizeof(out), "%lld\n", total);
+            if (write(c, out, (size_t)len) < 0)
+                perror("zkt: write");
+            close(c);
+        }
     }
     if (!strcmp(mode, "get") && argc > 3) {
         int s = socket(AF_INET, SOCK_STREAM, 0);

@@ -83,6 +83,28 @@ static void test_bad_paths(void **state)
     zk_reqinfo_free(&ri);
 }
 
+/* after a proxy subresource the rest of the path is the proxied path */
+static void test_proxy_rest(void **state)
+{
+    (void)state;
+    zk_reqinfo ri;
+    const char *p = "/api/v1/nodes/n1/proxy/metrics/cadvisor?x=1";
+    assert_int_equal(zk_reqinfo_parse(&ri, "GET", 3, p, strlen(p), NULL), 0);
+    assert_string_equal(ri.resource, "nodes");
+    assert_string_equal(ri.name, "n1");
+    assert_string_equal(ri.subresource, "proxy");
+    assert_string_equal(ri.rest, "metrics/cadvisor");
+    assert_string_equal(ri.query, "x=1");
+    zk_reqinfo_free(&ri);
+    p = "/api/v1/nodes/n1/proxy";
+    assert_int_equal(zk_reqinfo_parse(&ri, "GET", 3, p, strlen(p), NULL), 0);
+    assert_string_equal(ri.rest, "");
+    zk_reqinfo_free(&ri);
+    p = "/api/v1/nodes/n1/status/extra";   /* other subresources still end the path */
+    assert_int_equal(zk_reqinfo_parse(&ri, "GET", 3, p, strlen(p), NULL), -ZK_EINVAL);
+    zk_reqinfo_free(&ri);
+}
+
 static void test_long_paths_use_the_heap(void **state)
 {
     /* a path longer than the inline buffer, with a long selector */
@@ -128,6 +150,7 @@ int main(void)
         cmocka_unit_test(test_request_info_table),
         cmocka_unit_test(test_bad_paths),
         cmocka_unit_test(test_query),
+        cmocka_unit_test(test_proxy_rest),
         cmocka_unit_test(test_long_paths_use_the_heap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,6 +37,15 @@ static void test_bounds(void **state)
     assert_int_equal(zk_frame_parse(buf, sizeof(buf), &f), -1);
     zk_frame_header(buf, 1, 0, 0);
     assert_int_equal(zk_frame_parse(buf, sizeof(buf), &f), -1);
+    zk_frame_header(buf, 1, ZK_FRAME_EOF + 1, 0);
+    assert_int_equal(zk_frame_parse(buf, sizeof(buf), &f), -1);
+    /* version 2's window and half close */
+    zk_frame_header(buf, 3, ZK_FRAME_WINDOW, 0);
+    assert_int_equal(zk_frame_parse(buf, sizeof(buf), &f), ZK_FRAME_HEADER);
+    assert_int_equal(f.type, ZK_FRAME_WINDOW);
+    zk_frame_header(buf, 3, ZK_FRAME_EOF, 0);
+    assert_int_equal(zk_frame_parse(buf, sizeof(buf), &f), ZK_FRAME_HEADER);
+    assert_int_equal(f.type, ZK_FRAME_EOF);
     zk_frame_header(buf, 7, ZK_FRAME_CLOSE, 0);
     assert_int_equal(zk_frame_parse(buf, sizeof(buf), &f), ZK_FRAME_HEADER);
     assert_int_equal(f.len, 0);
