@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent/cni.h"
+#include "agent/gpu.h"
 #include "agent/internal.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -247,6 +248,11 @@ static zk_agent *agent_new(const zk_agent_opts *o, uv_loop_t *loop, const zk_kub
     if (!a->client)
         return NULL;
     a->apods = zk_map_new();
+    a->gc_high = a->o.image_gc_set ? a->o.image_gc_high : 85;
+    a->gc_low = a->o.image_gc_set ? a->o.image_gc_low : 80;
+    a->gc_min_age_ms = (a->o.image_gc_set ? a->o.image_gc_min_age_s : 120) * 1000;
+    a->image_seen = json_object();
+    a->image_last_used = json_object();
     return a;
 }
 
@@ -261,6 +267,7 @@ static void agent_start(zk_agent *a)
     uv_timer_init(a->loop, &a->heartbeat);
     a->heartbeat.data = a;
     uv_timer_start(&a->heartbeat, heartbeat, 0, ZK_AGENT_HEARTBEAT_MS);
+    zk_agent_gpu_start(a);
     zk_agent_pods_adopt(a);
     zk_agent_pods_start(a);
     zk_agent_tun_start(a);
@@ -311,6 +318,8 @@ static void usage(FILE *f)
             "                 [--node-name N] [--node-ip IP] [--runtime runc]\n"
             "                 [--system-reserved cpu=100m,memory=256Mi] [--max-pods N]\n"
             "                 [--cni-bin-dir DIRS] [--bridge NAME]\n"
+            "                 [--image-gc-high-threshold 85] [--image-gc-low-threshold 80]\n"
+            "                 [--image-minimum-gc-age 2m]\n"
             "Runs a node agent: registers the node and runs the pods bound to it.\n");
 }
 
@@ -334,12 +343,15 @@ int zk_agent_main(int argc, char **argv)
         {"max-pods", required_argument, NULL, 'm'},
         {"cni-bin-dir", required_argument, NULL, 'c'},
         {"bridge", required_argument, NULL, 'b'},
+        {"image-gc-high-threshold", required_argument, NULL, 'G'},
+        {"image-gc-low-threshold", required_argument, NULL, 'g'},
+        {"image-minimum-gc-age", required_argument, NULL, 'A'},
         {"insecure-skip-tls-verify", no_argument, NULL, 'I'},
         {"log-level", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    zk_agent_opts o = {0};
+    zk_agent_opts o = {.image_gc_high = 85, .image_gc_low = 80, .image_gc_min_age_s = 120};
     const char *kubeconfig = NULL, *server = NULL, *token = NULL;
     bool insecure = false;
     static char cpu[64], mem[64];
@@ -358,6 +370,33 @@ int zk_agent_main(int argc, char **argv)
         case 'c': o.cni_bin = optarg; break;
         case 'b': o.bridge = optarg; break;
         case 'I': insecure = true; break;
+        case 'G':
+        case 'g': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < 0 || v > 100) {
+                fprintf(stderr, "zke agent: --image-gc-%s-threshold: \"%s\" is not a percent "
+                        "from 0 to 100\n", ch == 'G' ? "high" : "low", optarg);
+                return 2;
+            }
+            *(ch == 'G' ? &o.image_gc_high : &o.image_gc_low) = (int)v;
+            o.image_gc_set = true;
+            break;
+        }
+        case 'A': {
+            char *end;
+            double v = strtod(optarg, &end);
+            double unit = !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600
+                          : !strcmp(end, "s") || !*end ? 1 : -1;
+            if (end == optarg || v < 0 || unit < 0) {
+                fprintf(stderr, "zke agent: --image-minimum-gc-age: \"%s\" is not a duration "
+                        "like 2m, 90s or 1h\n", optarg);
+                return 2;
+            }
+            o.image_gc_min_age_s = (int64_t)(v * unit);
+            o.image_gc_set = true;
+            break;
+        }
         case 'R': {
             char *copy = zk_xstrdup(optarg), *save = NULL;
             for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
@@ -388,6 +427,11 @@ int zk_agent_main(int argc, char **argv)
     }
     if (!o.data_dir || (!kubeconfig && !(server && token))) {
         usage(stderr);
+        return 2;
+    }
+    if (o.image_gc_low > o.image_gc_high) {
+        fprintf(stderr, "zke agent: --image-gc-low-threshold (%d) must not be above "
+                "--image-gc-high-threshold (%d)\n", o.image_gc_low, o.image_gc_high);
         return 2;
     }
     if (geteuid() != 0) {

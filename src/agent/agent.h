@@ -24,6 +24,11 @@ typedef struct zk_agent_opts {
     const char *reserved_memory; /* e.g. "256Mi"; NULL: none */
     int max_pods;                /* 0: 110 */
     const char *zke_bin;         /* the binary that runs `zke shim`; NULL: /proc/self/exe */
+    /* image GC: used disk percents that start and end it, and the age an
+     * image must have; image_gc_set false: 85, 80, 2 min */
+    bool image_gc_set;
+    int image_gc_high, image_gc_low;
+    int64_t image_gc_min_age_s;
 } zk_agent_opts;
 
 /* Run the agent in a new thread with its own loop (inside `zke server`).

@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "agent/gpu.h"
 #include "agent/internal.h"
 #include "base/json.h"
 #include "base/mem.h"
@@ -175,8 +176,16 @@ static json_t *resources(zk_agent *a, bool allocatable)
     snprintf(m, sizeof(m), "%lldKi", (long long)(mem / 1024));
     snprintf(d, sizeof(d), "%lldKi", (long long)(disk / 1024));
     snprintf(p, sizeof(p), "%d", a->o.max_pods > 0 ? a->o.max_pods : 110);
-    return json_pack("{s:s,s:s,s:s,s:s}", "cpu", c, "memory", m, "ephemeral-storage", d, "pods",
-                     p);
+    json_t *r = json_pack("{s:s,s:s,s:s,s:s}", "cpu", c, "memory", m, "ephemeral-storage", d,
+                          "pods", p);
+    /* whole GPUs, none reserved; absent when NVML found none */
+    size_t gpus = zk_agent_gpu_count(a->gpus);
+    if (gpus) {
+        char g[24];
+        snprintf(g, sizeof(g), "%zu", gpus);
+        json_object_set_new(r, ZK_AGENT_GPU_RESOURCE, json_string(g));
+    }
+    return r;
 }
 
 static const char *arch(void)
@@ -191,6 +200,7 @@ json_t *zk_agent_node_build(zk_agent *a)
         "metadata", "name", a->o.node_name, "labels", "kubernetes.io/hostname", a->o.node_name,
         "kubernetes.io/os", "linux", "kubernetes.io/arch", arch(), "annotations",
         "node.alpha.kubernetes.io/ttl", "0", "spec");
+    zk_agent_gpu_labels(a, zk_json_path(node, "metadata", "labels", NULL));
     json_object_set_new(node, "status", zk_agent_node_status(a, NULL));
     return node;
 }
@@ -252,5 +262,15 @@ json_t *zk_agent_node_status(zk_agent *a, const json_t *cur)
         "kernelVersion", h->kernel, "osImage", h->os_image, "containerRuntimeVersion",
         "zke://" ZK_VERSION, "kubeletVersion", "v1.32.0-zke", "kubeProxyVersion", "v1.32.0-zke",
         "operatingSystem", "linux", "architecture", arch());
+    /* GPUs that were reported and are gone (no NVML now): 0, as the kubelet
+     * reports a device plugin's resource once the plugin is gone; a merge
+     * patch would keep the old figure */
+    if (!zk_agent_gpu_count(a->gpus) &&
+        zk_json_path(cur, "status", "capacity", ZK_AGENT_GPU_RESOURCE, NULL)) {
+        json_object_set_new(json_object_get(st, "capacity"), ZK_AGENT_GPU_RESOURCE,
+                            json_string("0"));
+        json_object_set_new(json_object_get(st, "allocatable"), ZK_AGENT_GPU_RESOURCE,
+                            json_string("0"));
+    }
     return st;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/json.h"
@@ -40,7 +41,13 @@
 struct zk_agent_images {
     char *dir;
     char *blobs;   /* dir/blobs/sha256 */
+    int writers;   /* pulls under way in this process (atomic) */
 };
+
+void zk_agent_images_writing(zk_agent_images *s, int delta)
+{
+    __atomic_add_fetch(&s->writers, delta, __ATOMIC_SEQ_CST);
+}
 
 /* ---- small helpers ---- */
 
@@ -931,4 +938,80 @@ int zk_agent_images_tag(zk_agent_images *s, const char *ref, const char *digest,
     }
     refs_lock_drop(&l);
     return rc;
+}
+
+/* ---- removal ---- */
+
+/* Mark digest live in set (a JSON object used as a set). */
+static void mark(json_t *set, const char *digest)
+{
+    json_object_set_new(set, digest, json_true());
+}
+
+int zk_agent_images_remove(zk_agent_images *s, const char *const *refs, size_t n,
+                           int64_t grace_s, int64_t *freed, zk_err *err)
+{
+    *freed = 0;
+    refs_lock l;
+    int rc = refs_lock_take(s, &l, err);
+    if (rc < 0)
+        return rc;
+    json_t *doc = NULL;
+    if ((rc = refs_load(s, &doc, err)) < 0) {
+        refs_lock_drop(&l);
+        return rc;
+    }
+    zk_autojson json_t *hold = doc;
+    for (size_t i = 0; i < n; i++)
+        json_object_del(doc, refs[i]);
+    if ((rc = refs_save(s, doc, err)) < 0) {
+        refs_lock_drop(&l);
+        return rc;
+    }
+    /* what the images left use */
+    zk_autojson json_t *live = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(doc, k, v) {
+        const char *digest = json_string_value(v);
+        zk_agent_image img;
+        zk_err e = {0};
+        if (!digest || image_load(s, k, digest, &img, &e) < 0)
+            continue;
+        mark(live, digest);
+        mark(live, img.config);
+        for (size_t j = 0; j < img.nlayers; j++)
+            mark(live, img.layers[j].digest);
+        zk_agent_image_clear(&img);
+    }
+    /* the rest goes, unless it is new: a pull or import writes its blobs
+     * before it names them in refs.json (pulls here are known; another
+     * process's import is told by the blobs' age) */
+    if (__atomic_load_n(&s->writers, __ATOMIC_SEQ_CST) > 0) {
+        refs_lock_drop(&l);
+        return 0;
+    }
+    DIR *d = opendir(s->blobs);
+    if (!d) {
+        refs_lock_drop(&l);
+        return zk_err_set(err, ZK_EIO, "open %s: %s", s->blobs, strerror(errno));
+    }
+    time_t now = time(NULL);
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.' || strlen(e->d_name) != 64)
+            continue;
+        char digest[80], path[1200];
+        snprintf(digest, sizeof(digest), "sha256:%s", e->d_name);
+        if (json_object_get(live, digest))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", s->blobs, e->d_name);
+        struct stat st;
+        if (stat(path, &st) < 0 || now - st.st_mtime < grace_s)
+            continue;
+        if (unlink(path) == 0)
+            *freed += st.st_size;
+    }
+    closedir(d);
+    refs_lock_drop(&l);
+    return 0;
 }

@@ -59,6 +59,15 @@ int zk_agent_images_get(zk_agent_images *s, const char *ref, zk_agent_image *out
 /* Every image, sorted by reference. */
 int zk_agent_images_list(zk_agent_images *s, zk_agent_images_each_fn each, void *ctx, zk_err *err);
 
+/* Remove the references refs (normalized, as listed) from the store, then
+ * every blob no remaining image uses and that is older than grace_s
+ * seconds (a pull or import writes its blobs before it names them).
+ * *freed gets the bytes removed. */
+int zk_agent_images_remove(zk_agent_images *s, const char *const *refs, size_t n,
+                           int64_t grace_s, int64_t *freed, zk_err *err);
+/* A pull starts (1) or ends (-1) writing blobs: removal leaves blobs alone
+ * meanwhile. */
+void zk_agent_images_writing(zk_agent_images *s, int delta);
 /* The path of a blob in the store, or -ZK_ENOTFOUND. */
 int zk_agent_images_blob_path(zk_agent_images *s, const char *digest, char *buf, size_t len,
                               zk_err *err);

@@ -23,6 +23,7 @@ typedef struct zk_agent zk_agent;
 typedef struct zk_apod zk_apod;
 typedef struct zk_agent_tun zk_agent_tun;
 typedef struct zk_tstream zk_tstream;
+typedef struct zk_agent_gpus zk_agent_gpus;   /* gpu.h */
 
 /* What the host has, read at start and refreshed with the node status. */
 typedef struct zk_agent_host {
@@ -142,7 +143,15 @@ struct zk_agent {
     uv_timer_t heartbeat, tick, kick;
     bool stopping;
     zk_agent_tun *tun;
+    zk_agent_gpus *gpus;       /* gpu.c: NVML's GPUs and who holds them */
     uint64_t stats_at, node_cpu_ns, node_nanocores;
+    /* image GC (imagegc.c) */
+    int gc_high, gc_low;       /* percent of the disk in use */
+    int64_t gc_min_age_ms;
+    uint64_t gc_at;
+    bool gc_running;
+    json_t *image_seen;        /* ref -> ms first seen */
+    json_t *image_last_used;   /* manifest digest -> ms a container last started with it */
     struct {                   /* counters for /metrics (metrics.c) */
         uint64_t starts_ok, starts_failed, pull_failures, tunnel_connects;
     } m;
@@ -197,6 +206,13 @@ int zk_agent_join(const char *server, const char *token, const char *node, const
 /* exec.c */
 void zk_agent_exec_open(zk_agent *a, zk_tstream *s, const json_t *req);
 
+/* imagegc.c */
+void zk_agent_image_gc_tick(zk_agent *a);
+/* A container started from image_id (repo@digest): it is recent. */
+void zk_agent_image_used(zk_agent *a, const char *image_id);
+/* runtime.c: remove a directory tree without crossing into mounts */
+void zk_agent_rm_tree(const char *path);
+
 /* metrics.c: /metrics and friends, asked through the server's nodes/proxy */
 void zk_agent_proxy_open(zk_agent *a, zk_tstream *s, const json_t *req);
 bool zk_agent_tun_up(zk_agent *a);
@@ -210,6 +226,9 @@ void zk_agent_stats_open(zk_agent *a, zk_tstream *s, const json_t *req);
 
 /* logs.c */
 void zk_agent_logs_open(zk_agent *a, zk_tstream *s, const json_t *req);
+/* kubectl attach: the container's output from now on as exec channel messages,
+ * and with stdin: true its stdin FIFO (BUNDLE/stdin) */
+void zk_agent_attach_open(zk_agent *a, zk_tstream *s, const json_t *req);
 
 /* probes.c */
 void zk_agent_probes_tick(zk_agent *a, zk_apod *p, uint64_t now);
@@ -229,6 +248,7 @@ typedef struct zk_start_job {
     char pull_policy[16];      /* "Always", "IfNotPresent", "Never" */
     json_t *creds;             /* [{"server","username","password"}] from pull secrets */
     json_t *mounts;            /* OCI mounts for the container */
+    uint64_t gpus;             /* the GPUs it gets (gpu.h), a mask */
     /* out */
     int rc;
     char reason[48];

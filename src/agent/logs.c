@@ -44,6 +44,8 @@ typedef struct log_reader {
     bool skipping_line;
     uv_timer_t timer;
     bool done;
+    bool attach;          /* kubectl attach: channel messages, a Status at the end */
+    int stdin_fd;         /* attach -i: the container's stdin FIFO, or -1 */
 } log_reader;
 
 static void reader_closed(uv_handle_t *h)
@@ -52,6 +54,8 @@ static void reader_closed(uv_handle_t *h)
     for (int i = 0; i < r->nfiles; i++)
         if (r->files[i] >= 0)
             close(r->files[i]);
+    if (r->stdin_fd >= 0)
+        close(r->stdin_fd);
     free(r->carry);
     free(r);
 }
@@ -67,6 +71,11 @@ static void finish(log_reader *r, int code, const char *reason, const char *msg)
     if (r->done)
         return;
     r->done = true;
+    if (r->s && r->attach && !code) {
+        /* attach ends with the container: Success on the error channel */
+        static const char ok[] = "\003{\"metadata\":{},\"status\":\"Success\"}";
+        zk_agent_tun_send(r->s, ok, sizeof(ok) - 1);
+    }
     if (r->s)
         zk_agent_tun_end(r->s, code, reason, msg);
     r->s = NULL;
@@ -107,6 +116,8 @@ static void emit(log_reader *r, const char *line, size_t len)
         return;
     char out[ZK_CRILOG_MAX_LINE + 128];
     size_t n = 0;
+    if (r->attach)
+        out[n++] = l.err_stream ? 2 : 1;   /* the channel */
     if (start && r->timestamps) {
         memcpy(out, l.time, l.time_len);
         n = l.time_len;
@@ -245,6 +256,92 @@ static int64_t count_full_lines(log_reader *r)
     return n;
 }
 
+/* attach -i: bytes for the container's stdin (channel 0), written to its
+ * FIFO; v5's close of channel 0 closes it here. */
+static void attach_data(void *ctx, const char *p, size_t n)
+{
+    log_reader *r = ctx;
+    if (r->s)
+        zk_agent_tun_consumed(r->s, n);
+    int ch = n ? (unsigned char)p[0] : -1;
+    if (ch == 255 && n >= 2 && p[1] == 0 && r->stdin_fd >= 0) {
+        close(r->stdin_fd);
+        r->stdin_fd = -1;
+        return;
+    }
+    if (ch != 0 || r->stdin_fd < 0)
+        return;
+    /* a full pipe drops input, as a terminal would: stdin of a container
+     * that does not read it must not grow the agent */
+    size_t off = 1;
+    for (int tries = 0; off < n && tries < 100; tries++) {
+        ssize_t w = write(r->stdin_fd, p + off, n - off);
+        if (w > 0)
+            off += (size_t)w;
+        else if (w < 0 && errno != EAGAIN && errno != EINTR)
+            break;
+    }
+}
+
+void zk_agent_attach_open(zk_agent *a, zk_tstream *s, const json_t *req)
+{
+    zk_apod *p = NULL;
+    zk_actr *c = zk_agent_find_ctr(a, req, &p);
+    if (!c || c->cur.state != ZK_CTR_RUNNING) {
+        zk_agent_tun_end(s, 400, "BadRequest", "the container is not running on this node");
+        return;
+    }
+    if (json_is_true(json_object_get(req, "tty"))) {
+        zk_agent_tun_end(s, 400, "BadRequest", "attaching to a container with a terminal "
+                         "(tty: true) is not supported by this node agent yet");
+        return;
+    }
+    char bundle[4096];
+    snprintf(bundle, sizeof(bundle), "%s/pods/%s/c/%s-%d", a->dir, p->uid, c->name,
+             c->cur.attempt);
+    int in = -1;
+    if (json_is_true(json_object_get(req, "stdin"))) {
+        char fifo[4200];
+        snprintf(fifo, sizeof(fifo), "%s/stdin", bundle);
+        in = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (in < 0) {
+            char msg[300];
+            snprintf(msg, sizeof(msg), "container %s was not started with stdin: true, so there "
+                     "is no stdin to attach to", c->name);
+            zk_agent_tun_end(s, 400, "BadRequest", msg);
+            return;
+        }
+    }
+    log_reader *r = zk_xcalloc(1, sizeof(*r));
+    r->a = a;
+    r->s = s;
+    r->attach = true;
+    r->stdin_fd = in;
+    r->follow = true;
+    r->limit = -1;
+    r->attempt = c->cur.attempt;
+    snprintf(r->uid, sizeof(r->uid), "%s", p->uid);
+    snprintf(r->ctr, sizeof(r->ctr), "%s", c->name);
+    snprintf(r->path, sizeof(r->path), "%s/%s_%s_%s/%s/%d.log", a->logs_dir, p->ns, p->name,
+             p->uid, c->name, c->cur.attempt);
+    snprintf(r->bundle, sizeof(r->bundle), "%s", bundle);
+    uv_timer_init(a->loop, &r->timer);
+    r->timer.data = r;
+    zk_agent_tun_bind(s, &(zk_tstream_ops){.data = attach_data, .closed = on_server_closed}, r);
+    int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        finish(r, 404, "NotFound", "the container's log file is gone");
+        return;
+    }
+    /* from now on: what the container writes after the attach */
+    lseek(fd, 0, SEEK_END);
+    struct stat st;
+    fstat(fd, &st);
+    r->live_ino = st.st_ino;
+    r->files[r->nfiles++] = fd;
+    uv_timer_start(&r->timer, on_timer, FOLLOW_MS, FOLLOW_MS);
+}
+
 void zk_agent_logs_open(zk_agent *a, zk_tstream *s, const json_t *req)
 {
     zk_apod *p = NULL;
@@ -260,6 +357,7 @@ void zk_agent_logs_open(zk_agent *a, zk_tstream *s, const json_t *req)
         return;
     }
     log_reader *r = zk_xcalloc(1, sizeof(*r));
+    r->stdin_fd = -1;
     r->a = a;
     r->s = s;
     r->attempt = attempt;

@@ -1,7 +1,7 @@
 /* zke agent: what the kubelet serves over HTTP, served on the tunnel
  * ("op":"proxy", reached as GET /api/v1/nodes/<node>/proxy/<path>):
  *   /metrics            the agent's own figures, Prometheus text format
- *   /metrics/cadvisor   every running container's CPU and memory
+ *   /metrics/cadvisor   every running container's CPU and memory; GPUs
  *   /metrics/resource   the node's, pods' and containers' CPU and memory
  *                       under the kubelet's resource-metrics names
  *   /healthz            "ok"
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/gpu.h"
 #include "agent/internal.h"
 #include "base/buf.h"
 #include "base/json.h"
@@ -198,6 +199,60 @@ static void usage_metrics(zk_agent *a, zk_buf *b, bool resource)
     }
 }
 
+/* GPUs, in /metrics/cadvisor: each GPU's figures (zke_gpu_*, labelled by
+ * its NVML index as nvidia-smi shows it, UUID and model) and, for the
+ * containers that hold GPUs, cAdvisor's container_accelerator_* (make,
+ * model and acc_id — the UUID — as cAdvisor labels them). A GPU's figures
+ * are the whole device's, as in cAdvisor: NVML does not split them by
+ * process. */
+static void gpu_metrics(zk_agent *a, zk_buf *b)
+{
+    size_t n = zk_agent_gpu_count(a->gpus);
+    if (!n)
+        return;
+    static const struct {
+        const char *name, *help;
+    } dev[] = {
+        {"zke_gpu_utilization_percent",
+         "Percent of the last sample period a kernel ran on the GPU."},
+        {"zke_gpu_memory_used_bytes", "GPU memory allocated."},
+        {"zke_gpu_memory_total_bytes", "GPU memory."},
+    }, ctr[] = {
+        {"container_accelerator_duty_cycle",
+         "Percent of time over the past sample period during which the accelerator was "
+         "actively processing."},
+        {"container_accelerator_memory_used_bytes", "Total accelerator memory allocated."},
+        {"container_accelerator_memory_total_bytes", "Total accelerator memory."},
+    };
+    for (size_t m = 0; m < ZK_ARRAY_LEN(dev); m++) {
+        help(b, dev[m].name, "gauge", dev[m].help);
+        for (size_t i = 0; i < n; i++) {
+            const zk_agent_gpu *d = zk_agent_gpu_at(a->gpus, i);
+            if (m < 2 && !d->sampled)
+                continue;
+            char idx[16];
+            snprintf(idx, sizeof(idx), "%u", d->nvml_index);
+            double v = m == 0 ? d->util : m == 1 ? (double)d->mem_used : (double)d->mem_total;
+            sample(b, dev[m].name, (const char *[]){"gpu", idx, "uuid", d->uuid, "model", d->name,
+                                                    NULL}, v);
+        }
+    }
+    for (size_t m = 0; m < ZK_ARRAY_LEN(ctr); m++) {
+        help(b, ctr[m].name, "gauge", ctr[m].help);
+        for (size_t i = 0; i < n; i++) {
+            const zk_agent_gpu *d = zk_agent_gpu_at(a->gpus, i);
+            zk_apod *p;
+            const zk_actr *c = zk_agent_gpu_holder(a, i, &p);
+            if (!c || c->cur.state != ZK_CTR_RUNNING || (m < 2 && !d->sampled))
+                continue;
+            double v = m == 0 ? d->util : m == 1 ? (double)d->mem_used : (double)d->mem_total;
+            sample(b, ctr[m].name, (const char *[]){"container", c->name, "namespace", p->ns,
+                                                    "pod", p->name, "make", "nvidia", "model",
+                                                    d->name, "acc_id", d->uuid, NULL}, v);
+        }
+    }
+}
+
 void zk_agent_proxy_open(zk_agent *a, zk_tstream *s, const json_t *req)
 {
     const char *path = zk_json_str(req, "path") ?: "";
@@ -207,6 +262,8 @@ void zk_agent_proxy_open(zk_agent *a, zk_tstream *s, const json_t *req)
     } else if (!strcmp(path, "metrics/cadvisor") || !strcmp(path, "metrics/resource")) {
         zk_agent_host_read(a->o.data_dir, &a->host);
         usage_metrics(a, &b, !strcmp(path, "metrics/resource"));
+        if (!strcmp(path, "metrics/cadvisor"))
+            gpu_metrics(a, &b);
     } else if (!strcmp(path, "healthz")) {
         zk_buf_puts(&b, "ok");
     } else {

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/gpu.h"
 #include "agent/internal.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -257,7 +258,15 @@ static void ref_done(void *ctx, const zk_kube_result *r)
         else
             zk_warn("agent: token for pod %s/%s: %d %s", p->ns, p->name, r->status, r->error);
     } else if (r->status == 200) {
-        json_object_set(p->refs, q->key, r->body);
+        /* what volumes, env and pull secrets read; not the metadata */
+        json_t *slim = json_object();
+        static const char *const keep[] = {"data", "binaryData", "type"};
+        for (size_t i = 0; i < ZK_ARRAY_LEN(keep); i++) {
+            json_t *v = json_object_get(r->body, keep[i]);
+            if (v)
+                json_object_set(slim, keep[i], v);
+        }
+        json_object_set_new(p->refs, q->key, slim);
     } else if (r->status == 404) {
         json_object_set_new(p->refs, q->key, json_null());
     } else {
@@ -754,6 +763,7 @@ static void start_done(uv_work_t *w, int status)
     }
     if (j->rc == 0) {
         p->a->m.starts_ok++;
+        zk_agent_image_used(p->a, c->image_id);
         c->wait_reason[0] = c->wait_message[0] = '\0';
         zk_agent_probes_reset(c);
         zk_debug("agent: pod %s/%s: container %s started (run %d)", p->ns, p->name, c->name,
@@ -846,6 +856,17 @@ static void start_ctr(zk_apod *p, size_t idx)
         post_status(p);
         return;
     }
+    uint64_t gpus = 0;
+    if (zk_agent_gpu_assign(p, c, ctr, &gpus, msg, sizeof(msg)) < 0) {
+        /* not enough free GPUs (the scheduler counts them: unexpected) */
+        snprintf(c->wait_reason, sizeof(c->wait_reason), "UnexpectedAdmissionError");
+        snprintf(c->wait_message, sizeof(c->wait_message), "%s", msg);
+        c->backoff_until_ms = zk_mono_ms() + REFS_RETRY_MS;
+        json_decref(ctr);
+        json_decref(mounts);
+        post_status(p);
+        return;
+    }
     start_job *s = zk_xcalloc(1, sizeof(*s));
     s->w.data = s;
     s->p = p;
@@ -855,6 +876,7 @@ static void start_ctr(zk_apod *p, size_t idx)
     j->pod = json_deep_copy(p->pod);
     j->container = ctr;
     j->mounts = mounts;
+    j->gpus = gpus;
     j->creds = pull_creds(p);
     snprintf(j->uid, sizeof(j->uid), "%s", p->uid);
     pod_dir(p, j->pod_dir, sizeof(j->pod_dir));
@@ -1511,6 +1533,7 @@ static void on_tick(uv_timer_t *t)
 {
     zk_agent_pods_tick(t->data);
     zk_agent_stats_sample(t->data);
+    zk_agent_image_gc_tick(t->data);
 }
 
 void zk_agent_pods_start(zk_agent *a)

@@ -418,8 +418,21 @@ static int pull_from(pull *p, char *digest, zk_err *err)
     return rc;
 }
 
+static int pull_image(zk_agent_images *s, const char *ref, const zk_agent_pull_opts *o,
+                      zk_agent_image *out, zk_err *err);
+
 int zk_agent_images_pull(zk_agent_images *s, const char *ref, const zk_agent_pull_opts *o,
                          zk_agent_image *out, zk_err *err)
+{
+    /* image GC leaves blobs alone while a pull writes some it has not named yet */
+    zk_agent_images_writing(s, 1);
+    int rc = pull_image(s, ref, o, out, err);
+    zk_agent_images_writing(s, -1);
+    return rc;
+}
+
+static int pull_image(zk_agent_images *s, const char *ref, const zk_agent_pull_opts *o,
+                zk_agent_image *out, zk_err *err)
 {
     memset(out, 0, sizeof(*out));
     pull p = {.s = s, .o = o};

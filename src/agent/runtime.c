@@ -12,7 +12,7 @@
  *   volumes/<name>/ emptyDir, configMap, secret, downwardAPI, projected
  *   c/<container>-<attempt>/  one run's bundle: config.json, rootfs/ (an
  *                   overlay on DATA/agent/snapshots/<image>), upper/, work/,
- *                   started.json, exit.json, shim.pid */
+ *                   started.json, exit.json, shim.pid, gpus.json (its GPUs) */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "agent/cni.h"
+#include "agent/gpu.h"
 #include "agent/internal.h"
 #include "agent/spec.h"
 #include "base/json.h"
@@ -82,7 +83,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 }
 
 /* Remove a tree without crossing into mounts (FTW_MOUNT). */
-static void rm_tree(const char *path)
+void zk_agent_rm_tree(const char *path)
 {
     nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
     rmdir(path);
@@ -386,7 +387,7 @@ int zk_agent_rt_teardown(zk_agent *a, const char *uid, const char *pod_dir, zk_e
         json_decref(sb);
     }
     zk_agent_netns_delete(netns, NULL);
-    rm_tree(pod_dir);
+    zk_agent_rm_tree(pod_dir);
     return rc;
 }
 
@@ -498,14 +499,14 @@ static int ensure_snapshot(zk_agent *a, zk_agent_image *img, char *out, size_t n
         return 0;
     char tmp[4200];
     snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", out, (long)gettid());
-    rm_tree(tmp);
+    zk_agent_rm_tree(tmp);
     if (unpack_child(a, img, tmp, err) < 0) {
-        rm_tree(tmp);
+        zk_agent_rm_tree(tmp);
         return zk_err_wrap(err, "unpack %s", img->ref);
     }
     if (rename(tmp, out) < 0) {
         int e = errno;
-        rm_tree(tmp);
+        zk_agent_rm_tree(tmp);
         if (stat(out, &st) == 0)
             return 0;   /* another start unpacked it first */
         return zk_err_set(err, ZK_EIO, "rename %s: %s", out, strerror(e));
@@ -574,7 +575,7 @@ static void prune_runs(zk_start_job *j, const char *name)
         zk_autofree char *rootfs = zk_xasprintf("%s/rootfs", bundle);
         umount2(rootfs, MNT_DETACH);
         if (k < j->attempt - 1) {
-            rm_tree(bundle);
+            zk_agent_rm_tree(bundle);
             /* its log: <dir>/<k>.log and rotated parts */
             char *slash = strrchr(j->log_path, '/');
             if (slash) {
@@ -611,14 +612,22 @@ void zk_agent_rt_start(zk_start_job *j)
 
     char bundle[4400], rootfs[4500];
     zk_autofree char *cfgp = NULL;
+    zk_autojson json_t *devices = NULL;
     prune_runs(j, name);
     snprintf(bundle, sizeof(bundle), "%s/c/%s-%d", j->pod_dir, name, j->attempt);
-    rm_tree(bundle);
+    zk_agent_rm_tree(bundle);
     if (mkdir(bundle, 0700) < 0) {
         snprintf(j->reason, sizeof(j->reason), "CreateContainerError");
         snprintf(j->message, sizeof(j->message), "bundle %.500s: %s", bundle, strerror(errno));
         goto out;
     }
+    /* its GPUs: recorded for a later agent process, device nodes in the spec */
+    if (j->gpus && zk_agent_gpu_record(a->gpus, j->gpus, bundle) < 0) {
+        snprintf(j->reason, sizeof(j->reason), "CreateContainerError");
+        snprintf(j->message, sizeof(j->message), "%.500s/gpus.json: %s", bundle, strerror(errno));
+        goto out;
+    }
+    devices = zk_agent_gpu_devices(a->gpus, j->gpus);
     json_t *icfg = NULL, *spec = NULL;
     if (root_fs(a, &img, bundle, rootfs, sizeof(rootfs), &err) < 0 ||
         !(icfg = image_config(a, &img, &err))) {
@@ -629,7 +638,8 @@ void zk_agent_rt_start(zk_start_job *j)
     char cg[300];
     snprintf(cg, sizeof(cg), "/zke/pod%s/%s", j->uid, name);
     zk_agent_spec_opts so = {.rootfs = rootfs, .netns = j->netns, .cgroups_path = cg,
-                             .pids_limit = 4096, .mounts = j->mounts, .no_terminal = true};
+                             .pids_limit = 4096, .mounts = j->mounts, .no_terminal = true,
+                             .devices = devices};
     if (zk_agent_spec_build(j->pod, j->container, icfg, &so, &spec, &err) < 0) {
         json_decref(icfg);
         snprintf(j->reason, sizeof(j->reason), "CreateContainerConfigError");
@@ -648,8 +658,11 @@ void zk_agent_rt_start(zk_start_job *j)
     char id[512];
     zk_agent_ctr_id(j->uid, name, j->attempt, id, sizeof(id));
     snprintf(j->run.id, sizeof(j->run.id), "%.127s", id);
+    /* stdin: true: the shim gives the container a FIFO that attach writes */
+    bool in = zk_json_bool(j->container, "stdin", false);
     char *argv[] = {a->exe, "shim", "--id", id, "--bundle", bundle, "--log", j->log_path,
-                    "--runtime", (char *)a->o.runtime, "--runtime-root", a->runc_root, NULL};
+                    "--runtime", (char *)a->o.runtime, "--runtime-root", a->runc_root,
+                    in ? "--stdin" : NULL, NULL};
     int rc = run_wait(argv);
     zk_agent_rt_read_run(bundle, &j->run);
     j->run.attempt = j->attempt;

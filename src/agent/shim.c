@@ -36,12 +36,13 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: zke shim --id ID --bundle DIR --log FILE [--runtime runc] "
-               "[--runtime-root DIR] [--log-max-bytes N] [--log-keep K]\n"
+               "[--runtime-root DIR] [--log-max-bytes N] [--log-keep K] [--stdin]\n"
                "Runs one container and keeps its log; started by the node agent.\n");
 }
 
 typedef struct shim {
     const char *id, *bundle, *runtime, *root;
+    bool stdin_fifo;   /* the container's stdin is BUNDLE/stdin */
 } shim;
 
 /* Write name in the bundle atomically (temp file, fsync, rename). */
@@ -93,9 +94,10 @@ static void runc_error(const char *bundle, char *out, size_t n)
         snprintf(out, n, "%s", last);
 }
 
-/* Run the runtime with args; its stdout/stderr are out_fd/err_fd (or
- * /dev/null). Returns its exit status, -1 when it could not run. */
-static int run_runtime(const shim *s, const char *const *args, int out_fd, int err_fd)
+/* Run the runtime with args; its stdin/stdout/stderr are in_fd/out_fd/err_fd
+ * (or /dev/null). Returns its exit status, -1 when it could not run. */
+static int run_runtime(const shim *s, const char *const *args, int in_fd, int out_fd,
+                       int err_fd)
 {
     const char *argv[16];
     int n = 0;
@@ -117,7 +119,7 @@ static int run_runtime(const shim *s, const char *const *args, int out_fd, int e
         return -1;
     if (pid == 0) {
         int devnull = open("/dev/null", O_RDWR);
-        dup2(devnull, 0);
+        dup2(in_fd >= 0 ? in_fd : devnull, 0);
         dup2(out_fd >= 0 ? out_fd : devnull, 1);
         dup2(err_fd >= 0 ? err_fd : devnull, 2);
         execvp(s->runtime, (char *const *)argv);
@@ -208,7 +210,7 @@ static int start_failed(const shim *s, int *report_fd)
     char msg[1024];
     runc_error(s->bundle, msg, sizeof(msg));
     const char *del[] = {"delete", "--force", s->id, NULL};
-    run_runtime(s, del, -1, -1);
+    run_runtime(s, del, -1, -1, -1);
     write_exit(s, 128, 0, false, "StartError", msg);
     report(report_fd, 'F');
     return 1;
@@ -227,14 +229,26 @@ static int run_shim(const shim *s, zk_crilog *l, int report_fd)
     }
     zk_autofree char *pidfile = zk_xasprintf("%s/init.pid", s->bundle);
     const char *create[] = {"create", "--bundle", s->bundle, "--pid-file", pidfile, s->id, NULL};
-    int rc = run_runtime(s, create, outp[1], errp[1]);
+    /* stdin: a FIFO the shim holds open for writing too, so the container
+     * never reads an end of it (stdin stays open across attaches) */
+    int in_fd = -1;
+    if (s->stdin_fifo) {
+        zk_autofree char *fifo = zk_xasprintf("%s/stdin", s->bundle);
+        unlink(fifo);
+        if (mkfifo(fifo, 0600) < 0 || (in_fd = open(fifo, O_RDWR | O_CLOEXEC)) < 0) {
+            write_exit(s, 128, 0, false, "StartError", strerror(errno));
+            report(&report_fd, 'F');
+            return 1;
+        }
+    }
+    int rc = run_runtime(s, create, in_fd, outp[1], errp[1]);
     close(outp[1]);
     close(errp[1]);
     if (rc != 0)
         return start_failed(s, &report_fd);
     int cpid = read_pid(s->bundle);
     const char *start[] = {"start", s->id, NULL};
-    if (cpid <= 0 || run_runtime(s, start, -1, -1) != 0)
+    if (cpid <= 0 || run_runtime(s, start, -1, -1, -1) != 0)
         return start_failed(s, &report_fd);
     char now[40];
     now_text(now, sizeof(now));
@@ -303,7 +317,7 @@ static int run_shim(const shim *s, zk_crilog *l, int report_fd)
     zk_crilog_close(l);
     bool oom = oom_killed(s->bundle);
     const char *del[] = {"delete", "--force", s->id, NULL};
-    run_runtime(s, del, -1, -1);
+    run_runtime(s, del, -1, -1, -1);
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     write_exit(s, code, WIFSIGNALED(status) ? WTERMSIG(status) : 0, oom, NULL, NULL);
     unlink(pidfile);
@@ -324,6 +338,7 @@ int zk_agent_shim_main(int argc, char **argv)
         {"runtime-root", required_argument, NULL, 'R'},
         {"log-max-bytes", required_argument, NULL, 'm'},
         {"log-keep", required_argument, NULL, 'k'},
+        {"stdin", no_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -337,6 +352,7 @@ int zk_agent_shim_main(int argc, char **argv)
         case 'R': s.root = optarg; break;
         case 'm': max_bytes = atoll(optarg); break;
         case 'k': keep = atoi(optarg); break;
+        case 's': s.stdin_fifo = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

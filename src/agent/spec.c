@@ -438,6 +438,21 @@ int zk_agent_spec_build(const json_t *pod, const json_t *container, const json_t
     if (o && o->cgroups_path)
         json_object_set_new(json_object_get(spec, "linux"), "cgroupsPath",
                             json_string(o->cgroups_path));
+    if (o && json_array_size(o->devices)) {
+        json_t *linux_ = json_object_get(spec, "linux");
+        json_t *rules = zk_json_path(linux_, "resources", "devices", NULL);
+        json_t *devs = json_array();
+        size_t k;
+        json_t *d;
+        json_array_foreach(o->devices, k, d) {
+            json_array_append(devs, d);
+            json_array_append_new(rules, json_pack("{s:b,s:s,s:I,s:I,s:s}", "allow", 1, "type",
+                                                   zk_json_str(d, "type") ?: "c", "major",
+                                                   zk_json_int(d, "major", 0), "minor",
+                                                   zk_json_int(d, "minor", 0), "access", "rwm"));
+        }
+        json_object_set_new(linux_, "devices", devs);
+    }
     *out = spec;
     return 0;
 }

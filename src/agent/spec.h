@@ -17,6 +17,9 @@ typedef struct zk_agent_spec_opts {
     const json_t *mounts;      /* more OCI mounts (volumes, /etc/hosts), appended */
     bool no_terminal;          /* never ask the runtime for a terminal */
     bool host_network;         /* share the host's network namespace */
+    /* OCI linux.devices entries ({path,type,major,minor,...}: GPUs) made in
+     * the container, each also allowed in its device cgroup ("rwm") */
+    const json_t *devices;
 } zk_agent_spec_opts;
 
 /* Build the spec. Kubernetes' rules: command replaces the image's

@@ -4,13 +4,15 @@
  * and of every running container (its cgroup: cpuacct.usage and the memory
  * working set — usage minus inactive file pages — on cgroup v1; cpu.stat
  * and memory.current on v2). CPU usage is the rate between the last two
- * samples, in nanocores, as the kubelet's summary API reports it. The
- * server asks for the figures on the tunnel ("op":"stats"). */
+ * samples, in nanocores, as the kubelet's summary API reports it. GPUs
+ * (gpu.c) are sampled with them. The server asks for the figures on the
+ * tunnel ("op":"stats"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/gpu.h"
 #include "agent/internal.h"
 #include "base/json.h"
 #include "base/mem.h"
@@ -108,6 +110,7 @@ void zk_agent_stats_sample(zk_agent *a)
         return;
     uint64_t dt_ms = a->stats_at ? now - a->stats_at : 0;
     a->stats_at = now;
+    zk_agent_gpu_sample(a);
     uint64_t ncpu = node_cpu_ns();
     if (dt_ms && ncpu >= a->node_cpu_ns)
         a->node_nanocores = (ncpu - a->node_cpu_ns) * 1000 / dt_ms;
@@ -139,7 +142,8 @@ void zk_agent_stats_sample(zk_agent *a)
 }
 
 /* The figures as JSON: {"window":10,"node":{"cpu":n,"memory":b},
- * "pods":[{"namespace","name","uid","containers":[{"name","cpu","memory"}]}]} */
+ * "pods":[{"namespace","name","uid","containers":[{"name","cpu","memory"}]}]};
+ * a node with GPUs has node.gpus too (gpu.h: zk_agent_gpu_stats). */
 static json_t *stats_json(zk_agent *a)
 {
     json_t *pods = json_array();
@@ -168,9 +172,13 @@ static json_t *stats_json(zk_agent *a)
     zk_agent_host_read(a->o.data_dir, &a->host);
     char ts[40];
     zk_time_rfc3339(zk_wall_s(), ts, sizeof(ts));
-    return json_pack("{s:i,s:s,s:{s:I,s:I},s:o}", "window", SAMPLE_MS / 1000, "timestamp", ts,
-                     "node", "cpu", (json_int_t)a->node_nanocores, "memory",
-                     (json_int_t)(a->host.mem_bytes - a->host.mem_available), "pods", pods);
+    json_t *st = json_pack("{s:i,s:s,s:{s:I,s:I},s:o}", "window", SAMPLE_MS / 1000, "timestamp",
+                           ts, "node", "cpu", (json_int_t)a->node_nanocores, "memory",
+                           (json_int_t)(a->host.mem_bytes - a->host.mem_available), "pods", pods);
+    json_t *gpus = zk_agent_gpu_stats(a);
+    if (gpus)
+        json_object_set_new(json_object_get(st, "node"), "gpus", gpus);
+    return st;
 }
 
 void zk_agent_stats_open(zk_agent *a, zk_tstream *s, const json_t *req)

@@ -234,6 +234,8 @@ static void on_open(zk_agent_tun *t, uint32_t id, const char *p, size_t n)
         zk_agent_logs_open(t->a, s, req);
     else if (op && !strcmp(op, "exec"))
         zk_agent_exec_open(t->a, s, req);
+    else if (op && !strcmp(op, "attach"))
+        zk_agent_attach_open(t->a, s, req);
     else if (op && !strcmp(op, "proxy"))
         zk_agent_proxy_open(t->a, s, req);
     else if (op && !strcmp(op, "portforward"))

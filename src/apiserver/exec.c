@@ -264,8 +264,9 @@ void zk_apis_serve_pod_exec(zk_call *c, const json_t *pod, const char *node)
     char ctr[300];
     if (!zk_apis_pick_container(c, pod, ctr, sizeof(ctr)))
         return;
+    bool attach = !strcmp(c->ri.subresource, "attach");
     json_t *cmd = query_all(c->ri.query, "command");
-    if (!json_array_size(cmd)) {
+    if (!attach && !json_array_size(cmd)) {
         json_decref(cmd);
         zk_apis_status(req, 400, "BadRequest", "you must specify at least 1 command", NULL);
         return;
@@ -280,9 +281,9 @@ void zk_apis_serve_pod_exec(zk_call *c, const json_t *pod, const char *node)
     bool spdy = zk_apis_is_spdy_upgrade(req);
     if (!spdy && (req->version >= 0x200 || h2o_is_websocket_handshake(req, &key) != 0 || !key)) {
         json_decref(cmd);
-        zk_apis_status(req, 400, "BadRequest", "Upgrade request required: zke serves exec over "
-                       "WebSocket (v5.channel.k8s.io, v4.channel.k8s.io) and SPDY/3.1 "
-                       "(v4.channel.k8s.io)", NULL);
+        zk_apis_status_fmt(req, 400, "BadRequest", "Upgrade request required: zke serves %s "
+                           "over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io) and SPDY/3.1 "
+                           "(v4.channel.k8s.io)", attach ? "attach" : "exec");
         return;
     }
     if (!spdy && !proto) {
@@ -292,7 +293,20 @@ void zk_apis_serve_pod_exec(zk_call *c, const json_t *pod, const char *node)
         return;
     }
     char b[16];
-    json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:b,s:b,s:b,s:b,s:s}", "op", "exec",
+    bool tty = zk_query_get(c->ri.query, "tty", b, sizeof(b)) && !strcmp(b, "true");
+    if (attach) {
+        /* whether the process has a terminal was settled when it started:
+         * the container's setting wins, as with the kubelet */
+        const json_t *spec = NULL;
+        size_t i;
+        json_t *x;
+        json_array_foreach(zk_json_path(pod, "spec", "containers", NULL), i, x)
+            if (!strcmp(zk_json_str(x, "name") ?: "", ctr))
+                spec = x;
+        tty = zk_json_bool(spec, "tty", false);
+    }
+    json_t *r = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:b,s:b,s:b,s:b,s:s}", "op",
+                          attach ? "attach" : "exec",
                           "namespace", zk_json_path_str(pod, "metadata", "namespace", NULL) ?: "",
                           "name", c->ri.name, "uid",
                           zk_json_path_str(pod, "metadata", "uid", NULL) ?: "", "container", ctr,
@@ -302,8 +316,7 @@ void zk_apis_serve_pod_exec(zk_call *c, const json_t *pod, const char *node)
                                         strcmp(b, "false"),
                           "stderr", !zk_query_get(c->ri.query, "stderr", b, sizeof(b)) ||
                                         strcmp(b, "false"),
-                          "tty", zk_query_get(c->ri.query, "tty", b, sizeof(b)) &&
-                                     !strcmp(b, "true"),
+                          "tty", tty,
                           "protocol", proto ? proto : "");
     if (spdy) {
         zk_apis_serve_exec_spdy(c, r, node);
@@ -318,7 +331,8 @@ void zk_apis_serve_pod_exec(zk_call *c, const json_t *pod, const char *node)
         free(e);
         zk_apis_status_fmt(req, 503, "ServiceUnavailable",
                            "the node agent on node \"%s\" is not connected to this server, so "
-                           "pods/exec for pod \"%s\" cannot be served", node, c->ri.name);
+                           "pods/%s for pod \"%s\" cannot be served", node, c->ri.subresource,
+                           c->ri.name);
         return;
     }
     e->ws = zk_ws_new(WS_MSG_MAX);

@@ -395,7 +395,7 @@ static void zk__node_stream(zk_call *c, zk_storage *st, const char *ns)
         zk_apis_serve_pod_log(c, pod, node);
         return;
     }
-    if (!strcmp(c->ri.subresource, "exec")) {
+    if (!strcmp(c->ri.subresource, "exec") || !strcmp(c->ri.subresource, "attach")) {
         zk_apis_serve_pod_exec(c, pod, node);
         return;
     }
@@ -403,10 +403,8 @@ static void zk__node_stream(zk_call *c, zk_storage *st, const char *ns)
         zk_apis_serve_pod_portforward(c, pod, node);
         return;
     }
-    /* attach rides the tunnel too, not yet */
-    zk_apis_status_fmt(c->req, 503, "ServiceUnavailable",
-                       "the node agent on node \"%s\" is not connected to this server, so pods/%s "
-                       "for pod \"%s\" cannot be served", node, c->ri.subresource, c->ri.name);
+    zk_apis_status(c->req, 404, "NotFound", "the server could not find the requested resource",
+                   NULL);
 }
 
 void zk_apis_serve_subresource(zk_call *c, zk_storage *st, const char *ns)

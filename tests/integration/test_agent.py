@@ -11,11 +11,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
 import testimg
-from zke import KUBECTL, KUBECTL_OLD, ZKE, Server, wait_for
+from zke import KUBECTL, KUBECTL_OLD, ZKE, Server, agent_cleanup, wait_for
 
 IMAGE = "zke.test/zkt:1"
 NODE = "zk-agent-it"
@@ -361,6 +362,51 @@ class AgentTest(unittest.TestCase):
         out, _ = feeder.communicate(timeout=60)
         self.assertEqual(out.count(b"typed line\r\n"), 2, out)
         self.delete("spdy")
+
+    def test_attach(self):
+        """kubectl attach: the container's output from now on, and with
+        stdin: true its stdin (WebSocket with kubectl 1.32, SPDY with 1.20);
+        attach -i to a container without stdin is refused with a reason."""
+        self.apply(self.pod_doc("echoer", ["echo"], container={"stdin": True}))
+        self.apply(self.pod_doc("ticker2", ["tick", "600", "100"]))
+        self.wait_running("echoer")
+        self.wait_running("ticker2")
+        for exe in (KUBECTL, KUBECTL_OLD):
+            p = subprocess.Popen([exe, "--kubeconfig", self.srv.kubeconfig, "attach", "-i",
+                                  "echoer"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            got = []
+            reader = threading.Thread(target=lambda: got.append(p.stdout.readline()))
+            reader.start()
+            try:
+                deadline = time.time() + 30
+                while reader.is_alive() and time.time() < deadline:
+                    # sent until it comes back: the attach may not be up yet
+                    p.stdin.write(b"through attach\n")
+                    p.stdin.flush()
+                    reader.join(1)
+                self.assertEqual(got, [b"echo: through attach\n"], exe)
+            finally:
+                p.kill()
+                p.wait()
+                reader.join(5)
+                for f in (p.stdin, p.stdout, p.stderr):
+                    f.close()
+            # output only: lines the container prints after the attach
+            p = subprocess.Popen([exe, "--kubeconfig", self.srv.kubeconfig, "attach",
+                                  "ticker2"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            try:
+                lines = [p.stdout.readline() for _ in range(3)]
+            finally:
+                p.kill()
+                p.wait()
+                p.stdout.close()
+            nums = [int(x.split()[1]) for x in lines]
+            self.assertEqual(nums, [nums[0], nums[0] + 1, nums[0] + 2], (exe, lines))
+        p = self.srv.kubectl("attach", "-i", "ticker2", check=False, input="x\n", timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("was not started with stdin: true", p.stderr)
+        self.delete("echoer", "ticker2")
 
     def test_exec_streams_wait_for_slow_readers(self):
         """256 MiB of exec output to a reader that starts 8 s late arrives
@@ -745,6 +791,17 @@ class AgentTest(unittest.TestCase):
         finally:
             shutil.rmtree(flag, ignore_errors=True)
 
+    def test_no_gpus_without_nvml(self):
+        """Without NVML (no libnvidia-ml.so.1 on this machine) the node has
+        no GPUs, and nothing else changes: the other tests run on it."""
+        import ctypes.util
+        if ctypes.util.find_library("nvidia-ml"):
+            self.skipTest("this machine has NVML")
+        node = self.srv.kjson("get", "node", NODE)
+        for k in ("capacity", "allocatable"):
+            self.assertNotIn("nvidia.com/gpu", node["status"][k])
+        self.assertNotIn("nvidia.com/gpu.product", node["metadata"]["labels"])
+
     def test_bad_images_show_pull_errors(self):
         # a closed loopback port: nothing leaves this machine
         self.apply(self.pod_doc("unreachable", [], container={"image": "127.0.0.1:1/nope:1"}))
@@ -904,6 +961,84 @@ class AgentJoinTest(unittest.TestCase):
             shutil.rmtree(build, ignore_errors=True)
 
 
+@unittest.skipUnless(have_runtime(), SKIP_WHY)
+class AgentImageGCTest(unittest.TestCase):
+    """Image GC under disk pressure: an agent told that any use of its disk
+    is too much (--image-gc-high-threshold 1, low 0, minimum age 0) removes
+    the images no pod uses, with their unpacked snapshots and the blobs no
+    other image shares, and keeps the one a pod runs."""
+
+    def test_unused_images_go_under_disk_pressure(self):
+        build = tempfile.mkdtemp(prefix="zke-img-")
+        data = tempfile.mkdtemp(prefix="zke-gc-agent-")
+        node = "zk-gc-node"
+        srv = Server(["--disable-agent"])
+        agent = None
+        try:
+            zkt = testimg.build_zkt(build)
+            used, spare = os.path.join(build, "used.tar"), os.path.join(build, "spare.tar")
+            testimg.oci_archive(zkt, IMAGE, used)
+            # the same layer, another config: a blob of its own and one shared
+            testimg.oci_archive(zkt, "zke.test/zkt:spare", spare, cmd=("sleep",))
+            for a in (used, spare):
+                subprocess.run([ZKE, "image", "import", "--data-dir", data, a], check=True,
+                               capture_output=True)
+            before = subprocess.run([ZKE, "image", "ls", "--data-dir", data], check=True,
+                                    capture_output=True, text=True).stdout
+            self.assertIn("zke.test/zkt:spare", before)
+            blobs = os.path.join(data, "images", "blobs", "sha256")
+            nblobs = len(os.listdir(blobs))
+            # pulled an hour ago: blobs younger than a minute are left alone, as
+            # a pull or an import may be about to name them
+            for name in os.listdir(blobs):
+                t = time.time() - 3600
+                os.utime(os.path.join(blobs, name), (t, t))
+            srv.start()
+            token = subprocess.run([ZKE, "token", "create", "--data-dir", srv.dir], check=True,
+                                   capture_output=True, text=True).stdout.strip()
+            # a pod on the node first, so the GC sees it when it starts weighing
+            srv.kubectl("apply", "-f", "-", input=json.dumps(
+                {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "keeper"},
+                 "spec": {"nodeName": node, "terminationGracePeriodSeconds": 5,
+                          "containers": [{"name": "keeper", "image": IMAGE,
+                                          "args": ["sleep"]}]}}))
+            log = open(os.path.join(data, "agent.log"), "wb")
+            agent = subprocess.Popen([ZKE, "agent", "--server", srv.url, "--token", token,
+                                      "--data-dir", data, "--node-name", node,
+                                      "--image-gc-high-threshold", "1",
+                                      "--image-gc-low-threshold", "0",
+                                      "--image-minimum-gc-age", "0s"], stdout=log, stderr=log)
+            log.close()
+
+            def listed():
+                return subprocess.run([ZKE, "image", "ls", "--data-dir", data], check=True,
+                                      capture_output=True, text=True).stdout
+            wait_for(lambda: "zke.test/zkt:spare" not in listed(), 60,
+                     "the unused image to be collected")
+            self.assertIn(IMAGE, listed())
+            # the spare image's own config and manifest went; the shared layer stayed
+            self.assertEqual(len(os.listdir(blobs)), nblobs - 2)
+            phase = srv.kjson("get", "pod", "keeper")["status"].get("phase")
+            self.assertEqual(phase, "Running")
+            with open(os.path.join(data, "agent.log"), errors="replace") as f:
+                self.assertIn("image GC removed zke.test/zkt:spare", f.read())
+            # bad thresholds are refused with a message
+            p = subprocess.run([ZKE, "agent", "--server", srv.url, "--token", token,
+                                "--data-dir", data, "--image-gc-high-threshold", "120"],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn("is not a percent from 0 to 100", p.stderr)
+            srv.kubectl("delete", "pod", "keeper", "--wait=true", "--timeout=60s", timeout=90)
+        finally:
+            if agent:
+                agent.terminate()
+                agent.wait(timeout=30)
+            srv.cleanup()
+            agent_cleanup(data, node)
+            shutil.rmtree(build, ignore_errors=True)
+            shutil.rmtree(data, ignore_errors=True)
+
+
 @unittest.skipUnless(have_runtime() and shutil.which("docker-registry") and shutil.which("skopeo"),
                      SKIP_WHY + ", docker-registry and skopeo")
 class AgentRegistryTest(unittest.TestCase):
@@ -969,6 +1104,160 @@ class AgentRegistryTest(unittest.TestCase):
                 reg.terminate()
                 reg.wait(timeout=10)
             shutil.rmtree(work, ignore_errors=True)
+
+
+@unittest.skipUnless(have_runtime(), SKIP_WHY)
+class AgentGpuTest(unittest.TestCase):
+    """GPUs through NVML, with a fake libnvidia-ml (testgpu/fakenvml.c: two
+    GPUs, no device nodes; this machine has no GPU) that the server's agent
+    loads from ZKE_NVML_LIBRARY. The node reports nvidia.com/gpu 2; pods
+    that ask for a GPU get one each, NVIDIA_VISIBLE_DEVICES naming it; the
+    scheduler keeps a third Pending until one is free; the agent itself
+    turns away a pod bound past the scheduler; the assignment survives a
+    kill -9 of the agent; /metrics/cadvisor has each GPU's figures."""
+
+    UUIDS = ["GPU-00000000-0000-0000-0000-%012d" % i for i in range(2)]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.build = tempfile.mkdtemp(prefix="zke-gpu-")
+        cls.lib = os.path.join(cls.build, "libfakenvml.so")
+        subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", cls.lib,
+                        os.path.join(os.path.dirname(os.path.abspath(__file__)), "testgpu",
+                                     "fakenvml.c")], check=True)
+        zkt = testimg.build_zkt(cls.build)
+        archive = os.path.join(cls.build, "zkt.tar")
+        testimg.oci_archive(zkt, IMAGE, archive)
+        cls.srv = Server(agent=NODE, env={"ZKE_NVML_LIBRARY": cls.lib, "FAKE_NVML_UTIL": "37,80"})
+        subprocess.run([ZKE, "image", "import", "--data-dir", cls.srv.dir, archive],
+                       check=True, capture_output=True)
+        try:
+            cls.srv.start()
+            wait_for(cls.node_ready, 30, "the node to be Ready with a pod CIDR")
+        except BaseException:
+            cls.srv.cleanup()
+            shutil.rmtree(cls.build, ignore_errors=True)
+            raise
+
+    @classmethod
+    def node_ready(cls):
+        p = cls.srv.kubectl("get", "node", NODE, "-o", "json", check=False)
+        if p.returncode != 0:
+            return False
+        node = json.loads(p.stdout)
+        ready = [c for c in node["status"].get("conditions", []) if c["type"] == "Ready"]
+        return ready and ready[0]["status"] == "True" and node["spec"].get("podCIDR")
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.srv.kubectl("delete", "pods", "--all", "--wait=true", "--timeout=60s",
+                            check=False, timeout=90)
+        finally:
+            cls.srv.cleanup()
+            shutil.rmtree(cls.build, ignore_errors=True)
+
+    def gpu_pod(self, name, n=1, node=None):
+        spec = {"terminationGracePeriodSeconds": 5,
+                "containers": [{"name": name, "image": IMAGE, "args": ["sleep"],
+                                "resources": {"limits": {"nvidia.com/gpu": str(n)}}}]}
+        if node:
+            spec["nodeName"] = node   # past the scheduler: the agent decides alone
+        self.srv.kubectl("apply", "-f", "-", input=json.dumps(
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}))
+
+    def running(self, name, timeout=60):
+        def check():
+            p = self.srv.kjson("get", "pod", name)
+            cs = (p["status"].get("containerStatuses") or [{}])[0]
+            return p["status"].get("phase") == "Running" and cs.get("ready")
+        wait_for(check, timeout, "pod %s running" % name)
+
+    def visible(self, name):
+        """NVIDIA_VISIBLE_DEVICES of the pod's container (its process 1)."""
+        out = self.srv.kubectl("exec", name, "--", "/bin/zkt", "cat", "/proc/1/environ").stdout
+        env = dict(kv.split("=", 1) for kv in out.split("\0") if "=" in kv)
+        return env.get("NVIDIA_VISIBLE_DEVICES")
+
+    def waiting(self, name, timeout=30):
+        """The pod's container's waiting state once it has a reason of ours."""
+        out = {}
+
+        def check():
+            p = self.srv.kjson("get", "pod", name)
+            cs = (p["status"].get("containerStatuses") or [{}])[0]
+            out["w"] = w = cs.get("state", {}).get("waiting", {})
+            return w.get("reason") == "UnexpectedAdmissionError"
+        wait_for(check, timeout, "pod %s waiting for a GPU" % name)
+        return out["w"]
+
+    def test_gpus_are_reported_assigned_and_freed(self):
+        node = self.srv.kjson("get", "node", NODE)
+        self.assertEqual(node["status"]["capacity"].get("nvidia.com/gpu"), "2")
+        self.assertEqual(node["status"]["allocatable"].get("nvidia.com/gpu"), "2")
+        self.assertEqual(node["metadata"]["labels"].get("nvidia.com/gpu.product"), "Zke-Fake-GPU")
+
+        # one GPU each, never the same
+        self.gpu_pod("g1")
+        self.running("g1")
+        first = self.visible("g1")
+        self.assertIn(first, self.UUIDS)
+        self.gpu_pod("g2")
+        self.running("g2")
+        second = self.visible("g2")
+        self.assertEqual(sorted([first, second]), self.UUIDS)
+        # the bundle records them for a later agent process
+        uid = self.srv.kjson("get", "pod", "g1")["metadata"]["uid"]
+        with open(os.path.join(self.srv.dir, "agent", "pods", uid, "c", "g1-0", "gpus.json")) as f:
+            self.assertEqual([g["uuid"] for g in json.load(f)], [first])
+
+        # zke's scheduler counts extended resources: a third stays Pending
+        self.gpu_pod("g3")
+
+        def unschedulable():
+            p = self.srv.kjson("get", "pod", "g3")
+            c = [c for c in p["status"].get("conditions", []) if c["type"] == "PodScheduled"]
+            return c and c[0]["status"] == "False" and c[0]
+        cond = wait_for(unschedulable, 30, "g3 unschedulable")
+        self.assertIn("Insufficient nvidia.com/gpu", cond.get("message", ""))
+        self.assertFalse(self.srv.kjson("get", "pod", "g3")["spec"].get("nodeName"))
+        # one bound past the scheduler waits, with the kubelet's words
+        self.gpu_pod("g4", node=NODE)
+        w = self.waiting("g4")
+        self.assertEqual(w["message"], "Allocate failed due to requested number of devices "
+                         "unavailable for nvidia.com/gpu. Requested: 1, Available: 0, which is "
+                         "unexpected")
+        self.assertEqual(self.srv.kjson("get", "pod", "g4")["status"]["phase"], "Pending")
+        self.srv.kubectl("delete", "pod", "g4", "--wait=true", "--timeout=60s", timeout=90)
+
+        # each GPU's figures and who holds it, in /metrics/cadvisor
+        code, body = self.srv.curl("/api/v1/nodes/%s/proxy/metrics/cadvisor" % NODE)
+        body = body.decode()
+        self.assertEqual(code, 200, body)
+        for i, util in ((0, 37), (1, 80)):
+            labels = 'gpu="%d",uuid="%s",model="Zke Fake GPU"' % (i, self.UUIDS[i])
+            self.assertIn("zke_gpu_utilization_percent{%s} %d\n" % (labels, util), body)
+            self.assertIn("zke_gpu_memory_total_bytes{%s} 17179869184\n" % labels, body)
+            self.assertIn("zke_gpu_memory_used_bytes{%s} %d\n" % (labels, (i + 1) << 29), body)
+        self.assertIn('container_accelerator_duty_cycle{container="g2",namespace="default",'
+                      'pod="g2",make="nvidia",model="Zke Fake GPU",acc_id="%s"} %d\n'
+                      % (second, 37 if second == self.UUIDS[0] else 80), body)
+
+        # the first goes: the third is scheduled and gets its GPU
+        self.srv.kubectl("delete", "pod", "g1", "--wait=true", "--timeout=60s", timeout=90)
+        self.running("g3", 90)
+        self.assertEqual(self.visible("g3"), first)
+
+        # kill -9: the next agent takes the assignment back from the bundles
+        self.srv.kill9()
+        self.srv.start()
+        wait_for(self.node_ready, 30, "the node Ready again")
+        self.gpu_pod("g5", node=NODE)
+        self.assertIn("Available: 0", self.waiting("g5")["message"])
+        self.srv.kubectl("delete", "pod", "g2", "--wait=true", "--timeout=60s", timeout=90)
+        self.running("g5", 60)
+        self.assertEqual(self.visible("g5"), second)
+        self.srv.kubectl("delete", "pod", "g3", "g5", "--wait=true", "--timeout=60s", timeout=90)
 
 
 if __name__ == "__main__":

@@ -35,14 +35,16 @@ def free_port():
 class Server:
     """A zke server in a temp dir. Use as a context manager or call stop()."""
 
-    def __init__(self, extra_args=(), data_dir=None, port=None, agent=None):
+    def __init__(self, extra_args=(), data_dir=None, port=None, agent=None, env=None):
         """agent: a node name to run the in-process node agent as (needs
-        root); None runs the control plane only."""
+        root); None runs the control plane only. env: variables the server
+        gets on top of this process's (every start)."""
         self.own_dir = data_dir is None
         self.dir = data_dir or tempfile.mkdtemp(prefix="zke-it-")
         self.port = port or free_port()
         self.extra_args = list(extra_args)
         self.agent = agent
+        self.env = dict(env or {})
         self.proc = None
         self.log_path = os.path.join(self.dir, "server.log")
 
@@ -60,7 +62,8 @@ class Server:
         self.proc = subprocess.Popen(
             [ZKE, "server", "--data-dir", self.dir, "--https-port", str(self.port)]
             + agent + self.extra_args,
-            stdout=subprocess.PIPE, stderr=self.log, stdin=subprocess.DEVNULL)
+            stdout=subprocess.PIPE, stderr=self.log, stdin=subprocess.DEVNULL,
+            env=dict(os.environ, **self.env) if self.env else None)
         deadline = time.time() + timeout
         line = b""
         while time.time() < deadline:

@@ -11,6 +11,7 @@
  *   zkt get IP PORT     one HTTP GET of "/", the answer printed
  *   zkt tick N MS       print "line I" N times, MS milliseconds apart, then exit
  *   zkt spew MB         write MB megabytes of "0123456789abcdef" to stdout
+ *   zkt echo            print every line stdin gives, prefixed "echo: "
  *   zkt count PORT      TCP: read each connection to its end, answer the
  *                       number of bytes read, close; "zkt count" goes on */
 #include <arpa/inet.h>
@@ -149,6 +150,12 @@ int main(int argc, char **argv)
             printf("line %d\n", i);
             usleep((useconds_t)ms * 1000);
         }
+        return 0;
+    }
+    if (!strcmp(mode, "echo")) {
+        char line[4096];
+        while (fgets(line, sizeof(line), stdin))
+            printf("echo: %s", line);
         return 0;
     }
     if (!strcmp(mode, "spew") && argc > 2) {
