@@ -113,7 +113,8 @@ struct zk_apod {
     int64_t start_time;        /* wall s */
     bool torn_down;            /* containers and sandbox are gone */
     bool delete_sent;
-    json_t *status_sent;
+    uint64_t status_sent;      /* a hash of the status last sent (kept small: one a pod) */
+    bool status_known;         /* status_sent means something */
     bool status_inflight;
     uint64_t next_sync_ms;     /* a timed re-sync (backoff), 0: none */
     int calls;                 /* API requests in flight with this record as context */

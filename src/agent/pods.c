@@ -51,7 +51,6 @@ static void apod_release(zk_apod *p)
 {
     json_decref(p->pod);
     json_decref(p->refs);
-    json_decref(p->status_sent);
     free(p->ctrs);
     free(p);
 }
@@ -1173,8 +1172,7 @@ static void status_done(void *ctx, const zk_kube_result *r)
         return;
     p->status_inflight = false;
     if (r->status != 200) {
-        json_decref(p->status_sent);
-        p->status_sent = NULL;   /* send again on the next sync */
+        p->status_known = false;   /* send again on the next sync */
         if (r->status != 404 && r->status != 422 && r->status != 409)
             zk_warn("agent: status of pod %s/%s: %d %s", p->ns, p->name, r->status, r->error);
     } else {
@@ -1184,12 +1182,24 @@ static void status_done(void *ctx, const zk_kube_result *r)
         zk_agent_pod_queue(p);
 }
 
+/* FNV-1a of the status in canonical form: whether it changed since the
+ * last patch, without keeping a copy of every pod's status */
+static uint64_t status_hash(const json_t *st)
+{
+    zk_autofree char *text = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
+    uint64_t h = 14695981039346656037ull;
+    for (const char *c = text ? text : ""; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    return h;
+}
+
 static void post_status(zk_apod *p)
 {
     if (!p->pod)
         return;
     json_t *st = build_status(p);
-    if (p->status_sent && json_equal(st, p->status_sent)) {
+    uint64_t h = status_hash(st);
+    if (p->status_known && h == p->status_sent) {
         json_decref(st);
         return;
     }
@@ -1204,8 +1214,9 @@ static void post_status(zk_apod *p)
         json_object_set_new(json_object_get(patch, "status"), "podIP", json_null());
         json_object_set_new(json_object_get(patch, "status"), "podIPs", json_null());
     }
-    json_decref(p->status_sent);
-    p->status_sent = st;
+    json_decref(st);   /* the patch holds it */
+    p->status_sent = h;
+    p->status_known = true;
     p->status_inflight = true;
     zk_agent_pod_call_begin(p);
     zk_kube_patch(p->a->client, &zk_kube_pods, p->ns, p->name, "status",

@@ -802,6 +802,41 @@ class AgentTest(unittest.TestCase):
             self.assertNotIn("nvidia.com/gpu", node["status"][k])
         self.assertNotIn("nvidia.com/gpu.product", node["metadata"]["labels"])
 
+    def test_https_readiness_probe(self):
+        """An HTTPS probe makes the TLS handshake (checking no certificate, as
+        the kubelet's prober does) before its GET: a pod probing a real TLS
+        server (openssl s_server on the host, named by the probe's host)
+        becomes Ready; one probing a plain HTTP server with scheme HTTPS
+        does not."""
+        work = tempfile.mkdtemp(prefix="zke-tls-")
+        key, crt = os.path.join(work, "k.pem"), os.path.join(work, "c.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        key, "-out", crt, "-subj", "/CN=probe", "-days", "1"], check=True,
+                       capture_output=True)
+        port = free_port()
+        tls = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:%d" % port,
+                                "-cert", crt, "-key", key, "-www", "-quiet"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        try:
+            def probed(name, args, action):
+                return self.pod_doc(name, args, container={"readinessProbe": {
+                    "httpGet": action, "periodSeconds": 1, "failureThreshold": 1}})
+            self.apply(probed("tlsok", ["sleep"], {"host": "127.0.0.1", "port": port,
+                                                    "path": "/", "scheme": "HTTPS"}))
+            self.apply(probed("tlsbad", ["serve", "8080"], {"port": 8080, "path": "/",
+                                                             "scheme": "HTTPS"}))
+            self.wait_running("tlsok")
+            self.wait_phase("tlsbad", ["Running"])
+            time.sleep(4)   # several probe periods
+            ready = [c for c in self.pod("tlsbad")["status"]["conditions"] if c["type"] == "Ready"]
+            self.assertEqual(ready[0]["status"], "False")
+        finally:
+            tls.terminate()
+            tls.wait(timeout=10)
+            shutil.rmtree(work, ignore_errors=True)
+        self.delete("tlsok", "tlsbad")
+
     def test_bad_images_show_pull_errors(self):
         # a closed loopback port: nothing leaves this machine
         self.apply(self.pod_doc("unreachable", [], container={"image": "127.0.0.1:1/nope:1"}))
