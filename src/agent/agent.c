@@ -251,6 +251,7 @@ static zk_agent *agent_new(const zk_agent_opts *o, uv_loop_t *loop, const zk_kub
     a->gc_high = a->o.image_gc_set ? a->o.image_gc_high : 85;
     a->gc_low = a->o.image_gc_set ? a->o.image_gc_low : 80;
     a->gc_min_age_ms = (a->o.image_gc_set ? a->o.image_gc_min_age_s : 120) * 1000;
+    a->sync_ms = (uint64_t)(a->o.sync_frequency_s > 0 ? a->o.sync_frequency_s : 60) * 1000;
     a->image_seen = json_object();
     a->image_last_used = json_object();
     return a;
@@ -319,7 +320,7 @@ static void usage(FILE *f)
             "                 [--system-reserved cpu=100m,memory=256Mi] [--max-pods N]\n"
             "                 [--cni-bin-dir DIRS] [--bridge NAME]\n"
             "                 [--image-gc-high-threshold 85] [--image-gc-low-threshold 80]\n"
-            "                 [--image-minimum-gc-age 2m]\n"
+            "                 [--image-minimum-gc-age 2m] [--sync-frequency 1m]\n"
             "Runs a node agent: registers the node and runs the pods bound to it.\n");
 }
 
@@ -346,6 +347,7 @@ int zk_agent_main(int argc, char **argv)
         {"image-gc-high-threshold", required_argument, NULL, 'G'},
         {"image-gc-low-threshold", required_argument, NULL, 'g'},
         {"image-minimum-gc-age", required_argument, NULL, 'A'},
+        {"sync-frequency", required_argument, NULL, 'S'},
         {"insecure-skip-tls-verify", no_argument, NULL, 'I'},
         {"log-level", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -383,15 +385,21 @@ int zk_agent_main(int argc, char **argv)
             o.image_gc_set = true;
             break;
         }
+        case 'S':
         case 'A': {
             char *end;
             double v = strtod(optarg, &end);
             double unit = !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600
                           : !strcmp(end, "s") || !*end ? 1 : -1;
-            if (end == optarg || v < 0 || unit < 0) {
-                fprintf(stderr, "zke agent: --image-minimum-gc-age: \"%s\" is not a duration "
-                        "like 2m, 90s or 1h\n", optarg);
+            if (end == optarg || v < 0 || unit < 0 || (ch == 'S' && v * unit < 1)) {
+                fprintf(stderr, "zke agent: --%s: \"%s\" is not a duration like 2m, 90s or "
+                        "1h%s\n", ch == 'S' ? "sync-frequency" : "image-minimum-gc-age", optarg,
+                        ch == 'S' ? " (at least 1s)" : "");
                 return 2;
+            }
+            if (ch == 'S') {
+                o.sync_frequency_s = (int64_t)(v * unit);
+                break;
             }
             o.image_gc_min_age_s = (int64_t)(v * unit);
             o.image_gc_set = true;

@@ -27,6 +27,9 @@ typedef struct zk_agent_opts {
     /* image GC: used disk percents that start and end it, and the age an
      * image must have; image_gc_set false: 85, 80, 2 min */
     bool image_gc_set;
+    /* how often ConfigMaps and Secrets that running pods mount are read
+     * again (the kubelet's --sync-frequency); 0: 60 s */
+    int64_t sync_frequency_s;
     int image_gc_high, image_gc_low;
     int64_t image_gc_min_age_s;
 } zk_agent_opts;

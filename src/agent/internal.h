@@ -85,6 +85,7 @@ typedef struct zk_actr {
     char image_id[700];        /* repo@sha256:... of what runs */
     bool ready;
     bool killing;              /* a stop was sent */
+    bool respec;               /* its image changed: restart it, whatever the policy */
     zk_probe startup, liveness, readiness;
     bool started_ok;           /* the startup probe passed (or there is none) */
     /* stats.c: the last sample of this run */
@@ -107,6 +108,12 @@ struct zk_apod {
     char sandbox_error[512];
     bool refs_ready, refs_pending;
     int refs_wait;
+    /* a refresh of refs while the pod runs (ConfigMap/Secret volumes
+     * follow their sources): the answers gather in refs_next */
+    json_t *refs_next;
+    uint64_t refs_at;          /* mono ms of the last fetch */
+    uint64_t token_at;         /* mono ms the token was asked for */
+    int64_t token_ttl_s;
     json_t *refs;              /* "configmap/name" / "secret/name" -> object or null */
     zk_actr *ctrs;             /* init containers first */
     size_t nctrs;
@@ -149,6 +156,7 @@ struct zk_agent {
     /* image GC (imagegc.c) */
     int gc_high, gc_low;       /* percent of the disk in use */
     int64_t gc_min_age_ms;
+    uint64_t sync_ms;          /* how often running pods' references are read again */
     uint64_t gc_at;
     bool gc_running;
     json_t *image_seen;        /* ref -> ms first seen */

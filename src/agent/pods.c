@@ -51,6 +51,7 @@ static void apod_release(zk_apod *p)
 {
     json_decref(p->pod);
     json_decref(p->refs);
+    json_decref(p->refs_next);
     free(p->ctrs);
     free(p);
 }
@@ -240,7 +241,10 @@ static void job_done(zk_apod *p)
 typedef struct ref_req {
     zk_apod *p;
     char key[400];
+    bool refresh;          /* into refs_next */
 } ref_req;
+
+static void refresh_done(zk_apod *p);
 
 static void ref_done(void *ctx, const zk_kube_result *r)
 {
@@ -250,10 +254,11 @@ static void ref_done(void *ctx, const zk_kube_result *r)
         free(q);
         return;
     }
+    json_t *into = q->refresh ? p->refs_next : p->refs;
     if (!strcmp(q->key, "token")) {
         const char *tok = zk_json_path_str(r->body, "status", "token", NULL);
         if (r->status == 201 && tok)
-            json_object_set_new(p->refs, "token", json_string(tok));
+            json_object_set_new(into, "token", json_string(tok));
         else
             zk_warn("agent: token for pod %s/%s: %d %s", p->ns, p->name, r->status, r->error);
     } else if (r->status == 200) {
@@ -265,13 +270,24 @@ static void ref_done(void *ctx, const zk_kube_result *r)
             if (v)
                 json_object_set(slim, keep[i], v);
         }
-        json_object_set_new(p->refs, q->key, slim);
+        json_object_set_new(into, q->key, slim);
     } else if (r->status == 404) {
-        json_object_set_new(p->refs, q->key, json_null());
+        json_object_set_new(into, q->key, json_null());
+    } else if (q->refresh) {
+        /* a failed read changes nothing: the old answer stays */
+        json_t *old = json_object_get(p->refs, q->key);
+        if (old)
+            json_object_set(into, q->key, old);
     } else {
         zk_warn("agent: %s for pod %s/%s: %d %s", q->key, p->ns, p->name, r->status, r->error);
     }
+    bool refresh = q->refresh;
     free(q);
+    if (refresh) {
+        if (--p->refs_wait == 0)
+            refresh_done(p);
+        return;
+    }
     if (--p->refs_wait == 0) {
         p->refs_pending = false;
         p->refs_ready = true;
@@ -355,20 +371,26 @@ static bool wants_token(zk_apod *p, json_t **audiences, json_int_t *expiry)
     return false;
 }
 
-static void fetch_refs(zk_apod *p)
+/* Ask for what the pod references: into refs, or with refresh into
+ * refs_next (then a token only when 80 % of its life is over, as the
+ * kubelet renews them). */
+static void ask_refs(zk_apod *p, bool refresh)
 {
     zk_agent *a = p->a;
     json_t *want = wanted_refs(p);
-    json_decref(p->refs);
-    p->refs = json_object();
+    json_t **into = refresh ? &p->refs_next : &p->refs;
+    json_decref(*into);
+    *into = json_object();
     p->refs_wait = 1;   /* held until every request is out */
-    p->refs_pending = true;
+    p->refs_pending = !refresh;
+    p->refs_at = zk_mono_ms();
     p->busy = true;
     const char *key;
     json_t *v;
     json_object_foreach(want, key, v) {
         ref_req *q = zk_xcalloc(1, sizeof(*q));
         q->p = p;
+        q->refresh = refresh;
         snprintf(q->key, sizeof(q->key), "%s", key);
         const char *slash = strchr(key, '/');
         char path[700];
@@ -380,7 +402,16 @@ static void fetch_refs(zk_apod *p)
     }
     json_t *aud = NULL;
     json_int_t exp = 0;
-    if (wants_token(p, &aud, &exp)) {
+    bool token = wants_token(p, &aud, &exp);
+    if (token && refresh && json_object_get(p->refs, "token") &&
+        p->refs_at - p->token_at < (uint64_t)p->token_ttl_s * 800) {
+        json_object_set(*into, "token", json_object_get(p->refs, "token"));
+        json_decref(aud);
+        token = false;
+    }
+    if (token) {
+        p->token_at = zk_mono_ms();
+        p->token_ttl_s = exp < 600 ? 600 : exp;
         const char *sa = zk_json_path_str(p->pod, "spec", "serviceAccountName", NULL);
         json_t *tr = json_pack("{s:s,s:s,s:{s:o,s:I,s:{s:s,s:s,s:s,s:s}}}", "apiVersion",
                                "authentication.k8s.io/v1", "kind", "TokenRequest", "spec",
@@ -392,6 +423,7 @@ static void fetch_refs(zk_apod *p)
                  sa && *sa ? sa : "default");
         ref_req *q = zk_xcalloc(1, sizeof(*q));
         q->p = p;
+        q->refresh = refresh;
         snprintf(q->key, sizeof(q->key), "token");
         p->refs_wait++;
         zk_agent_pod_call_begin(p);
@@ -400,10 +432,19 @@ static void fetch_refs(zk_apod *p)
     }
     json_decref(want);
     if (--p->refs_wait == 0) {
+        if (refresh) {
+            refresh_done(p);
+            return;
+        }
         p->refs_pending = false;
         p->refs_ready = true;
         job_done(p);
     }
+}
+
+static void fetch_refs(zk_apod *p)
+{
+    ask_refs(p, false);
 }
 
 /* A message when a required reference is missing, else NULL. */
@@ -706,6 +747,56 @@ static void sandbox_done(uv_work_t *w, int status)
     job_done(p);
 }
 
+/* ---- references read again: volumes follow ConfigMaps and Secrets ---- */
+
+static void volumes_work(uv_work_t *w)
+{
+    pod_job *j = w->data;
+    j->rc = zk_agent_rt_volumes(j->a, j->pod, j->refs, j->dir, &j->err);
+}
+
+static void volumes_done(uv_work_t *w, int status)
+{
+    pod_job *j = w->data;
+    zk_apod *p = j->p;
+    if (j->rc < 0)
+        zk_warn("agent: pod %s/%s: volumes: %s", p->ns, p->name, j->err.msg);
+    job_free(j);
+    job_done(p);
+}
+
+/* Every answer of a refresh is in: volumes are written again when a source
+ * changed (each file replaced whole, by rename). Env does not change: it
+ * was set when the container started, as with the kubelet. */
+static void refresh_done(zk_apod *p)
+{
+    json_t *next = p->refs_next;
+    p->refs_next = NULL;
+    if (!p->sandbox || json_equal(next, p->refs)) {
+        json_decref(next);
+        job_done(p);
+        return;
+    }
+    json_decref(p->refs);
+    p->refs = next;
+    zk_info("agent: pod %s/%s: a ConfigMap, Secret or token it mounts changed: writing its "
+            "volumes again", p->ns, p->name);
+    pod_job *j = job_new(p);
+    uv_queue_work(p->a->loop, &j->w, volumes_work, volumes_done);
+}
+
+/* Whether the pod mounts something that changes at its source. */
+static bool mounts_refs(zk_apod *p)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(zk_json_path(p->pod, "spec", "volumes", NULL), i, v)
+        if (json_object_get(v, "configMap") || json_object_get(v, "secret") ||
+            json_object_get(v, "projected"))
+            return true;
+    return false;
+}
+
 static void teardown_work(uv_work_t *w)
 {
     pod_job *j = w->data;
@@ -753,6 +844,7 @@ static void start_done(uv_work_t *w, int status)
     zk_start_job *j = &s->j;
     if (j->image_id[0])
         snprintf(c->image_id, sizeof(c->image_id), "%s", j->image_id);
+    c->respec = false;
     if (j->run.state != ZK_CTR_NONE) {
         /* a run happened (or failed to start): it counts */
         if (c->cur.state != ZK_CTR_NONE)
@@ -1041,6 +1133,8 @@ static const char *restart_policy(zk_apod *p)
 static bool should_restart(zk_apod *p, const zk_actr *c)
 {
     const char *rp = restart_policy(p);
+    if (c->respec)
+        return true;   /* the kubelet restarts a changed container regardless */
     if (c->init)
         return strcmp(rp, "Never") != 0;
     if (!strcmp(rp, "Always"))
@@ -1075,8 +1169,8 @@ static const char *pod_phase(zk_apod *p, bool *inited)
         if (c->init)
             continue;
         apps++;
-        if (c->cur.state == ZK_CTR_RUNNING || c->cur.state == ZK_CTR_STARTING)
-            running++;
+        if (c->cur.state == ZK_CTR_RUNNING || c->cur.state == ZK_CTR_STARTING || c->respec)
+            running++;   /* one stopped for its new image runs again at once */
         else if (c->cur.state == ZK_CTR_EXITED && (c->cur.exit_code == 0 && !c->wait_reason[0]))
             ok++;
         else if (c->cur.state == ZK_CTR_EXITED)
@@ -1330,7 +1424,12 @@ static bool run_ctr(zk_apod *p, size_t idx, uint64_t now)
         return false;
     if (c->cur.state == ZK_CTR_EXITED && !should_restart(p, c))
         return false;
-    if (c->cur.state == ZK_CTR_EXITED && !c->wait_reason[0]) {
+    if (c->cur.state == ZK_CTR_EXITED && c->respec) {
+        /* stopped for its new image: on at once, no back-off (respec stays
+         * until the start is done: the phase is not final meanwhile) */
+        c->backoff_until_ms = 0;
+        c->wait_reason[0] = '\0';
+    } else if (c->cur.state == ZK_CTR_EXITED && !c->wait_reason[0]) {
         /* it just ended: the back-off before its next run */
         int64_t ran = c->cur.finished_at - c->cur.started_at;
         if (ran >= BACKOFF_RESET_S)
@@ -1460,6 +1559,25 @@ static void pod_seen(zk_agent *a, json_t *obj)
     p->seen = true;
     if (old)
         json_decref(old);
+    /* a pod's images may change (kubectl set image): that container is
+     * stopped and runs again with the new one */
+    for (size_t i = 0; i < p->nctrs; i++) {
+        zk_actr *c = &p->ctrs[i];
+        const char *img = zk_json_str(zk_agent_ctr_spec(p, c), "image");
+        if (!img || !strcmp(img, c->image))
+            continue;
+        snprintf(c->image, sizeof(c->image), "%s", img);
+        if (c->init)
+            continue;   /* a finished init container does not run again */
+        c->respec = true;
+        c->backoff_until_ms = 0;   /* a new image is tried at once */
+        if (c->cur.state == ZK_CTR_RUNNING || c->cur.state == ZK_CTR_STARTING) {
+            char why[200];
+            snprintf(why, sizeof(why), "container %.63s definition changed, will be restarted",
+                     c->name);
+            zk_agent_ctr_restart(p, c, why);
+        }
+    }
     zk_agent_pod_queue(p);
 }
 
@@ -1537,6 +1655,10 @@ void zk_agent_pods_tick(zk_agent *a)
         zk_agent_probes_tick(a, p, now);
         if (changed || (p->next_sync_ms && now >= p->next_sync_ms))
             zk_agent_pod_queue(p);
+        else if (p->sandbox && p->refs_ready && !p->busy && !p->refs_pending && p->pod &&
+                 now - p->refs_at >= a->sync_ms && !pod_final(p) &&
+                 !zk_json_path(p->pod, "metadata", "deletionTimestamp", NULL) && mounts_refs(p))
+            ask_refs(p, true);
     }
 }
 

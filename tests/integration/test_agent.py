@@ -837,6 +837,29 @@ class AgentTest(unittest.TestCase):
             shutil.rmtree(work, ignore_errors=True)
         self.delete("tlsok", "tlsbad")
 
+    def test_set_image_restarts_the_container(self):
+        """kubectl set image on a running pod: the container stops and runs
+        again from the new image (restartPolicy Never does not keep it down,
+        as with the kubelet); the restart count and imageID show it."""
+        archive = os.path.join(self.build, "zkt2.tar")
+        testimg.oci_archive(testimg.build_zkt(self.build), "zke.test/zkt:2", archive,
+                            cmd=("sleep",))
+        subprocess.run([ZKE, "image", "import", "--data-dir", self.srv.dir, archive], check=True,
+                       capture_output=True)
+        self.apply(self.pod_doc("changer", ["sleep"], restart="Never"))
+        first = self.wait_running("changer")["status"]["containerStatuses"][0]
+        self.srv.kubectl("set", "image", "pod/changer", "changer=zke.test/zkt:2")
+
+        def restarted():
+            cs = self.pod("changer")["status"]["containerStatuses"][0]
+            return (cs["image"] == "zke.test/zkt:2" and cs.get("restartCount") == 1 and
+                    "running" in cs["state"]) and cs
+        cs = wait_for(restarted, 60, "the container running again from zke.test/zkt:2")
+        self.assertNotEqual(cs["imageID"], first["imageID"])
+        self.assertIn("zke.test/zkt@sha256:", cs["imageID"])
+        self.assertEqual(self.pod("changer")["status"]["phase"], "Running")
+        self.delete("changer")
+
     def test_bad_images_show_pull_errors(self):
         # a closed loopback port: nothing leaves this machine
         self.apply(self.pod_doc("unreachable", [], container={"image": "127.0.0.1:1/nope:1"}))
@@ -1064,6 +1087,74 @@ class AgentImageGCTest(unittest.TestCase):
             self.assertEqual(p.returncode, 2)
             self.assertIn("is not a percent from 0 to 100", p.stderr)
             srv.kubectl("delete", "pod", "keeper", "--wait=true", "--timeout=60s", timeout=90)
+        finally:
+            if agent:
+                agent.terminate()
+                agent.wait(timeout=30)
+            srv.cleanup()
+            agent_cleanup(data, node)
+            shutil.rmtree(build, ignore_errors=True)
+            shutil.rmtree(data, ignore_errors=True)
+
+
+@unittest.skipUnless(have_runtime(), SKIP_WHY)
+class AgentVolumeRefreshTest(unittest.TestCase):
+    """ConfigMap and Secret volumes follow their sources while the pod runs
+    (read again every --sync-frequency, here 2 s), files replaced whole;
+    environment variables keep the value the container started with."""
+
+    def test_mounted_config_follows_its_source(self):
+        build = tempfile.mkdtemp(prefix="zke-img-")
+        data = tempfile.mkdtemp(prefix="zke-vr-agent-")
+        node = "zk-vr-node"
+        srv = Server(["--disable-agent"])
+        agent = None
+        try:
+            zkt = testimg.build_zkt(build)
+            archive = os.path.join(build, "zkt.tar")
+            testimg.oci_archive(zkt, IMAGE, archive)
+            subprocess.run([ZKE, "image", "import", "--data-dir", data, archive], check=True,
+                           capture_output=True)
+            srv.start()
+            token = subprocess.run([ZKE, "token", "create", "--data-dir", srv.dir], check=True,
+                                   capture_output=True, text=True).stdout.strip()
+            log = open(os.path.join(data, "agent.log"), "wb")
+            agent = subprocess.Popen([ZKE, "agent", "--server", srv.url, "--token", token,
+                                      "--data-dir", data, "--node-name", node,
+                                      "--sync-frequency", "2s"], stdout=log, stderr=log)
+            log.close()
+            srv.kubectl("create", "configmap", "cfg", "--from-literal=greeting=hello")
+            srv.kubectl("create", "secret", "generic", "sec", "--from-literal=password=one")
+            srv.kubectl("apply", "-f", "-", input=json.dumps(
+                {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "reader"},
+                 "spec": {"nodeName": node, "terminationGracePeriodSeconds": 5,
+                          "volumes": [{"name": "cfg", "configMap": {"name": "cfg"}},
+                                      {"name": "sec", "secret": {"secretName": "sec"}}],
+                          "containers": [{"name": "reader", "image": IMAGE, "args": ["sleep"],
+                                          "env": [{"name": "GREETING", "valueFrom": {
+                                              "configMapKeyRef": {"name": "cfg",
+                                                                  "key": "greeting"}}}],
+                                          "volumeMounts": [
+                                              {"name": "cfg", "mountPath": "/etc/cfg"},
+                                              {"name": "sec", "mountPath": "/etc/sec"}]}]}}))
+
+            def running():
+                st = srv.kjson("get", "pod", "reader")["status"]
+                return st.get("phase") == "Running"
+            wait_for(running, 60, "the pod running")
+
+            def files():
+                p = srv.kubectl("exec", "reader", "--", "/bin/zkt", "cat", "/etc/cfg/greeting",
+                                "/etc/sec/password", check=False)
+                return p.stdout
+            self.assertEqual(files(), "helloone")
+            srv.kubectl("patch", "configmap", "cfg", "-p", '{"data":{"greeting":"bonjour"}}')
+            srv.kubectl("patch", "secret", "sec", "-p", '{"stringData":{"password":"two"}}')
+            wait_for(lambda: files() == "bonjourtwo", 30, "the volumes to follow their sources")
+            env = srv.kubectl("exec", "reader", "--", "/bin/zkt", "cat",
+                              "/proc/1/environ").stdout
+            self.assertIn("GREETING=hello\0", env)
+            srv.kubectl("delete", "pod", "reader", "--wait=true", "--timeout=60s", timeout=90)
         finally:
             if agent:
                 agent.terminate()
