@@ -103,27 +103,35 @@ int zk_agent_join(const char *server, const char *token, const char *node, const
                           "join token names (%s): not joining", got, want);
     zk_autofree char *ca_pem = zk_xstrndup(ca.data, ca.len);
     zk_autofree char *join_url = zk_xasprintf("%s/zke/v1/join", server);
-    json_t *req = json_pack("{s:s}", "nodeName", node);
+    /* the node's key is made here and never leaves it; the server signs
+     * its public half */
+    char *key = NULL, *pub = NULL;
+    if (zk_net_pki_new_key(&key, &pub, err) < 0)
+        return -1;
+    json_t *req = json_pack("{s:s,s:s}", "nodeName", node, "publicKey", pub);
+    free(pub);
     zk_autofree char *body = json_dumps(req, JSON_COMPACT);
     json_decref(req);
     zk_autobuf zk_buf ans = ZK_BUF_INIT(JOIN_MAX_BODY);
     code = fetch(join_url, ca_pem, boot, body, &ans, err);
-    if (code < 0)
+    if (code < 0) {
+        OPENSSL_cleanse(key, strlen(key));
+        free(key);
         return -1;
+    }
     json_t *doc = zk_json_read(ans.data ? ans.data : "", ans.len, false);
-    if (code != 200) {
-        int rc = zk_err_set(err, code == 401 || code == 403 ? ZK_EFORBIDDEN : ZK_EIO,
-                            "joining: the server answered %ld: %s", code,
-                            zk_json_str(doc, "message") ?: "no message");
-        json_decref(doc);
-        return rc;
-    }
-    const char *cert = zk_json_str(doc, "clientCert"), *key = zk_json_str(doc, "clientKey");
-    if (!cert || !key) {
-        json_decref(doc);
-        return zk_err_set(err, ZK_EIO, "joining: the answer holds no credentials");
-    }
-    int rc = zk_net_kubeconfig_write(path, server, ca_pem, cert, key, NULL, node, err);
+    const char *cert = zk_json_str(doc, "clientCert");
+    int rc;
+    if (code != 200)
+        rc = zk_err_set(err, code == 401 || code == 403 ? ZK_EFORBIDDEN : ZK_EIO,
+                        "joining: the server answered %ld: %s", code,
+                        zk_json_str(doc, "message") ?: "no message");
+    else if (!cert)
+        rc = zk_err_set(err, ZK_EIO, "joining: the answer holds no certificate");
+    else
+        rc = zk_net_kubeconfig_write(path, server, ca_pem, cert, key, NULL, node, err);
     json_decref(doc);
+    OPENSSL_cleanse(key, strlen(key));
+    free(key);
     return rc;
 }

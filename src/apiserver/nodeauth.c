@@ -145,28 +145,36 @@ bool zk_apis_serve_node_join(zk_call *c)
                        "letters, digits, '-' and '.', at most 253)", NULL);
         return true;
     }
+    /* the node makes its key and keeps it: only its public half comes here */
+    const char *pub = zk_json_str(body, "publicKey");
+    if (!pub) {
+        zk_apis_status(req, 422, "Invalid", "publicKey is required: the node agent sends the "
+                       "public half of a key it made, and this server signs it", NULL);
+        return true;
+    }
     char cn[300], path[4096];
     snprintf(cn, sizeof(cn), "system:node:%s", node);
     snprintf(path, sizeof(path), "%s/ca.crt", c->srv->pki_dir);
     const char *orgs[] = {"system:nodes"};
-    char *cert = NULL, *key = NULL, *ca = NULL;
+    char *cert = NULL, *ca = NULL;
     size_t calen = 0;
     zk_err err = {0};
-    if (zk_net_pki_read_file(path, 1 << 20, &ca, &calen, &err) < 0 ||
-        zk_net_pki_issue_client(c->srv->pki_dir, cn, orgs, 1, &cert, &key, &err) < 0) {
+    if (zk_net_pki_read_file(path, 1 << 20, &ca, &calen, &err) < 0) {
         zk_apis_status(req, 500, "InternalError", err.msg, NULL);
+        return true;
+    }
+    if (zk_net_pki_sign_client(c->srv->pki_dir, cn, orgs, 1, pub, &cert, &err) < 0) {
+        bool bad = err.code == ZK_EINVAL;
+        zk_apis_status(req, bad ? 422 : 500, bad ? "Invalid" : "InternalError", err.msg, NULL);
         free(ca);
         return true;
     }
-    zk_info("join: %s got credentials for node %s", c->user.name, node);
-    json_t *out = json_pack("{s:s,s:s,s:s,s:s}", "nodeName", node, "caCert", ca, "clientCert",
-                            cert, "clientKey", key);
+    zk_info("join: %s got a certificate for node %s", c->user.name, node);
+    json_t *out = json_pack("{s:s,s:s,s:s}", "nodeName", node, "caCert", ca, "clientCert", cert);
     zk_apis_respond_json(req, 200, out);
     json_decref(out);
-    OPENSSL_cleanse(key, strlen(key));
     free(ca);
     free(cert);
-    free(key);
     return true;
 }
 

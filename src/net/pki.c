@@ -837,6 +837,64 @@ int zk_net_pki_issue_client(const char *dir, const char *cn, const char *const *
     return 0;
 }
 
+int zk_net_pki_sign_client(const char *dir, const char *cn, const char *const *orgs, size_t norgs,
+                           const char *pub_pem, char **cert_pem, zk_err *err)
+{
+    *cert_pem = NULL;
+    if (!cn || !*cn)
+        return zk_err_set(err, ZK_EINVAL, "client certificate needs a common name (the user)");
+    if (!pub_pem || strlen(pub_pem) > 16384)
+        return zk_err_set(err, ZK_EINVAL, "the public key is missing or too long");
+    zk_net_autobio BIO *b = BIO_new_mem_buf(pub_pem, (int)strlen(pub_pem));
+    zk_net_autopkey EVP_PKEY *pub = b ? PEM_read_bio_PUBKEY(b, NULL, no_passphrase, NULL) : NULL;
+    ERR_clear_error();
+    if (!pub)
+        return zk_err_set(err, ZK_EINVAL, "the public key is not a PEM \"PUBLIC KEY\"");
+    char group[64] = "";
+    size_t glen = 0;
+    bool ok = (EVP_PKEY_is_a(pub, "EC") &&
+               EVP_PKEY_get_utf8_string_param(pub, "group", group, sizeof(group), &glen) == 1 &&
+               !strcmp(group, "prime256v1")) ||
+              (EVP_PKEY_is_a(pub, "RSA") && EVP_PKEY_get_bits(pub) >= 2048);
+    ERR_clear_error();
+    if (!ok)
+        return zk_err_set(err, ZK_EINVAL, "the public key must be EC P-256 or RSA of at least "
+                          "2048 bits");
+    autopaths pki_paths p = paths_for(dir, "ca", "crt");
+    zk_net_autox509 X509 *ca = NULL;
+    zk_net_autopkey EVP_PKEY *ca_key = NULL;
+    int rc = zk_net_pki_load_cert(p.crt, &ca, err);
+    if (rc == 0)
+        rc = zk_net_pki_load_key(p.key, &ca_key, err);
+    if (rc < 0)
+        return zk_err_wrap(err, "load cluster CA");
+    cert_req r = {
+        .kind = CERT_CLIENT, .cn = cn, .orgs = orgs, .norgs = norgs, .days = LEAF_DAYS,
+    };
+    zk_net_autox509 X509 *cert = NULL;
+    rc = make_cert(&r, pub, ca, ca_key, &cert, err);
+    if (rc < 0)
+        return zk_err_wrap(err, "sign client certificate for %s", cn);
+    *cert_pem = zk_net_pki_cert_pem(cert);
+    return *cert_pem ? 0 : ossl_fail(err, "encode client certificate");
+}
+
+int zk_net_pki_new_key(char **key_pem, char **pub_pem, zk_err *err)
+{
+    zk_net_autopkey EVP_PKEY *k = gen_ec_key();
+    if (!k)
+        return ossl_fail(err, "generate EC P-256 key");
+    *key_pem = zk_net_pki_key_pem(k);
+    *pub_pem = zk_net_pki_pubkey_pem(k);
+    if (!*key_pem || !*pub_pem) {
+        cleanse_freep(key_pem);
+        free(*pub_pem);
+        *pub_pem = NULL;
+        return ossl_fail(err, "encode key");
+    }
+    return 0;
+}
+
 /* ---- kubeconfig ---- */
 
 static bool has_control_chars(const char *s)

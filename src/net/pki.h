@@ -63,6 +63,16 @@ int zk_net_pki_ensure(const char *dir, const char *const *sans, size_t nsans, zk
 int zk_net_pki_issue_client(const char *dir, const char *cn, const char *const *orgs, size_t norgs,
                             char **cert_pem, char **key_pem, zk_err *err);
 
+/* The same for a key the client made and keeps: pub_pem is its public key
+ * (PEM "PUBLIC KEY"; EC P-256 or RSA of 2048 bits or more, else
+ * -ZK_EINVAL). *cert_pem is a new PEM string the caller free()s. */
+int zk_net_pki_sign_client(const char *dir, const char *cn, const char *const *orgs, size_t norgs,
+                           const char *pub_pem, char **cert_pem, zk_err *err);
+
+/* A new EC P-256 key pair as PEM: *key_pem (private, PKCS#8) and *pub_pem
+ * (public); the caller frees both (cleansing the key). */
+int zk_net_pki_new_key(char **key_pem, char **pub_pem, zk_err *err);
+
 /* Write a kubeconfig to path (mode 0600, atomically) with one cluster, one
  * user and one context, all named context_name, which is also the
  * current-context. ca_pem is required; client_cert_pem and client_key_pem

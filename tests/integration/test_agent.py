@@ -972,6 +972,40 @@ class AgentJoinTest(unittest.TestCase):
             wait_for(lambda: ready("zk-join-b"), 30, "the second node Ready")
             kc = os.path.join(second, "agent", "node.kubeconfig")
             self.assertEqual(os.stat(kc).st_mode & 0o777, 0o600)
+            # the node made its key: the server only signs a public key
+            def join(body):
+                p = subprocess.run(["curl", "-sS", "--max-time", "30", "-o", "-", "-w",
+                                    "\n%{http_code}", "--cacert",
+                                    os.path.join(srv.dir, "pki", "ca.crt"), "-H",
+                                    "Authorization: Bearer " + token[70:], "-H",
+                                    "Content-Type: application/json", "--data-binary", "@-",
+                                    srv.url + "/zke/v1/join"], input=json.dumps(body),
+                                   capture_output=True, text=True)
+                out, _, code = p.stdout.rpartition("\n")
+                return int(code or 0), out
+            code, out = join({"nodeName": "zk-join-c"})
+            self.assertEqual(code, 422, out)
+            self.assertIn("publicKey is required", out)
+            code, out = join({"nodeName": "zk-join-c", "publicKey": "not a key"})
+            self.assertEqual(code, 422, out)
+            self.assertIn("is not a PEM", out)
+            key = subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                                  "ec_paramgen_curve:P-256"], check=True, capture_output=True,
+                                 text=True)
+            pub = subprocess.run(["openssl", "pkey", "-pubout"], input=key.stdout, check=True,
+                                 capture_output=True, text=True).stdout
+            code, out = join({"nodeName": "zk-join-c", "publicKey": pub})
+            self.assertEqual(code, 200, out)
+            answer = json.loads(out)
+            self.assertNotIn("clientKey", answer)
+            subj = subprocess.run(["openssl", "x509", "-noout", "-subject"],
+                                  input=answer["clientCert"], capture_output=True,
+                                  text=True).stdout
+            self.assertIn("system:node:zk-join-c", subj)
+            signed = subprocess.run(["openssl", "x509", "-noout", "-pubkey"],
+                                    input=answer["clientCert"], capture_output=True,
+                                    text=True).stdout
+            self.assertEqual(signed.strip(), pub.strip())
 
             def pod(name, node, args, restart="Always"):
                 return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},

@@ -273,6 +273,43 @@ static void test_issue_client(void **state)
     assert_null(key_pem);
 }
 
+/* A key the client made: its public half is signed, weak or foreign keys
+ * are refused. */
+static void test_sign_client(void **state)
+{
+    fixture *f = *state;
+    static const char *const orgs[] = {"system:nodes"};
+    char *key_pem = NULL, *pub_pem = NULL, *cert_pem = NULL;
+    zk_err err = {0};
+    assert_int_equal(zk_net_pki_new_key(&key_pem, &pub_pem, &err), 0);
+    assert_int_equal(zk_net_pki_sign_client(f->pki, "system:node:n1", orgs, 1, pub_pem,
+                                            &cert_pem, &err), 0);
+    BIO *b = BIO_new_mem_buf(cert_pem, -1);
+    zk_net_autox509 X509 *cert = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    BIO_free(b);
+    b = BIO_new_mem_buf(key_pem, -1);
+    zk_net_autopkey EVP_PKEY *key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+    BIO_free(b);
+    assert_non_null(cert);
+    assert_int_equal(X509_check_private_key(cert, key), 1);
+    assert_int_equal(verify_chain(f, cert, X509_PURPOSE_SSL_CLIENT), 1);
+    free(cert_pem);
+    cert_pem = NULL;
+    assert_int_equal(zk_net_pki_sign_client(f->pki, "n", orgs, 1, "not a key", &cert_pem, &err),
+                     -ZK_EINVAL);
+    assert_null(cert_pem);
+    /* RSA 1024 is too weak */
+    zk_net_autopkey EVP_PKEY *weak = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+    zk_autofree char *weak_pub = zk_net_pki_pubkey_pem(weak);
+    assert_int_equal(zk_net_pki_sign_client(f->pki, "n", orgs, 1, weak_pub, &cert_pem, &err),
+                     -ZK_EINVAL);
+    assert_non_null(strstr(err.msg, "P-256"));
+    assert_int_equal(zk_net_pki_sign_client(f->pki, "", orgs, 1, pub_pem, &cert_pem, &err),
+                     -ZK_EINVAL);
+    free(pub_pem);
+    free(key_pem);
+}
+
 static void test_peer_identity_without_cn(void **state)
 {
     X509 *x = X509_new();
@@ -433,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_sa_keys),
         cmocka_unit_test(test_second_call_reuses_files),
         cmocka_unit_test(test_issue_client),
+        cmocka_unit_test(test_sign_client),
         cmocka_unit_test(test_peer_identity_without_cn),
         cmocka_unit_test(test_openssl_cli_verify),
         cmocka_unit_test(test_kubeconfig),
