@@ -159,6 +159,16 @@ int zk_crilog_flush(zk_crilog *l, bool err_stream, zk_err *err)
     return rc;
 }
 
+int zk_crilog_flush_partial(zk_crilog *l, bool err_stream, zk_err *err)
+{
+    int s = err_stream ? 1 : 0;
+    if (l->plen[s] == 0)
+        return 0;
+    int rc = write_record(l, err_stream, true, l->pending[s], l->plen[s], err);
+    l->plen[s] = 0;
+    return rc;
+}
+
 int zk_crilog_parse(const char *line, size_t len, zk_crilog_line *out)
 {
     const char *sp = memchr(line, ' ', len);

@@ -27,6 +27,9 @@ void zk_crilog_close(zk_crilog *l);
 int zk_crilog_feed(zk_crilog *l, bool err_stream, const char *data, size_t len, zk_err *err);
 /* Write what is left of a stream's last line (at its end). */
 int zk_crilog_flush(zk_crilog *l, bool err_stream, zk_err *err);
+/* Write what there is of the line being fed as a "P" piece now (a
+ * terminal's prompt has no newline, and attach shows it at once). */
+int zk_crilog_flush_partial(zk_crilog *l, bool err_stream, zk_err *err);
 
 /* One parsed line. The fields point into the line given. */
 typedef struct zk_crilog_line {

@@ -36,6 +36,7 @@ typedef struct exec_run {
     int open;               /* handles not yet closed */
     int eofs;               /* output pipes at their end */
     bool out_eof, err_eof;
+    bool in_shut;           /* stdin is ending (a shutdown is under way) */
     bool paused;            /* output waits for room on the stream */
     bool exited;
     int64_t status;
@@ -200,6 +201,14 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
     }
 }
 
+static void on_stdin_shut(uv_shutdown_t *req, int status)
+{
+    exec_run *r = req->data;
+    free(req);
+    if (!uv_is_closing((uv_handle_t *)&r->in))
+        uv_close((uv_handle_t *)&r->in, on_closed);
+}
+
 typedef struct stdin_write {
     uv_write_t w;
     exec_run *r;
@@ -234,8 +243,16 @@ static void on_data(void *ctx, const char *p, size_t n)
             return;
         free(sw);
     } else if (!r->tty && ch == 255 && n >= 2 && p[1] == 0 && r->has_in &&
-               !uv_is_closing((uv_handle_t *)&r->in)) {
-        uv_close((uv_handle_t *)&r->in, on_closed);
+               !uv_is_closing((uv_handle_t *)&r->in) && !r->in_shut) {
+        /* the end of stdin after what is still being written: a close now
+         * would cancel those writes and lose the input's tail */
+        r->in_shut = true;
+        uv_shutdown_t *req = zk_xmalloc(sizeof(*req));
+        req->data = r;
+        if (uv_shutdown(req, (uv_stream_t *)&r->in, on_stdin_shut) < 0) {
+            free(req);
+            uv_close((uv_handle_t *)&r->in, on_closed);
+        }
     } else if (r->tty && ch == 0 && r->master >= 0) {
         /* keystrokes are small: a full terminal drops them, as a real one would */
         size_t off = 1;

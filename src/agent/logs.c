@@ -46,6 +46,7 @@ typedef struct log_reader {
     bool done;
     bool attach;          /* kubectl attach: channel messages, a Status at the end */
     int stdin_fd;         /* attach -i: the container's stdin FIFO, or -1 */
+    int resize_fd;        /* attach -t: the shim's resize FIFO, or -1 */
 } log_reader;
 
 static void reader_closed(uv_handle_t *h)
@@ -56,6 +57,8 @@ static void reader_closed(uv_handle_t *h)
             close(r->files[i]);
     if (r->stdin_fd >= 0)
         close(r->stdin_fd);
+    if (r->resize_fd >= 0)
+        close(r->resize_fd);
     free(r->carry);
     free(r);
 }
@@ -269,6 +272,18 @@ static void attach_data(void *ctx, const char *p, size_t n)
         r->stdin_fd = -1;
         return;
     }
+    if (ch == 4 && n > 1 && r->resize_fd >= 0) {
+        json_t *sz = zk_json_read(p + 1, n - 1, false);
+        char line[64];
+        int len = snprintf(line, sizeof(line), "%lld %lld\n",
+                           (long long)zk_json_int(sz, "Width", 0),
+                           (long long)zk_json_int(sz, "Height", 0));
+        json_decref(sz);
+        if (write(r->resize_fd, line, (size_t)len) < 0) {
+            /* the shim is gone or its FIFO full: the size waits for the next */
+        }
+        return;
+    }
     if (ch != 0 || r->stdin_fd < 0)
         return;
     /* a full pipe drops input, as a terminal would: stdin of a container
@@ -291,14 +306,20 @@ void zk_agent_attach_open(zk_agent *a, zk_tstream *s, const json_t *req)
         zk_agent_tun_end(s, 400, "BadRequest", "the container is not running on this node");
         return;
     }
-    if (json_is_true(json_object_get(req, "tty"))) {
-        zk_agent_tun_end(s, 400, "BadRequest", "attaching to a container with a terminal "
-                         "(tty: true) is not supported by this node agent yet");
-        return;
-    }
     char bundle[4096];
     snprintf(bundle, sizeof(bundle), "%s/pods/%s/c/%s-%d", a->dir, p->uid, c->name,
              c->cur.attempt);
+    int rs = -1;
+    if (json_is_true(json_object_get(req, "tty"))) {
+        char fifo[4200];
+        snprintf(fifo, sizeof(fifo), "%s/resize", bundle);
+        rs = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (rs < 0) {
+            zk_agent_tun_end(s, 400, "BadRequest", "the container has no terminal of its own "
+                             "(it started before this agent held terminals): restart it");
+            return;
+        }
+    }
     int in = -1;
     if (json_is_true(json_object_get(req, "stdin"))) {
         char fifo[4200];
@@ -309,6 +330,8 @@ void zk_agent_attach_open(zk_agent *a, zk_tstream *s, const json_t *req)
             snprintf(msg, sizeof(msg), "container %s was not started with stdin: true, so there "
                      "is no stdin to attach to", c->name);
             zk_agent_tun_end(s, 400, "BadRequest", msg);
+            if (rs >= 0)
+                close(rs);
             return;
         }
     }
@@ -317,6 +340,7 @@ void zk_agent_attach_open(zk_agent *a, zk_tstream *s, const json_t *req)
     r->s = s;
     r->attach = true;
     r->stdin_fd = in;
+    r->resize_fd = rs;
     r->follow = true;
     r->limit = -1;
     r->attempt = c->cur.attempt;
@@ -357,7 +381,7 @@ void zk_agent_logs_open(zk_agent *a, zk_tstream *s, const json_t *req)
         return;
     }
     log_reader *r = zk_xcalloc(1, sizeof(*r));
-    r->stdin_fd = -1;
+    r->stdin_fd = r->resize_fd = -1;
     r->a = a;
     r->s = s;
     r->attempt = attempt;

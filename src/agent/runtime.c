@@ -638,7 +638,7 @@ void zk_agent_rt_start(zk_start_job *j)
     char cg[300];
     snprintf(cg, sizeof(cg), "/zke/pod%s/%s", j->uid, name);
     zk_agent_spec_opts so = {.rootfs = rootfs, .netns = j->netns, .cgroups_path = cg,
-                             .pids_limit = 4096, .mounts = j->mounts, .no_terminal = true,
+                             .pids_limit = 4096, .mounts = j->mounts, .no_terminal = false,
                              .devices = devices};
     if (zk_agent_spec_build(j->pod, j->container, icfg, &so, &spec, &err) < 0) {
         json_decref(icfg);
@@ -658,11 +658,17 @@ void zk_agent_rt_start(zk_start_job *j)
     char id[512];
     zk_agent_ctr_id(j->uid, name, j->attempt, id, sizeof(id));
     snprintf(j->run.id, sizeof(j->run.id), "%.127s", id);
-    /* stdin: true: the shim gives the container a FIFO that attach writes */
+    /* stdin: true: the shim gives the container a FIFO that attach writes;
+     * tty: true: the shim holds the terminal runc makes */
     bool in = zk_json_bool(j->container, "stdin", false);
-    char *argv[] = {a->exe, "shim", "--id", id, "--bundle", bundle, "--log", j->log_path,
-                    "--runtime", (char *)a->o.runtime, "--runtime-root", a->runc_root,
-                    in ? "--stdin" : NULL, NULL};
+    char *argv[16] = {a->exe, "shim", "--id", id, "--bundle", bundle, "--log", j->log_path,
+                      "--runtime", (char *)a->o.runtime, "--runtime-root", a->runc_root};
+    int ac = 12;
+    if (in)
+        argv[ac++] = "--stdin";
+    if (zk_json_bool(j->container, "tty", false))
+        argv[ac++] = "--tty";
+    argv[ac] = NULL;
     int rc = run_wait(argv);
     zk_agent_rt_read_run(bundle, &j->run);
     j->run.attempt = j->attempt;

@@ -22,8 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,13 +39,14 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: zke shim --id ID --bundle DIR --log FILE [--runtime runc] "
-               "[--runtime-root DIR] [--log-max-bytes N] [--log-keep K] [--stdin]\n"
+               "[--runtime-root DIR] [--log-max-bytes N] [--log-keep K] [--stdin] [--tty]\n"
                "Runs one container and keeps its log; started by the node agent.\n");
 }
 
 typedef struct shim {
     const char *id, *bundle, *runtime, *root;
     bool stdin_fifo;   /* the container's stdin is BUNDLE/stdin */
+    bool tty;          /* a terminal: the shim holds its master */
 } shim;
 
 /* Write name in the bundle atomically (temp file, fsync, rename). */
@@ -216,6 +220,83 @@ static int start_failed(const shim *s, int *report_fd)
     return 1;
 }
 
+/* ---- a terminal ----
+ *
+ * For a container with tty: true, runc makes the pseudo-terminal and hands
+ * its master over a unix socket (--console-socket). The shim then holds it:
+ * what the container writes goes to the log as stdout (partial lines at
+ * once: a prompt has no newline), BUNDLE/stdin feeds its input and
+ * BUNDLE/resize takes "WIDTH HEIGHT" lines. */
+
+static int console_listen(char *dir, size_t dn, char *path, size_t pn)
+{
+    snprintf(dir, dn, "/tmp/zke-console-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(path, pn, "%s/s", dir);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1) < 0) {
+        if (fd >= 0)
+            close(fd);
+        rmdir(dir);
+        return -1;
+    }
+    return fd;
+}
+
+/* The master runc sent on the console socket, or -1. */
+static int console_receive(int lfd)
+{
+    struct pollfd p = {.fd = lfd, .events = POLLIN};
+    if (poll(&p, 1, 10000) != 1)
+        return -1;
+    int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0)
+        return -1;
+    char data[256];
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                       .msg_controllen = sizeof(ctl.buf)};
+    int master = -1;
+    if (recvmsg(c, &m, MSG_CMSG_CLOEXEC) > 0) {
+        struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+        if (h && h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS &&
+            h->cmsg_len == CMSG_LEN(sizeof(int)))
+            memcpy(&master, CMSG_DATA(h), sizeof(int));
+    }
+    close(c);
+    return master;
+}
+
+/* "WIDTH HEIGHT" lines from the resize FIFO; the last one counts. */
+static void on_resize(int rfd, int master)
+{
+    char buf[256];
+    ssize_t n = read(rfd, buf, sizeof(buf) - 1);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    unsigned w = 0, h = 0;
+    for (char *line = buf, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        unsigned a, b;
+        if (sscanf(line, "%u %u", &a, &b) == 2 && a && b && a < 10000 && b < 10000) {
+            w = a;
+            h = b;
+        }
+    }
+    if (w && h) {
+        struct winsize ws = {.ws_row = (unsigned short)h, .ws_col = (unsigned short)w};
+        ioctl(master, TIOCSWINSZ, &ws);
+    }
+}
+
 /* The detached shim: start the container, log it, wait for it. */
 static int run_shim(const shim *s, zk_crilog *l, int report_fd)
 {
@@ -228,7 +309,16 @@ static int run_shim(const shim *s, zk_crilog *l, int report_fd)
         return 1;
     }
     zk_autofree char *pidfile = zk_xasprintf("%s/init.pid", s->bundle);
-    const char *create[] = {"create", "--bundle", s->bundle, "--pid-file", pidfile, s->id, NULL};
+    char condir[64] = "", conpath[96] = "";
+    int lfd = -1;
+    if (s->tty && (lfd = console_listen(condir, sizeof(condir), conpath, sizeof(conpath))) < 0) {
+        write_exit(s, 128, 0, false, "StartError", "cannot make the console socket");
+        report(&report_fd, 'F');
+        return 1;
+    }
+    const char *create[] = {"create", "--bundle", s->bundle, "--pid-file", pidfile,
+                            s->tty ? "--console-socket" : s->id, s->tty ? conpath : NULL,
+                            s->id, NULL};
     /* stdin: a FIFO the shim holds open for writing too, so the container
      * never reads an end of it (stdin stays open across attaches) */
     int in_fd = -1;
@@ -241,9 +331,28 @@ static int run_shim(const shim *s, zk_crilog *l, int report_fd)
             return 1;
         }
     }
-    int rc = run_runtime(s, create, in_fd, outp[1], errp[1]);
+    int rc = run_runtime(s, create, s->tty ? -1 : in_fd, outp[1], errp[1]);
     close(outp[1]);
     close(errp[1]);
+    int master = -1, rfd = -1;
+    if (s->tty) {
+        if (rc == 0)
+            master = console_receive(lfd);
+        close(lfd);
+        unlink(conpath);
+        rmdir(condir);
+        if (rc == 0 && master < 0)
+            rc = -1;
+        zk_autofree char *rpath = zk_xasprintf("%s/resize", s->bundle);
+        unlink(rpath);
+        if (rc == 0 && (mkfifo(rpath, 0600) < 0 ||
+                        (rfd = open(rpath, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0))
+            rc = -1;
+        /* the pipes stay quiet: the terminal is the output */
+        close(outp[0]);
+        close(errp[0]);
+        outp[0] = errp[0] = -1;
+    }
     if (rc != 0)
         return start_failed(s, &report_fd);
     int cpid = read_pid(s->bundle);
@@ -258,8 +367,13 @@ static int run_shim(const shim *s, zk_crilog *l, int report_fd)
     json_decref(started);
     report(&report_fd, 'S');
 
-    struct pollfd fds[2] = {{.fd = outp[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN}};
-    int open_fds = 2, status = 0;
+    /* output: the two pipes, or the terminal's master; then stdin and
+     * resizes for a terminal */
+    struct pollfd fds[4] = {{.fd = s->tty ? master : outp[0], .events = POLLIN},
+                            {.fd = errp[0], .events = POLLIN},
+                            {.fd = s->tty ? in_fd : -1, .events = POLLIN},
+                            {.fd = rfd, .events = POLLIN}};
+    int open_fds = s->tty ? 1 : 2, status = 0;
     bool exited = false;
     int64_t exited_at = 0;
     char buf[65536];
@@ -291,9 +405,18 @@ static int run_shim(const shim *s, zk_crilog *l, int report_fd)
             }
             continue;
         }
-        int r = poll(fds, 2, 200);
+        int r = poll(fds, 4, 200);
         if (r < 0 && errno != EINTR)
             break;
+        if (r > 0 && fds[2].fd >= 0 && (fds[2].revents & POLLIN)) {
+            ssize_t n = read(fds[2].fd, buf, sizeof(buf));
+            /* typed input is small: a terminal that does not take it drops it */
+            for (ssize_t off = 0, w; n > 0 && off < n; off += w)
+                if ((w = write(master, buf + off, (size_t)(n - off))) <= 0)
+                    break;
+        }
+        if (r > 0 && fds[3].fd >= 0 && (fds[3].revents & POLLIN))
+            on_resize(fds[3].fd, master);
         for (int i = 0; i < 2 && r > 0; i++) {
             if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
@@ -307,7 +430,8 @@ static int run_shim(const shim *s, zk_crilog *l, int report_fd)
                 open_fds--;
                 continue;
             }
-            if (zk_crilog_feed(l, i == 1, buf, (size_t)n, &err) < 0)
+            if (zk_crilog_feed(l, i == 1, buf, (size_t)n, &err) < 0 ||
+                (s->tty && zk_crilog_flush_partial(l, false, &err) < 0))
                 fprintf(stderr, "zke shim: %s\n", err.msg);
         }
     }
@@ -339,6 +463,7 @@ int zk_agent_shim_main(int argc, char **argv)
         {"log-max-bytes", required_argument, NULL, 'm'},
         {"log-keep", required_argument, NULL, 'k'},
         {"stdin", no_argument, NULL, 's'},
+        {"tty", no_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -353,6 +478,7 @@ int zk_agent_shim_main(int argc, char **argv)
         case 'm': max_bytes = atoll(optarg); break;
         case 'k': keep = atoi(optarg); break;
         case 's': s.stdin_fifo = true; break;
+        case 't': s.tty = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

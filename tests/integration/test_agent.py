@@ -408,6 +408,44 @@ class AgentTest(unittest.TestCase):
         self.assertIn("was not started with stdin: true", p.stderr)
         self.delete("echoer", "ticker2")
 
+    def test_attach_to_a_terminal(self):
+        """A container with tty: true gets a terminal the shim holds: kubectl
+        attach -it types into it and sees what it prints (the prompt-less
+        echo of the line discipline too), and ^D ends its input. kubectl run
+        -it --rm, the usual way to get a shell, works end to end."""
+        self.apply(self.pod_doc("term", ["echo"], restart="Never",
+                                container={"stdin": True, "tty": True}))
+        self.wait_running("term")
+        kcmd = "%s --kubeconfig %s attach -it term" % (KUBECTL, self.srv.kubeconfig)
+        feeder = subprocess.Popen(["script", "-qc", kcmd, "/dev/null"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        time.sleep(3)
+        feeder.stdin.write(b"typed line\n")
+        feeder.stdin.flush()
+        time.sleep(2)
+        feeder.stdin.write(b"\x04")   # ^D: the end of the terminal's input
+        feeder.stdin.flush()
+        out, _ = feeder.communicate(timeout=60)
+        self.assertIn(b"echo: typed line", out)
+        self.wait_phase("term", ["Succeeded"])
+        logs = self.srv.kubectl("logs", "term").stdout
+        self.assertIn("echo: typed line", logs)
+        # kubectl run -it --rm: create, attach, delete
+        kcmd = ("%s --kubeconfig %s run runner -it --rm --restart=Never --image=%s -- echo"
+                % (KUBECTL, self.srv.kubeconfig, IMAGE))
+        feeder = subprocess.Popen(["script", "-qc", kcmd, "/dev/null"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        time.sleep(6)
+        feeder.stdin.write(b"hello run\n")
+        feeder.stdin.flush()
+        time.sleep(2)
+        feeder.stdin.write(b"\x04")
+        feeder.stdin.flush()
+        out, _ = feeder.communicate(timeout=90)
+        self.assertIn(b"echo: hello run", out)
+        self.assertIn(b'pod "runner" deleted', out)
+        self.delete("term")
+
     def test_exec_streams_wait_for_slow_readers(self):
         """256 MiB of exec output to a reader that starts 8 s late arrives
         whole, and meanwhile neither the server nor its in-process agent
