@@ -171,13 +171,9 @@ void zk_agent_tun_consumed(zk_tstream *s, size_t n)
     zk_agent_tun *t = s->t;
     if (!t->flow || s->ended)
         return;
-    s->owed += n;
-    if (s->owed >= ZK_TUN_WINDOW / 8) {
-        uint8_t b[4] = {(uint8_t)(s->owed >> 24), (uint8_t)(s->owed >> 16),
-                        (uint8_t)(s->owed >> 8), (uint8_t)s->owed};
-        s->owed = 0;
+    uint8_t b[4];
+    if (zk_frame_credit(&s->owed, n, b))
         send_frame(t, s->id, ZK_FRAME_WINDOW, b, 4);
-    }
 }
 
 /* Streams that found no room and have some now hear so, one at a time:
@@ -278,10 +274,8 @@ static void on_frame(zk_agent_tun *t, const zk_frame *f)
     } else if (f->type == ZK_FRAME_EOF) {
         if (s->ops.eof)
             s->ops.eof(s->ctx);
-    } else if (f->type == ZK_FRAME_WINDOW && f->len == 4) {
-        const uint8_t *b = f->payload;
-        s->room += (int64_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
-                             b[3]);
+    } else if (f->type == ZK_FRAME_WINDOW) {
+        s->room += zk_frame_window(f);
         wake_waiting(t);
     } else if (f->type == ZK_FRAME_CLOSE) {
         /* the server ended it: no CLOSE back */

@@ -203,13 +203,9 @@ void zk_apis_tunnel_consumed(zk_tun_stream *s, size_t n)
     s->held = n < s->held ? s->held - n : 0;
     if (!t->flow)
         return;
-    s->owed += n;
-    if (s->owed >= ZK_TUN_WINDOW / 8) {
-        uint8_t b[4] = {(uint8_t)(s->owed >> 24), (uint8_t)(s->owed >> 16),
-                        (uint8_t)(s->owed >> 8), (uint8_t)s->owed};
-        s->owed = 0;
+    uint8_t b[4];
+    if (zk_frame_credit(&s->owed, n, b))
         tun_send(t, s->id, ZK_FRAME_WINDOW, b, 4);
-    }
 }
 
 /* Streams that found no room and have some now hear so, one at a time: a
@@ -273,12 +269,8 @@ static void on_frame(zk_tun *t, const zk_frame *f)
         if (s->cb.data)
             s->cb.data(s->ctx, (const char *)f->payload, f->len);
     } else if (f->type == ZK_FRAME_WINDOW) {
-        if (f->len == 4) {
-            const uint8_t *b = f->payload;
-            s->room += (int64_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-                                 (uint32_t)b[2] << 8 | b[3]);
-            wake_waiting(t);
-        }
+        s->room += zk_frame_window(f);
+        wake_waiting(t);
     } else if (f->type == ZK_FRAME_CLOSE) {
         json_t *st = f->len ? zk_json_read((const char *)f->payload, f->len, false) : NULL;
         unlink_stream(t, s);

@@ -31,3 +31,25 @@ void zk_frame_header(uint8_t out[ZK_FRAME_HEADER], uint32_t stream, int type, si
     out[6] = (uint8_t)(len >> 8);
     out[7] = (uint8_t)len;
 }
+
+bool zk_frame_credit(size_t *owed, size_t n, uint8_t out[4])
+{
+    *owed += n;
+    if (*owed < ZK_TUN_WINDOW / 8)
+        return false;
+    uint32_t v = *owed > UINT32_MAX ? UINT32_MAX : (uint32_t)*owed;
+    out[0] = (uint8_t)(v >> 24);
+    out[1] = (uint8_t)(v >> 16);
+    out[2] = (uint8_t)(v >> 8);
+    out[3] = (uint8_t)v;
+    *owed -= v;
+    return true;
+}
+
+uint32_t zk_frame_window(const zk_frame *f)
+{
+    if (f->type != ZK_FRAME_WINDOW || f->len != 4)
+        return 0;
+    const uint8_t *b = f->payload;
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}

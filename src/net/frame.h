@@ -14,6 +14,7 @@
 #ifndef ZK_NET_FRAME_H
 #define ZK_NET_FRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,5 +41,14 @@ int zk_frame_parse(const uint8_t *buf, size_t len, zk_frame *out);
 /* Write a frame's header for a payload of len bytes (at most ZK_FRAME_MAX)
  * into out. */
 void zk_frame_header(uint8_t out[ZK_FRAME_HEADER], uint32_t stream, int type, size_t len);
+
+/* n more bytes of a stream were passed on: *owed grows, and once it makes
+ * a batch (an eighth of the window) the WINDOW payload that hands it back
+ * is written to out, *owed is reset and true returned. Batches smaller
+ * than the window cannot deadlock: a blocked sender has a whole window in
+ * flight, which the receiver will pass on. */
+bool zk_frame_credit(size_t *owed, size_t n, uint8_t out[4]);
+/* The credit a WINDOW frame carries; 0 for a malformed one. */
+uint32_t zk_frame_window(const zk_frame *f);
 
 #endif

@@ -796,6 +796,16 @@ int zk_net_pki_ensure(const char *dir, const char *const *sans, size_t nsans, zk
     return ensure_sa(dir, err);
 }
 
+/* The cluster CA of dir: its certificate and key. */
+static int load_ca(const char *dir, X509 **ca, EVP_PKEY **ca_key, zk_err *err)
+{
+    autopaths pki_paths p = paths_for(dir, "ca", "crt");
+    int rc = zk_net_pki_load_cert(p.crt, ca, err);
+    if (rc == 0)
+        rc = zk_net_pki_load_key(p.key, ca_key, err);
+    return rc < 0 ? zk_err_wrap(err, "load cluster CA") : 0;
+}
+
 int zk_net_pki_issue_client(const char *dir, const char *cn, const char *const *orgs, size_t norgs,
                             char **cert_pem, char **key_pem, zk_err *err)
 {
@@ -808,14 +818,11 @@ int zk_net_pki_issue_client(const char *dir, const char *cn, const char *const *
             return zk_err_set(err, ZK_EINVAL, "client certificate organization %zu is empty", i);
     }
 
-    autopaths pki_paths p = paths_for(dir, "ca", "crt");
     zk_net_autox509 X509 *ca = NULL;
     zk_net_autopkey EVP_PKEY *ca_key = NULL;
-    int rc = zk_net_pki_load_cert(p.crt, &ca, err);
-    if (rc == 0)
-        rc = zk_net_pki_load_key(p.key, &ca_key, err);
+    int rc = load_ca(dir, &ca, &ca_key, err);
     if (rc < 0)
-        return zk_err_wrap(err, "load cluster CA");
+        return rc;
 
     cert_req r = {
         .kind = CERT_CLIENT, .cn = cn, .orgs = orgs, .norgs = norgs, .days = LEAF_DAYS,
@@ -860,14 +867,11 @@ int zk_net_pki_sign_client(const char *dir, const char *cn, const char *const *o
     if (!ok)
         return zk_err_set(err, ZK_EINVAL, "the public key must be EC P-256 or RSA of at least "
                           "2048 bits");
-    autopaths pki_paths p = paths_for(dir, "ca", "crt");
     zk_net_autox509 X509 *ca = NULL;
     zk_net_autopkey EVP_PKEY *ca_key = NULL;
-    int rc = zk_net_pki_load_cert(p.crt, &ca, err);
-    if (rc == 0)
-        rc = zk_net_pki_load_key(p.key, &ca_key, err);
+    int rc = load_ca(dir, &ca, &ca_key, err);
     if (rc < 0)
-        return zk_err_wrap(err, "load cluster CA");
+        return rc;
     cert_req r = {
         .kind = CERT_CLIENT, .cn = cn, .orgs = orgs, .norgs = norgs, .days = LEAF_DAYS,
     };

@@ -1091,6 +1091,58 @@ class AgentJoinTest(unittest.TestCase):
             shutil.rmtree(build, ignore_errors=True)
 
 
+class JoinedAgent:
+    """A `zke server --disable-agent` and a standalone `zke agent` that joins
+    it with a join token, with a data dir and node name of its own; the
+    given image archives are in the agent's store before it starts."""
+
+    def __init__(self, node, archives):
+        self.node = node
+        self.data = tempfile.mkdtemp(prefix="zke-joined-")
+        self.srv = Server(["--disable-agent"])
+        self.agent = None
+        try:
+            for a in archives:
+                subprocess.run([ZKE, "image", "import", "--data-dir", self.data, a], check=True,
+                               capture_output=True)
+            self.srv.start()
+            self.token = subprocess.run([ZKE, "token", "create", "--data-dir", self.srv.dir],
+                                        check=True, capture_output=True,
+                                        text=True).stdout.strip()
+        except BaseException:
+            self.close()
+            raise
+
+    def start_agent(self, *args):
+        with open(os.path.join(self.data, "agent.log"), "wb") as log:
+            self.agent = subprocess.Popen([ZKE, "agent", "--server", self.srv.url, "--token",
+                                           self.token, "--data-dir", self.data, "--node-name",
+                                           self.node] + list(args), stdout=log, stderr=log)
+
+    def log(self):
+        with open(os.path.join(self.data, "agent.log"), errors="replace") as f:
+            return f.read()
+
+    def pod(self, name, args, **spec):
+        doc = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+               "spec": {"nodeName": self.node, "terminationGracePeriodSeconds": 5,
+                        "containers": [{"name": name, "image": IMAGE, "args": list(args)}]}}
+        ctr = spec.pop("container", {})
+        doc["spec"]["containers"][0].update(ctr)
+        doc["spec"].update(spec)
+        self.srv.kubectl("apply", "-f", "-", input=json.dumps(doc))
+
+    def close(self):
+        try:
+            if self.agent:
+                self.agent.terminate()
+                self.agent.wait(timeout=30)
+        finally:
+            self.srv.cleanup()
+            agent_cleanup(self.data, self.node)
+            shutil.rmtree(self.data, ignore_errors=True)
+
+
 @unittest.skipUnless(have_runtime(), SKIP_WHY)
 class AgentImageGCTest(unittest.TestCase):
     """Image GC under disk pressure: an agent told that any use of its disk
@@ -1100,73 +1152,46 @@ class AgentImageGCTest(unittest.TestCase):
 
     def test_unused_images_go_under_disk_pressure(self):
         build = tempfile.mkdtemp(prefix="zke-img-")
-        data = tempfile.mkdtemp(prefix="zke-gc-agent-")
-        node = "zk-gc-node"
-        srv = Server(["--disable-agent"])
-        agent = None
+        zkt = testimg.build_zkt(build)
+        used, spare = os.path.join(build, "used.tar"), os.path.join(build, "spare.tar")
+        testimg.oci_archive(zkt, IMAGE, used)
+        # the same layer, another config: a blob of its own and one shared
+        testimg.oci_archive(zkt, "zke.test/zkt:spare", spare, cmd=("sleep",))
+        ja = JoinedAgent("zk-gc-node", [used, spare])
         try:
-            zkt = testimg.build_zkt(build)
-            used, spare = os.path.join(build, "used.tar"), os.path.join(build, "spare.tar")
-            testimg.oci_archive(zkt, IMAGE, used)
-            # the same layer, another config: a blob of its own and one shared
-            testimg.oci_archive(zkt, "zke.test/zkt:spare", spare, cmd=("sleep",))
-            for a in (used, spare):
-                subprocess.run([ZKE, "image", "import", "--data-dir", data, a], check=True,
-                               capture_output=True)
-            before = subprocess.run([ZKE, "image", "ls", "--data-dir", data], check=True,
-                                    capture_output=True, text=True).stdout
-            self.assertIn("zke.test/zkt:spare", before)
-            blobs = os.path.join(data, "images", "blobs", "sha256")
+            def listed():
+                return subprocess.run([ZKE, "image", "ls", "--data-dir", ja.data], check=True,
+                                      capture_output=True, text=True).stdout
+            self.assertIn("zke.test/zkt:spare", listed())
+            blobs = os.path.join(ja.data, "images", "blobs", "sha256")
             nblobs = len(os.listdir(blobs))
             # pulled an hour ago: blobs younger than a minute are left alone, as
             # a pull or an import may be about to name them
             for name in os.listdir(blobs):
                 t = time.time() - 3600
                 os.utime(os.path.join(blobs, name), (t, t))
-            srv.start()
-            token = subprocess.run([ZKE, "token", "create", "--data-dir", srv.dir], check=True,
-                                   capture_output=True, text=True).stdout.strip()
             # a pod on the node first, so the GC sees it when it starts weighing
-            srv.kubectl("apply", "-f", "-", input=json.dumps(
-                {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "keeper"},
-                 "spec": {"nodeName": node, "terminationGracePeriodSeconds": 5,
-                          "containers": [{"name": "keeper", "image": IMAGE,
-                                          "args": ["sleep"]}]}}))
-            log = open(os.path.join(data, "agent.log"), "wb")
-            agent = subprocess.Popen([ZKE, "agent", "--server", srv.url, "--token", token,
-                                      "--data-dir", data, "--node-name", node,
-                                      "--image-gc-high-threshold", "1",
-                                      "--image-gc-low-threshold", "0",
-                                      "--image-minimum-gc-age", "0s"], stdout=log, stderr=log)
-            log.close()
-
-            def listed():
-                return subprocess.run([ZKE, "image", "ls", "--data-dir", data], check=True,
-                                      capture_output=True, text=True).stdout
+            ja.pod("keeper", ["sleep"])
+            ja.start_agent("--image-gc-high-threshold", "1", "--image-gc-low-threshold", "0",
+                           "--image-minimum-gc-age", "0s")
             wait_for(lambda: "zke.test/zkt:spare" not in listed(), 60,
                      "the unused image to be collected")
             self.assertIn(IMAGE, listed())
             # the spare image's own config and manifest went; the shared layer stayed
             self.assertEqual(len(os.listdir(blobs)), nblobs - 2)
-            phase = srv.kjson("get", "pod", "keeper")["status"].get("phase")
+            phase = ja.srv.kjson("get", "pod", "keeper")["status"].get("phase")
             self.assertEqual(phase, "Running")
-            with open(os.path.join(data, "agent.log"), errors="replace") as f:
-                self.assertIn("image GC removed zke.test/zkt:spare", f.read())
+            self.assertIn("image GC removed zke.test/zkt:spare", ja.log())
             # bad thresholds are refused with a message
-            p = subprocess.run([ZKE, "agent", "--server", srv.url, "--token", token,
-                                "--data-dir", data, "--image-gc-high-threshold", "120"],
+            p = subprocess.run([ZKE, "agent", "--server", ja.srv.url, "--token", ja.token,
+                                "--data-dir", ja.data, "--image-gc-high-threshold", "120"],
                                capture_output=True, text=True, timeout=30)
             self.assertEqual(p.returncode, 2)
             self.assertIn("is not a percent from 0 to 100", p.stderr)
-            srv.kubectl("delete", "pod", "keeper", "--wait=true", "--timeout=60s", timeout=90)
+            ja.srv.kubectl("delete", "pod", "keeper", "--wait=true", "--timeout=60s", timeout=90)
         finally:
-            if agent:
-                agent.terminate()
-                agent.wait(timeout=30)
-            srv.cleanup()
-            agent_cleanup(data, node)
+            ja.close()
             shutil.rmtree(build, ignore_errors=True)
-            shutil.rmtree(data, ignore_errors=True)
 
 
 @unittest.skipUnless(have_runtime(), SKIP_WHY)
@@ -1177,43 +1202,23 @@ class AgentVolumeRefreshTest(unittest.TestCase):
 
     def test_mounted_config_follows_its_source(self):
         build = tempfile.mkdtemp(prefix="zke-img-")
-        data = tempfile.mkdtemp(prefix="zke-vr-agent-")
-        node = "zk-vr-node"
-        srv = Server(["--disable-agent"])
-        agent = None
+        archive = os.path.join(build, "zkt.tar")
+        testimg.oci_archive(testimg.build_zkt(build), IMAGE, archive)
+        ja = JoinedAgent("zk-vr-node", [archive])
         try:
-            zkt = testimg.build_zkt(build)
-            archive = os.path.join(build, "zkt.tar")
-            testimg.oci_archive(zkt, IMAGE, archive)
-            subprocess.run([ZKE, "image", "import", "--data-dir", data, archive], check=True,
-                           capture_output=True)
-            srv.start()
-            token = subprocess.run([ZKE, "token", "create", "--data-dir", srv.dir], check=True,
-                                   capture_output=True, text=True).stdout.strip()
-            log = open(os.path.join(data, "agent.log"), "wb")
-            agent = subprocess.Popen([ZKE, "agent", "--server", srv.url, "--token", token,
-                                      "--data-dir", data, "--node-name", node,
-                                      "--sync-frequency", "2s"], stdout=log, stderr=log)
-            log.close()
+            ja.start_agent("--sync-frequency", "2s")
+            srv = ja.srv
             srv.kubectl("create", "configmap", "cfg", "--from-literal=greeting=hello")
             srv.kubectl("create", "secret", "generic", "sec", "--from-literal=password=one")
-            srv.kubectl("apply", "-f", "-", input=json.dumps(
-                {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "reader"},
-                 "spec": {"nodeName": node, "terminationGracePeriodSeconds": 5,
-                          "volumes": [{"name": "cfg", "configMap": {"name": "cfg"}},
-                                      {"name": "sec", "secret": {"secretName": "sec"}}],
-                          "containers": [{"name": "reader", "image": IMAGE, "args": ["sleep"],
-                                          "env": [{"name": "GREETING", "valueFrom": {
-                                              "configMapKeyRef": {"name": "cfg",
-                                                                  "key": "greeting"}}}],
-                                          "volumeMounts": [
-                                              {"name": "cfg", "mountPath": "/etc/cfg"},
-                                              {"name": "sec", "mountPath": "/etc/sec"}]}]}}))
-
-            def running():
-                st = srv.kjson("get", "pod", "reader")["status"]
-                return st.get("phase") == "Running"
-            wait_for(running, 60, "the pod running")
+            ja.pod("reader", ["sleep"],
+                   volumes=[{"name": "cfg", "configMap": {"name": "cfg"}},
+                            {"name": "sec", "secret": {"secretName": "sec"}}],
+                   container={"env": [{"name": "GREETING", "valueFrom": {
+                                  "configMapKeyRef": {"name": "cfg", "key": "greeting"}}}],
+                              "volumeMounts": [{"name": "cfg", "mountPath": "/etc/cfg"},
+                                               {"name": "sec", "mountPath": "/etc/sec"}]})
+            wait_for(lambda: srv.kjson("get", "pod", "reader")["status"].get("phase") ==
+                     "Running", 60, "the pod running")
 
             def files():
                 p = srv.kubectl("exec", "reader", "--", "/bin/zkt", "cat", "/etc/cfg/greeting",
@@ -1228,13 +1233,8 @@ class AgentVolumeRefreshTest(unittest.TestCase):
             self.assertIn("GREETING=hello\0", env)
             srv.kubectl("delete", "pod", "reader", "--wait=true", "--timeout=60s", timeout=90)
         finally:
-            if agent:
-                agent.terminate()
-                agent.wait(timeout=30)
-            srv.cleanup()
-            agent_cleanup(data, node)
+            ja.close()
             shutil.rmtree(build, ignore_errors=True)
-            shutil.rmtree(data, ignore_errors=True)
 
 
 @unittest.skipUnless(have_runtime() and shutil.which("docker-registry") and shutil.which("skopeo"),

@@ -51,6 +51,26 @@ static void test_bounds(void **state)
     assert_int_equal(f.len, 0);
 }
 
+/* Credit goes back in batches of an eighth of the window, and a WINDOW
+ * frame's payload reads back as the batch. */
+static void test_credit(void **state)
+{
+    (void)state;
+    size_t owed = 0;
+    uint8_t pl[4];
+    assert_false(zk_frame_credit(&owed, ZK_TUN_WINDOW / 8 - 1, pl));
+    assert_true(zk_frame_credit(&owed, 5, pl));
+    assert_int_equal(owed, 0);
+    uint8_t buf[ZK_FRAME_HEADER + 4];
+    zk_frame_header(buf, 9, ZK_FRAME_WINDOW, 4);
+    memcpy(buf + ZK_FRAME_HEADER, pl, 4);
+    zk_frame f;
+    assert_int_equal(zk_frame_parse(buf, sizeof(buf), &f), (int)sizeof(buf));
+    assert_int_equal(zk_frame_window(&f), ZK_TUN_WINDOW / 8 + 4);
+    f.len = 3;   /* malformed: no credit */
+    assert_int_equal(zk_frame_window(&f), 0);
+}
+
 static void test_several(void **state)
 {
     (void)state;
@@ -76,6 +96,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_several),
+        cmocka_unit_test(test_credit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
