@@ -46,7 +46,8 @@ typedef struct log_reader {
     bool done;
     bool attach;          /* kubectl attach: channel messages, a Status at the end */
     int stdin_fd;         /* attach -i: the container's stdin FIFO, or -1 */
-    int resize_fd;        /* attach -t: the shim's resize FIFO, or -1 */
+    int ctl_fd;           /* the shim's control FIFO (resizes, stdinOnce), or -1 */
+    bool stdin_once;      /* the container's stdin ends with this attach */
 } log_reader;
 
 static void reader_closed(uv_handle_t *h)
@@ -57,14 +58,32 @@ static void reader_closed(uv_handle_t *h)
             close(r->files[i]);
     if (r->stdin_fd >= 0)
         close(r->stdin_fd);
-    if (r->resize_fd >= 0)
-        close(r->resize_fd);
+    if (r->ctl_fd >= 0)
+        close(r->ctl_fd);
     free(r->carry);
     free(r);
 }
 
+/* stdinOnce: the first attach is over, and with it the container's
+ * input. */
+static void end_stdin(log_reader *r)
+{
+    if (r->stdin_fd >= 0) {
+        close(r->stdin_fd);
+        r->stdin_fd = -1;
+    }
+    if (r->stdin_once && r->ctl_fd >= 0) {
+        r->stdin_once = false;
+        static const char cmd[] = "close-stdin\n";
+        if (write(r->ctl_fd, cmd, sizeof(cmd) - 1) < 0) {
+            /* the shim is gone: so is the container's input */
+        }
+    }
+}
+
 static void reader_free(log_reader *r)
 {
+    end_stdin(r);
     uv_timer_stop(&r->timer);
     uv_close((uv_handle_t *)&r->timer, reader_closed);
 }
@@ -267,19 +286,18 @@ static void attach_data(void *ctx, const char *p, size_t n)
     if (r->s)
         zk_agent_tun_consumed(r->s, n);
     int ch = n ? (unsigned char)p[0] : -1;
-    if (ch == 255 && n >= 2 && p[1] == 0 && r->stdin_fd >= 0) {
-        close(r->stdin_fd);
-        r->stdin_fd = -1;
+    if (ch == 255 && n >= 2 && p[1] == 0) {
+        end_stdin(r);
         return;
     }
-    if (ch == 4 && n > 1 && r->resize_fd >= 0) {
+    if (ch == 4 && n > 1 && r->ctl_fd >= 0) {
         json_t *sz = zk_json_read(p + 1, n - 1, false);
         char line[64];
-        int len = snprintf(line, sizeof(line), "%lld %lld\n",
+        int len = snprintf(line, sizeof(line), "resize %lld %lld\n",
                            (long long)zk_json_int(sz, "Width", 0),
                            (long long)zk_json_int(sz, "Height", 0));
         json_decref(sz);
-        if (write(r->resize_fd, line, (size_t)len) < 0) {
+        if (write(r->ctl_fd, line, (size_t)len) < 0) {
             /* the shim is gone or its FIFO full: the size waits for the next */
         }
         return;
@@ -309,11 +327,10 @@ void zk_agent_attach_open(zk_agent *a, zk_tstream *s, const json_t *req)
     char bundle[4096];
     snprintf(bundle, sizeof(bundle), "%s/pods/%s/c/%s-%d", a->dir, p->uid, c->name,
              c->cur.attempt);
-    int rs = -1;
+    char ctlpath[4200];
+    snprintf(ctlpath, sizeof(ctlpath), "%s/control", bundle);
+    int rs = open(ctlpath, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     if (json_is_true(json_object_get(req, "tty"))) {
-        char fifo[4200];
-        snprintf(fifo, sizeof(fifo), "%s/resize", bundle);
-        rs = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (rs < 0) {
             zk_agent_tun_end(s, 400, "BadRequest", "the container has no terminal of its own "
                              "(it started before this agent held terminals): restart it");
@@ -340,7 +357,8 @@ void zk_agent_attach_open(zk_agent *a, zk_tstream *s, const json_t *req)
     r->s = s;
     r->attach = true;
     r->stdin_fd = in;
-    r->resize_fd = rs;
+    r->ctl_fd = rs;
+    r->stdin_once = in >= 0 && zk_json_bool(zk_agent_ctr_spec(p, c), "stdinOnce", false);
     r->follow = true;
     r->limit = -1;
     r->attempt = c->cur.attempt;
@@ -381,7 +399,7 @@ void zk_agent_logs_open(zk_agent *a, zk_tstream *s, const json_t *req)
         return;
     }
     log_reader *r = zk_xcalloc(1, sizeof(*r));
-    r->stdin_fd = r->resize_fd = -1;
+    r->stdin_fd = r->ctl_fd = -1;
     r->a = a;
     r->s = s;
     r->attempt = attempt;

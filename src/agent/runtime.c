@@ -685,8 +685,19 @@ out:
 
 /* ---- volumes ---- */
 
+/* The first component of a path written into a volume, noted in the set of
+ * names the volume should hold (see prune_volume). */
+static void note_written(json_t *set, const char *path)
+{
+    if (!set)
+        return;
+    char top[256];
+    snprintf(top, sizeof(top), "%.*s", (int)strcspn(path, "/"), path);
+    json_object_set_new(set, top, json_true());
+}
+
 static int write_items(const char *dir, const json_t *data, bool base64, const json_t *items,
-                       int mode, zk_err *err)
+                       int mode, json_t *names, zk_err *err)
 {
     const char *k;
     json_t *v;
@@ -732,8 +743,32 @@ static int write_items(const char *dir, const json_t *data, bool base64, const j
         if (write_file(full, bin ? bin : s, blen, (mode_t)(m & 0777)) < 0 ||
             chmod(full, (mode_t)(m & 0777)) < 0)
             return zk_err_set(err, ZK_EIO, "write %s: %s", full, strerror(errno));
+        note_written(names, path);
     }
     return 0;
+}
+
+/* A volume written again: what its sources no longer name goes (a key
+ * removed from a ConfigMap leaves the files, as with the kubelet). */
+static void prune_volume(const char *dir, const json_t *keep)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+            json_object_get(keep, e->d_name))
+            continue;
+        zk_autofree char *p = zk_xasprintf("%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            zk_agent_rm_tree(p);
+        else
+            unlink(p);
+    }
+    closedir(d);
 }
 
 static const char *field_value(const json_t *pod, const char *fp, char *buf, size_t n)
@@ -805,6 +840,7 @@ int zk_agent_rt_volumes(zk_agent *a, const json_t *pod, const json_t *refs, cons
             mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
             return zk_err_set(err, ZK_EIO, "tmpfs for volume %s: %s", name, strerror(errno));
         json_t *sources = json_array();
+        json_t *names = json_object();   /* what the volume holds now */
         if ((src = json_object_get(v, "configMap")) || (src = json_object_get(v, "secret")) ||
             (src = json_object_get(v, "downwardAPI")))
             json_array_append_new(sources, json_pack("{s:O}", json_object_get(v, "configMap")
@@ -834,10 +870,10 @@ int zk_agent_rt_volumes(zk_agent *a, const json_t *pod, const json_t *refs, cons
                 if (!json_is_object(obj))
                     continue;   /* optional and missing (the caller checked) */
                 rc = write_items(dir, json_object_get(obj, "data"), sec != NULL,
-                                 json_object_get(ref, "items"), dmode, err);
+                                 json_object_get(ref, "items"), dmode, names, err);
                 if (rc == 0 && cm)
                     rc = write_items(dir, json_object_get(obj, "binaryData"), true,
-                                     json_object_get(ref, "items"), dmode, err);
+                                     json_object_get(ref, "items"), dmode, names, err);
             } else if (dapi) {
                 size_t m;
                 json_t *it;
@@ -851,7 +887,7 @@ int zk_agent_rt_volumes(zk_agent *a, const json_t *pod, const json_t *refs, cons
                         continue;
                     json_t *one = json_pack("{s:s}", path, val);
                     rc = write_items(dir, one, false, NULL, (int)zk_json_int(it, "mode", dmode),
-                                     err);
+                                     names, err);
                     json_decref(one);
                     if (rc < 0)
                         break;
@@ -861,16 +897,20 @@ int zk_agent_rt_volumes(zk_agent *a, const json_t *pod, const json_t *refs, cons
                 json_t *t = json_object_get(refs, "token");
                 if (path && json_is_string(t)) {
                     json_t *one = json_pack("{s:O}", path, t);
-                    rc = write_items(dir, one, false, NULL, dmode, err);
+                    rc = write_items(dir, one, false, NULL, dmode, names, err);
                     json_decref(one);
                 }
             }
             if (rc < 0) {
                 json_decref(sources);
+                json_decref(names);
                 return zk_err_wrap(err, "volume %s", name);
             }
         }
         json_decref(sources);
+        if (!fresh)
+            prune_volume(dir, names);
+        json_decref(names);
     }
     return 0;
 }

@@ -226,7 +226,7 @@ static int start_failed(const shim *s, int *report_fd)
  * its master over a unix socket (--console-socket). The shim then holds it:
  * what the container writes goes to the log as stdout (partial lines at
  * once: a prompt has no newline), BUNDLE/stdin feeds its input and
- * BUNDLE/resize takes "WIDTH HEIGHT" lines. */
+ * BUNDLE/control takes commands (below). */
 
 static int console_listen(char *dir, size_t dn, char *path, size_t pn)
 {
@@ -274,11 +274,15 @@ static int console_receive(int lfd)
     return master;
 }
 
-/* "WIDTH HEIGHT" lines from the resize FIFO; the last one counts. */
-static void on_resize(int rfd, int master)
+/* Commands from BUNDLE/control, a line each: "resize WIDTH HEIGHT" (a
+ * terminal's size; the last one counts) and "close-stdin" (stdinOnce: the
+ * first attach is over, so the shim lets go of stdin and the container
+ * reads its end once the attach's own writer is closed; on a terminal the
+ * end is an EOT). *in_fd is the shim's stdin FIFO, closed by the latter. */
+static void on_control(int cfd, int master, int *in_fd)
 {
-    char buf[256];
-    ssize_t n = read(rfd, buf, sizeof(buf) - 1);
+    char buf[512];
+    ssize_t n = read(cfd, buf, sizeof(buf) - 1);
     if (n <= 0)
         return;
     buf[n] = '\0';
@@ -286,12 +290,18 @@ static void on_resize(int rfd, int master)
     for (char *line = buf, *nl; line && *line; line = nl ? nl + 1 : NULL) {
         nl = strchr(line, '\n');
         unsigned a, b;
-        if (sscanf(line, "%u %u", &a, &b) == 2 && a && b && a < 10000 && b < 10000) {
+        if (sscanf(line, "resize %u %u", &a, &b) == 2 && a && b && a < 10000 && b < 10000) {
             w = a;
             h = b;
+        } else if (!strncmp(line, "close-stdin", 11) && *in_fd >= 0) {
+            if (master >= 0 && write(master, "\004", 1) < 0) {
+                /* the terminal is gone: nothing to end */
+            }
+            close(*in_fd);
+            *in_fd = -1;
         }
     }
-    if (w && h) {
+    if (w && h && master >= 0) {
         struct winsize ws = {.ws_row = (unsigned short)h, .ws_col = (unsigned short)w};
         ioctl(master, TIOCSWINSZ, &ws);
     }
@@ -319,22 +329,32 @@ static int run_shim(const shim *s, zk_crilog *l, int report_fd)
     const char *create[] = {"create", "--bundle", s->bundle, "--pid-file", pidfile,
                             s->tty ? "--console-socket" : s->id, s->tty ? conpath : NULL,
                             s->id, NULL};
-    /* stdin: a FIFO the shim holds open for writing too, so the container
-     * never reads an end of it (stdin stays open across attaches) */
-    int in_fd = -1;
-    if (s->stdin_fifo) {
+    /* stdin: a FIFO the shim holds open for writing too (in_fd), so the
+     * container never reads an end of it until "close-stdin"; without a
+     * terminal the container reads it through an fd of its own (rd) */
+    int in_fd = -1, rd = -1, rfd = -1;
+    if (s->stdin_fifo || s->tty) {
         zk_autofree char *fifo = zk_xasprintf("%s/stdin", s->bundle);
+        zk_autofree char *ctl = zk_xasprintf("%s/control", s->bundle);
         unlink(fifo);
-        if (mkfifo(fifo, 0600) < 0 || (in_fd = open(fifo, O_RDWR | O_CLOEXEC)) < 0) {
+        unlink(ctl);
+        bool ok = mkfifo(ctl, 0600) == 0 &&
+                  (rfd = open(ctl, O_RDWR | O_NONBLOCK | O_CLOEXEC)) >= 0;
+        if (ok && s->stdin_fifo)
+            ok = mkfifo(fifo, 0600) == 0 && (in_fd = open(fifo, O_RDWR | O_CLOEXEC)) >= 0 &&
+                 (s->tty || (rd = open(fifo, O_RDONLY | O_CLOEXEC)) >= 0);
+        if (!ok) {
             write_exit(s, 128, 0, false, "StartError", strerror(errno));
             report(&report_fd, 'F');
             return 1;
         }
     }
-    int rc = run_runtime(s, create, s->tty ? -1 : in_fd, outp[1], errp[1]);
+    int rc = run_runtime(s, create, rd, outp[1], errp[1]);
     close(outp[1]);
     close(errp[1]);
-    int master = -1, rfd = -1;
+    if (rd >= 0)
+        close(rd);   /* the container has its own now */
+    int master = -1;
     if (s->tty) {
         if (rc == 0)
             master = console_receive(lfd);
@@ -342,11 +362,6 @@ static int run_shim(const shim *s, zk_crilog *l, int report_fd)
         unlink(conpath);
         rmdir(condir);
         if (rc == 0 && master < 0)
-            rc = -1;
-        zk_autofree char *rpath = zk_xasprintf("%s/resize", s->bundle);
-        unlink(rpath);
-        if (rc == 0 && (mkfifo(rpath, 0600) < 0 ||
-                        (rfd = open(rpath, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0))
             rc = -1;
         /* the pipes stay quiet: the terminal is the output */
         close(outp[0]);
@@ -415,8 +430,11 @@ static int run_shim(const shim *s, zk_crilog *l, int report_fd)
                 if ((w = write(master, buf + off, (size_t)(n - off))) <= 0)
                     break;
         }
-        if (r > 0 && fds[3].fd >= 0 && (fds[3].revents & POLLIN))
-            on_resize(fds[3].fd, master);
+        if (r > 0 && fds[3].fd >= 0 && (fds[3].revents & POLLIN)) {
+            on_control(fds[3].fd, master, &in_fd);
+            if (s->tty)
+                fds[2].fd = in_fd;
+        }
         for (int i = 0; i < 2 && r > 0; i++) {
             if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;

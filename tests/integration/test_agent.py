@@ -406,7 +406,17 @@ class AgentTest(unittest.TestCase):
         p = self.srv.kubectl("attach", "-i", "ticker2", check=False, input="x\n", timeout=60)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("was not started with stdin: true", p.stderr)
-        self.delete("echoer", "ticker2")
+        # stdinOnce: the end of the first attach's input is the container's
+        self.apply(self.pod_doc("oncer", ["echo"], restart="Never",
+                                container={"stdin": True, "stdinOnce": True}))
+        self.wait_running("oncer")
+        time.sleep(1)
+        p = self.srv.kubectl("attach", "-i", "oncer", input="only once\n", timeout=60)
+        self.assertIn("echo: only once", p.stdout)
+        pod = self.wait_phase("oncer", ["Succeeded"])
+        self.assertEqual(pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"],
+                         0)
+        self.delete("echoer", "ticker2", "oncer")
 
     def test_attach_to_a_terminal(self):
         """A container with tty: true gets a terminal the shim holds: kubectl
@@ -1231,6 +1241,16 @@ class AgentVolumeRefreshTest(unittest.TestCase):
             env = srv.kubectl("exec", "reader", "--", "/bin/zkt", "cat",
                               "/proc/1/environ").stdout
             self.assertIn("GREETING=hello\0", env)
+            # a key removed from the source leaves the volume; a new one comes
+            srv.kubectl("patch", "configmap", "cfg", "--type=json", "-p",
+                        '[{"op":"remove","path":"/data/greeting"},'
+                        '{"op":"add","path":"/data/other","value":"x"}]')
+
+            def swapped():
+                p = srv.kubectl("exec", "reader", "--", "/bin/zkt", "cat", "/etc/cfg/greeting",
+                                "/etc/cfg/other", check=False)
+                return p.stdout == "zkt: no /etc/cfg/greeting\nx"
+            wait_for(swapped, 30, "the removed key to leave the volume")
             srv.kubectl("delete", "pod", "reader", "--wait=true", "--timeout=60s", timeout=90)
         finally:
             ja.close()
