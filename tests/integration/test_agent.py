@@ -513,15 +513,20 @@ class AgentTest(unittest.TestCase):
                     rc, out = curl("http://127.0.0.1:%d/" % lport)
                     self.assertEqual((rc, out), (0, "hello from fwd\n"), (exe, env))
                 payload = os.urandom(1 << 20) * 64
-                with socket.create_connection(("127.0.0.1", cport), timeout=60) as s:
-                    s.sendall(payload)
-                    s.shutdown(socket.SHUT_WR)
-                    answer = b""
-                    while not answer.endswith(b"\n"):
-                        chunk = s.recv(64)
-                        if not chunk:
-                            break
-                        answer += chunk
+                answer = b""
+                try:
+                    with socket.create_connection(("127.0.0.1", cport), timeout=60) as s:
+                        s.sendall(payload)
+                        s.shutdown(socket.SHUT_WR)
+                        while not answer.endswith(b"\n"):
+                            chunk = s.recv(64)
+                            if not chunk:
+                                break
+                            answer += chunk
+                except OSError as e:
+                    cnt.terminate()
+                    out, _ = cnt.communicate(timeout=10)
+                    self.fail("%s %s: %s; kubectl said: %s" % (exe, env, e, out))
                 self.assertEqual(answer, b"%d\n" % len(payload), (exe, env))
             finally:
                 for p in (fwd, cnt):
