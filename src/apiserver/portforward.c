@@ -336,6 +336,7 @@ static void on_spdy_event(pf_session *ss, const zk_spdy_event *ev)
         break;
     }
     case ZK_SPDY_GOAWAY:
+        zk_info("port-forward to pod %s: the client said goodbye", ss->pod);
         session_end(ss);
         break;
     default:
@@ -355,7 +356,7 @@ static void pump(pf_session *ss)
             zk_autobuf zk_buf b = ZK_BUF_INIT(OUT_MAX);
             zk_spdy_goaway(&b, 0, ZK_SPDY_GOAWAY_PROTOCOL_ERROR);
             spdy_flush(ss, &b);
-            zk_info("port-forward to pod %s: %s", ss->pod, err.msg);
+            zk_warn("port-forward to pod %s: the client broke SPDY: %s", ss->pod, err.msg);
             session_end(ss);
             return;
         }
