@@ -47,6 +47,15 @@ char *zk_xstrndup(const char *s, size_t n)
     return p;
 }
 
+/* n bytes of s, NULs included, plus a terminating NUL. */
+char *zk_xmemdupz(const void *s, size_t n)
+{
+    char *p = zk_xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
 char *zk_xasprintf(const char *fmt, ...)
 {
     va_list ap;

@@ -16,6 +16,7 @@ void *zk_xcalloc(size_t count, size_t size);
 void *zk_xrealloc(void *p, size_t n);
 char *zk_xstrdup(const char *s);
 char *zk_xstrndup(const char *s, size_t n);
+char *zk_xmemdupz(const void *s, size_t n);
 /* printf into a new string; aborts on allocation failure. */
 char *zk_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -632,7 +632,7 @@ static int yb_set_key(ybuild *b, const yr_value *rv, const char *s, size_t n,
     int rc = yb_count(b, 0, n, m);
     if (rc < 0)
         return rc;
-    f->key = zk_xstrndup(s, n);
+    f->key = zk_xmemdupz(s, n);   /* a quoted key may hold "\0" */
     f->key_len = n;
     return 0;
 }

@@ -116,6 +116,9 @@ static void test_keys_become_strings(void **state)
         { "a: 1\na: 2", "{\"a\":2}" },
         { "&k key: v\nother: *k", "{\"key\":\"v\",\"other\":\"key\"}" },
         { "a: &n 5\n*n : x", "{\"a\":5,\"5\":\"x\"}" },
+        /* a quoted key keeps a NUL and what follows it (fuzz_yaml found
+         * the key cut at the NUL while its length was kept) */
+        { "\"a\\0bc\": 1", "{\"a\\u0000bc\":1}" },
     };
     for (size_t i = 0; i < ZK_ARRAY_LEN(cases); i++)
         expect_json(cases[i].yaml, cases[i].json);
