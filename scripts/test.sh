@@ -86,7 +86,10 @@ if ninja -C build-fuzz >/dev/null; then
       echo "fuzz $name: ok"
       passed=$((passed + 1))
     else
-      echo "fuzz $name: FAILED"; tail -40 "$work.log"
+      echo "fuzz $name: FAILED"
+      # the report and its stack first: a plain tail would show only the
+      # shadow-memory legend
+      grep -E 'ERROR:|runtime error|^ *#[0-9]+ |SUMMARY|Base64:|Test unit' "$work.log" | head -60
       failures+=("fuzz $name")
       failed=$((failed + 1))
     fi

@@ -181,6 +181,9 @@ void zk_http_server_free(zk_http_server *s)
 {
     if (!s)
         return;
+    unsigned long kept = zk_http_empty_reads_dropped();
+    if (kept)
+        zk_info("http: %lu empty TLS reads were not taken for errors (net/uvread.c)", kept);
     if (s->listening)
         uv_close((uv_handle_t *)&s->listener, zk__http_listener_closed);
     /* The context and config live until process exit: h2o has no safe way to

@@ -36,6 +36,11 @@ void zk_http_server_free(zk_http_server *s);
 /* The port actually bound (useful with port 0). */
 int zk_http_server_port(const zk_http_server *s);
 
+/* Empty reads (libuv's EAGAIN) kept from libh2o's TLS read callback, which
+ * would have taken each for an I/O error and dropped its connection: see
+ * net/uvread.c. */
+unsigned long zk_http_empty_reads_dropped(void);
+
 /* Header value of name (case-insensitive) or NULL; *len gets its length. */
 const char *zk_http_header(h2o_req_t *req, const char *name, size_t *len);
 
