@@ -155,8 +155,26 @@ static void usage(FILE *f)
             "Run 'zke <command> --help' for a command's options.\n");
 }
 
+/* libcurl brings GnuTLS in (through librtmp and libldap), and GnuTLS sets
+ * itself up from a constructor as it loads: about 1 MiB of resident memory
+ * in every long-running zke process, for a library zke never calls. GnuTLS
+ * skips that when GNUTLS_NO_IMPLICIT_INIT is in the environment before it
+ * loads (libldap still initialises it explicitly if it ever needs TLS), so
+ * the long-running commands set it and run themselves again, once. If that
+ * exec fails the command runs as it is. */
+static void lighter_exec(char **argv)
+{
+    if (getenv("GNUTLS_NO_IMPLICIT_INIT") || getenv("ZKE_NO_REEXEC"))
+        return;
+    setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 1);
+    execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && (!strcmp(argv[1], "agent") || !strcmp(argv[1], "server") ||
+                      !strcmp(argv[1], "shim")))
+        lighter_exec(argv);
 #ifdef ZK_WITH_MIMALLOC
     /* Give freed memory back to the system at once: mimalloc otherwise
      * decommits lazily, on later allocations, so an idle server kept the
