@@ -244,6 +244,8 @@ static zk_agent *agent_new(const zk_agent_opts *o, uv_loop_t *loop, const zk_kub
     if (zk_registries_load(regs, &a->registries, err) < 0)
         return NULL;
     a->cfg = *cfg;   /* takes the strings */
+    /* plain HTTP/1.1 to one server: zke's own client, not libcurl (decision 011) */
+    a->cfg.lite = true;
     a->client = zk_kube_client_new(loop, &a->cfg, err);
     if (!a->client)
         return NULL;

@@ -86,6 +86,7 @@ typedef struct zk_actr {
     bool ready;
     bool killing;              /* a stop was sent */
     bool respec;               /* its image changed: restart it, whatever the policy */
+    bool poststart;            /* its postStart hook runs: not Running until it is done */
     zk_probe startup, liveness, readiness;
     bool started_ok;           /* the startup probe passed (or there is none) */
     /* stats.c: the last sample of this run */
@@ -244,6 +245,13 @@ void zk_agent_probes_tick(zk_agent *a, zk_apod *p, uint64_t now);
 void zk_agent_probes_reset(zk_actr *c);
 /* Whether a running container counts as ready. */
 bool zk_agent_probes_ready(zk_apod *p, const zk_actr *c);
+/* A lifecycle hook (which: "PostStart", "PreStop"): the handler's exec,
+ * httpGet, tcpSocket or sleep, within timeout_s. done runs on the loop,
+ * with the error or NULL, unless the pod's record is gone; the container's
+ * run may have changed meanwhile (attempt says which it was). */
+typedef void (*zk_hook_done_fn)(zk_apod *p, const char *ctr, int attempt, const char *error);
+void zk_agent_hook_run(zk_apod *p, zk_actr *c, const char *which, const json_t *handler,
+                       int timeout_s, zk_hook_done_fn done);
 const json_t *zk_agent_ctr_spec(zk_apod *p, const zk_actr *c);
 void zk_agent_ctr_restart(zk_apod *p, zk_actr *c, const char *why);
 

@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/time.h"
+#include "net/frame.h"
 
 #define FOLLOW_MS 200
 #define MAX_ROTATED 16
@@ -48,11 +49,23 @@ typedef struct log_reader {
     int stdin_fd;         /* attach -i: the container's stdin FIFO, or -1 */
     int ctl_fd;           /* the shim's control FIFO (resizes, stdinOnce), or -1 */
     bool stdin_once;      /* the container's stdin ends with this attach */
+    /* attach -i: input the FIFO had no room for yet. The server gets credit
+     * for stdin bytes only once the FIFO took them, so a container that
+     * reads slowly (or not at all) holds the client back instead of losing
+     * its input; the tunnel's window bounds what waits here. */
+    zk_buf pending;
+    uv_poll_t in_poll;    /* the FIFO is writable again */
+    bool in_poll_open, in_polling;
+    bool stdin_end;       /* the client ended its input: close once written */
+    int handles;          /* open uv handles; r goes with the last */
 } log_reader;
 
 static void reader_closed(uv_handle_t *h)
 {
     log_reader *r = h->data;
+    if (--r->handles > 0)
+        return;
+    zk_buf_free(&r->pending);
     for (int i = 0; i < r->nfiles; i++)
         if (r->files[i] >= 0)
             close(r->files[i]);
@@ -68,10 +81,19 @@ static void reader_closed(uv_handle_t *h)
  * input. */
 static void end_stdin(log_reader *r)
 {
+    if (r->in_poll_open) {
+        /* closed with its fd, never after: a later close would take the
+         * number's next owner out of the loop's epoll set */
+        r->in_poll_open = r->in_polling = false;
+        uv_close((uv_handle_t *)&r->in_poll, reader_closed);
+    }
     if (r->stdin_fd >= 0) {
         close(r->stdin_fd);
         r->stdin_fd = -1;
     }
+    if (r->pending.len && r->s)
+        zk_agent_tun_consumed(r->s, r->pending.len);   /* dropped with the input */
+    zk_buf_reset(&r->pending);
     if (r->stdin_once && r->ctl_fd >= 0) {
         r->stdin_once = false;
         static const char cmd[] = "close-stdin\n";
@@ -81,8 +103,11 @@ static void end_stdin(log_reader *r)
     }
 }
 
+static void stdin_flush(log_reader *r);
+
 static void reader_free(log_reader *r)
 {
+    stdin_flush(r);   /* what fits still goes in */
     end_stdin(r);
     uv_timer_stop(&r->timer);
     uv_close((uv_handle_t *)&r->timer, reader_closed);
@@ -245,7 +270,10 @@ static void pump(log_reader *r)
 
 static void on_timer(uv_timer_t *t)
 {
-    pump(t->data);
+    log_reader *r = t->data;
+    if (r->pending.len)
+        stdin_flush(r);   /* also where the FIFO cannot be polled */
+    pump(r);
 }
 
 /* Count only full ("F") lines, reading each line's tag. */
@@ -278,16 +306,58 @@ static int64_t count_full_lines(log_reader *r)
     return n;
 }
 
+static void on_stdin_writable(uv_poll_t *h, int status, int events)
+{
+    stdin_flush(h->data);
+}
+
+/* Write what waits for the container's stdin, credit the server for what
+ * the FIFO took, and wait for room for the rest. */
+static void stdin_flush(log_reader *r)
+{
+    size_t off = 0;
+    while (off < r->pending.len && r->stdin_fd >= 0) {
+        ssize_t w = write(r->stdin_fd, r->pending.data + off, r->pending.len - off);
+        if (w > 0)
+            off += (size_t)w;
+        else if (w < 0 && errno == EINTR)
+            continue;
+        else if (w < 0 && errno == EAGAIN)
+            break;
+        else
+            off = r->pending.len;   /* nobody reads it any more (EPIPE): nor will */
+    }
+    if (off) {
+        memmove(r->pending.data, r->pending.data + off, r->pending.len - off);
+        r->pending.len -= off;
+        if (r->s)
+            zk_agent_tun_consumed(r->s, off);
+    }
+    bool wait = r->pending.len && r->in_poll_open;
+    if (wait != r->in_polling) {
+        r->in_polling = wait;
+        if (wait)
+            uv_poll_start(&r->in_poll, UV_WRITABLE, on_stdin_writable);
+        else
+            uv_poll_stop(&r->in_poll);
+    }
+    if (!r->pending.len && r->stdin_end)
+        end_stdin(r);
+}
+
 /* attach -i: bytes for the container's stdin (channel 0), written to its
- * FIFO; v5's close of channel 0 closes it here. */
+ * FIFO as it takes them; v5's close of channel 0 closes it once what came
+ * before is in. */
 static void attach_data(void *ctx, const char *p, size_t n)
 {
     log_reader *r = ctx;
-    if (r->s)
-        zk_agent_tun_consumed(r->s, n);
     int ch = n ? (unsigned char)p[0] : -1;
+    bool input = ch == 0 && n > 1 && r->stdin_fd >= 0 && !r->stdin_end;
+    if (r->s)
+        zk_agent_tun_consumed(r->s, input ? 1 : n);   /* stdin bytes: once written */
     if (ch == 255 && n >= 2 && p[1] == 0) {
-        end_stdin(r);
+        r->stdin_end = true;
+        stdin_flush(r);
         return;
     }
     if (ch == 4 && n > 1 && r->ctl_fd >= 0) {
@@ -302,18 +372,16 @@ static void attach_data(void *ctx, const char *p, size_t n)
         }
         return;
     }
-    if (ch != 0 || r->stdin_fd < 0)
+    if (!input)
         return;
-    /* a full pipe drops input, as a terminal would: stdin of a container
-     * that does not read it must not grow the agent */
-    size_t off = 1;
-    for (int tries = 0; off < n && tries < 100; tries++) {
-        ssize_t w = write(r->stdin_fd, p + off, n - off);
-        if (w > 0)
-            off += (size_t)w;
-        else if (w < 0 && errno != EAGAIN && errno != EINTR)
-            break;
+    if (zk_buf_append(&r->pending, p + 1, n - 1) < 0) {
+        /* past the window and its slack: the server broke flow control */
+        zk_warn("agent: attach to %s: stdin beyond the stream's window, dropped", r->ctr);
+        if (r->s)
+            zk_agent_tun_consumed(r->s, n - 1);
+        return;
     }
+    stdin_flush(r);
 }
 
 void zk_agent_attach_open(zk_agent *a, zk_tstream *s, const json_t *req)
@@ -359,6 +427,12 @@ void zk_agent_attach_open(zk_agent *a, zk_tstream *s, const json_t *req)
     r->stdin_fd = in;
     r->ctl_fd = rs;
     r->stdin_once = in >= 0 && zk_json_bool(zk_agent_ctr_spec(p, c), "stdinOnce", false);
+    zk_buf_init(&r->pending, 2 * ZK_TUN_WINDOW);
+    if (in >= 0 && uv_poll_init(a->loop, &r->in_poll, in) == 0) {
+        r->in_poll.data = r;
+        r->in_poll_open = true;
+        r->handles++;
+    }
     r->follow = true;
     r->limit = -1;
     r->attempt = c->cur.attempt;
@@ -368,6 +442,7 @@ void zk_agent_attach_open(zk_agent *a, zk_tstream *s, const json_t *req)
              p->uid, c->name, c->cur.attempt);
     snprintf(r->bundle, sizeof(r->bundle), "%s", bundle);
     uv_timer_init(a->loop, &r->timer);
+    r->handles++;
     r->timer.data = r;
     zk_agent_tun_bind(s, &(zk_tstream_ops){.data = attach_data, .closed = on_server_closed}, r);
     int fd = open(r->path, O_RDONLY | O_CLOEXEC);
@@ -418,6 +493,7 @@ void zk_agent_logs_open(zk_agent *a, zk_tstream *s, const json_t *req)
     else if (zk_json_str(req, "sinceTime"))
         r->since = zk_time_parse_rfc3339(zk_json_str(req, "sinceTime"));
     uv_timer_init(a->loop, &r->timer);
+    r->handles++;
     r->timer.data = r;
     zk_agent_tun_bind(s, &(zk_tstream_ops){.closed = on_server_closed}, r);
     /* the parts, oldest first: N.log.K ... N.log.1, then N.log */

@@ -23,6 +23,9 @@
 #include "base/time.h"
 #include "kube/quantity.h"
 
+/* A postStart hook runs at most this long (the kubelet sets no limit; a
+ * hook that never ends would keep its container out of Running forever). */
+#define POSTSTART_MAX_S 600
 #define BACKOFF_START_S 10
 #define BACKOFF_MAX_S 300
 #define BACKOFF_RESET_S 600
@@ -836,6 +839,8 @@ static int backoff_next(zk_actr *c)
     return c->backoff_s;
 }
 
+static void poststart_done(zk_apod *p, const char *name, int attempt, const char *error);
+
 static void start_done(uv_work_t *w, int status)
 {
     start_job *s = w->data;
@@ -859,6 +864,11 @@ static void start_done(uv_work_t *w, int status)
         zk_agent_probes_reset(c);
         zk_debug("agent: pod %s/%s: container %s started (run %d)", p->ns, p->name, c->name,
                  j->attempt);
+        const json_t *post = zk_json_path(zk_agent_ctr_spec(p, c), "lifecycle", "postStart",
+                                          NULL);
+        c->poststart = post && c->cur.state == ZK_CTR_RUNNING;
+        if (c->poststart)
+            zk_agent_hook_run(p, c, "PostStart", post, POSTSTART_MAX_S, poststart_done);
     } else {
         bool pull = !strcmp(j->reason, "ErrImagePull") || !strcmp(j->reason, "ErrImageNeverPull") ||
                     !strcmp(j->reason, "InvalidImageName");
@@ -1033,32 +1043,63 @@ static void signal_ctr(zk_apod *p, zk_actr *c, const char *sig)
     runtime_async(p->a, args);
 }
 
+static zk_actr *ctr_named(zk_apod *p, const char *name)
+{
+    for (size_t i = 0; i < p->nctrs; i++)
+        if (!strcmp(p->ctrs[i].name, name))
+            return &p->ctrs[i];
+    return NULL;
+}
+
+/* preStop is over (done, failed or out of the grace period): TERM now. As
+ * the kubelet does, a hook that used up the grace period leaves the
+ * container 2 s more before the KILL. */
+static void prestop_done(zk_apod *p, const char *name, int attempt, const char *error)
+{
+    zk_actr *c = ctr_named(p, name);
+    if (!c || c->cur.attempt != attempt || !c->killing || c->cur.state != ZK_CTR_RUNNING)
+        return;
+    if (error)
+        zk_warn("agent: pod %s/%s: container %s: PreStop hook failed: %s", p->ns, p->name,
+                name, error);
+    uint64_t now = zk_mono_ms();
+    if (c->kill_deadline_ms < now + 2000)
+        c->kill_deadline_ms = now + 2000;
+    signal_ctr(p, c, "TERM");
+}
+
 static void stop_ctr(zk_apod *p, zk_actr *c, int64_t grace_s)
 {
     if (c->killing)
         return;
     c->killing = true;
     c->kill_deadline_ms = zk_mono_ms() + (uint64_t)(grace_s > 0 ? grace_s : 0) * 1000;
-    const json_t *spec = zk_agent_ctr_spec(p, c);
-    const json_t *pre = zk_json_path(spec, "lifecycle", "preStop", "exec", "command", NULL);
-    if (json_array_size(pre) && grace_s > 0) {
-        /* the hook runs in the container; the TERM follows from the tick
-         * when it ends or its share of the grace period is over */
-        const char *args[16] = {"exec", c->cur.id};
-        size_t n = 2, i;
-        json_t *a;
-        json_array_foreach(pre, i, a) {
-            if (n < 15 && json_is_string(a))
-                args[n++] = json_string_value(a);
-        }
-        args[n] = NULL;
-        runtime_async(p->a, args);
-        c->kill_deadline_ms = zk_mono_ms() + (uint64_t)grace_s * 1000;
-        /* TERM after the hook had half the grace: good enough without
-         * waiting on the hook process itself */
+    const json_t *pre = zk_json_path(zk_agent_ctr_spec(p, c), "lifecycle", "preStop", NULL);
+    if (pre && grace_s > 0 && c->cur.state == ZK_CTR_RUNNING) {
+        /* the hook first, within the grace period; its end brings the TERM */
+        zk_agent_hook_run(p, c, "PreStop", pre, (int)grace_s, prestop_done);
         return;
     }
     signal_ctr(p, c, grace_s > 0 ? "TERM" : "KILL");
+}
+
+/* postStart is over: the container counts as Running from now, or, if the
+ * hook failed, it is killed and restarted as its policy says (the
+ * kubelet's FailedPostStartHook). */
+static void poststart_done(zk_apod *p, const char *name, int attempt, const char *error)
+{
+    zk_actr *c = ctr_named(p, name);
+    if (!c || c->cur.attempt != attempt)
+        return;
+    c->poststart = false;
+    if (error && c->cur.state == ZK_CTR_RUNNING) {
+        char why[400];
+        snprintf(why, sizeof(why), "Container %.63s: PostStartHookError: %.250s", name, error);
+        snprintf(c->wait_message, sizeof(c->wait_message), "PostStartHookError: %.250s",
+                 error);
+        zk_agent_ctr_restart(p, c, why);
+    }
+    zk_agent_pod_queue(p);
 }
 
 /* A failed liveness or startup probe: stop the run; its exit brings the
@@ -1106,6 +1147,16 @@ static json_t *state_json(const zk_ctr_run *r, const zk_actr *c, bool waiting_ok
 
 static json_t *ctr_status(zk_apod *p, zk_actr *c)
 {
+    if (c->poststart && c->cur.state == ZK_CTR_RUNNING) {
+        /* not Running until its postStart hook is done, as the kubelet says */
+        json_t *s = json_pack("{s:s,s:s,s:s,s:b,s:i,s:b,s:{s:{s:s}},s:o}", "name", c->name,
+                              "image", c->image, "imageID", c->image_id, "ready", false,
+                              "restartCount", c->restarts, "started", false, "state",
+                              "waiting", "reason", "ContainerCreating", "lastState",
+                              c->last.state == ZK_CTR_EXITED ? state_json(&c->last, NULL, false)
+                                                             : json_object());
+        return s;
+    }
     bool running = c->cur.state == ZK_CTR_RUNNING;
     /* lastState: the run that ended last — the current one while it
      * waits for its restart, else the one before */
@@ -1169,7 +1220,9 @@ static const char *pod_phase(zk_apod *p, bool *inited)
         if (c->init)
             continue;
         apps++;
-        if (c->cur.state == ZK_CTR_RUNNING || c->cur.state == ZK_CTR_STARTING || c->respec)
+        if (c->poststart && c->cur.state == ZK_CTR_RUNNING)
+            waiting++;   /* not Running before its postStart hook is done */
+        else if (c->cur.state == ZK_CTR_RUNNING || c->cur.state == ZK_CTR_STARTING || c->respec)
             running++;   /* one stopped for its new image runs again at once */
         else if (c->cur.state == ZK_CTR_EXITED && (c->cur.exit_code == 0 && !c->wait_reason[0]))
             ok++;
@@ -1222,7 +1275,7 @@ static json_t *build_status(zk_apod *p)
         json_array_append_new(c->init ? ics : cs, ctr_status(p, c));
         if (!c->init) {
             apps++;
-            if (!(c->cur.state == ZK_CTR_RUNNING && c->ready))
+            if (!(c->cur.state == ZK_CTR_RUNNING && c->ready && !c->poststart))
                 all_ready = false;
         }
     }
@@ -1640,16 +1693,6 @@ void zk_agent_pods_tick(zk_agent *a)
             } else if (c->killing && now >= c->kill_deadline_ms) {
                 signal_ctr(p, c, "KILL");
                 c->kill_deadline_ms = now + 5000;
-            } else if (c->killing && c->kill_deadline_ms > now &&
-                       zk_agent_ctr_spec(p, c) &&
-                       zk_json_path(zk_agent_ctr_spec(p, c), "lifecycle", "preStop", NULL)) {
-                /* preStop had its time: TERM now, once */
-                const json_t *meta = json_object_get(p->pod, "metadata");
-                int64_t grace = zk_json_int(meta, "deletionGracePeriodSeconds", 30);
-                if (now + (uint64_t)grace * 500 >= c->kill_deadline_ms && !c->wait_message[0]) {
-                    signal_ctr(p, c, "TERM");
-                    snprintf(c->wait_message, sizeof(c->wait_message), "stopping");
-                }
             }
         }
         zk_agent_probes_tick(a, p, now);

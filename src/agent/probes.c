@@ -1,7 +1,9 @@
 /* zke agent: startup, liveness and readiness probes — HTTP GET, TCP
  * connect or a command run in the container — on a running container's
  * schedule (initialDelaySeconds, periodSeconds, timeoutSeconds,
- * successThreshold, failureThreshold; the API server defaults them).
+ * successThreshold, failureThreshold; the API server defaults them); and
+ * the lifecycle hooks postStart and preStop, which run the same handlers
+ * once (and sleep).
  *
  * Each try is a job on the threadpool with its own timeout. The startup
  * probe holds the others back until it passes; a failed startup or
@@ -454,5 +456,159 @@ void zk_agent_probes_tick(zk_agent *a, zk_apod *p, uint64_t now)
             s->next_ms = now + (period ? period : 10000);
             start_try(p, c, k, probe, spec);
         }
+    }
+}
+
+/* ---- lifecycle hooks ---- */
+
+typedef struct hook_job {
+    probe_job pj;               /* httpGet and tcpSocket run as a probe try */
+    zk_hook_done_fn done;
+    char which[16];             /* PostStart, PreStop: for messages */
+    uv_process_t proc;          /* exec: the runtime's exec, waited on the loop */
+    uv_timer_t timer;           /* exec's time limit; sleep */
+    int handles;
+    bool exited;
+} hook_job;
+
+static void hook_finish(hook_job *h)
+{
+    zk_apod *p = h->pj.p;
+    if (zk_agent_pod_call_end(p))
+        h->done(p, h->pj.ctr, h->pj.attempt, h->pj.ok ? NULL : h->pj.error);
+    json_decref(h->pj.probe);
+    free(h);
+}
+
+static void hook_handle_closed(uv_handle_t *hd)
+{
+    hook_job *h = hd->data;
+    if (--h->handles == 0)
+        hook_finish(h);
+}
+
+static void hook_exited(uv_process_t *pr, int64_t status, int sig)
+{
+    hook_job *h = pr->data;
+    h->exited = true;
+    if (status == 0 && !sig)
+        h->pj.ok = true;
+    else if (!h->pj.error[0])
+        snprintf(h->pj.error, sizeof(h->pj.error), "command exited with %d",
+                 sig ? 128 + sig : (int)status);
+    uv_timer_stop(&h->timer);
+    uv_close((uv_handle_t *)&h->proc, hook_handle_closed);
+    uv_close((uv_handle_t *)&h->timer, hook_handle_closed);
+}
+
+static void hook_timer(uv_timer_t *t)
+{
+    hook_job *h = t->data;
+    if (json_object_get(h->pj.probe, "sleep")) {   /* the sleep is over */
+        h->pj.ok = true;
+        uv_close((uv_handle_t *)&h->timer, hook_handle_closed);
+        return;
+    }
+    /* exec over its time: the runtime's exec goes, its exit finishes */
+    snprintf(h->pj.error, sizeof(h->pj.error), "command timed out");
+    if (!h->exited)
+        uv_process_kill(&h->proc, SIGKILL);
+}
+
+static void hook_work(uv_work_t *w)
+{
+    probe_work(w);
+}
+
+static void hook_work_done(uv_work_t *w, int status)
+{
+    hook_finish((hook_job *)w->data);
+}
+
+void zk_agent_hook_run(zk_apod *p, zk_actr *c, const char *which, const json_t *handler,
+                       int timeout_s, zk_hook_done_fn done)
+{
+    zk_agent *a = p->a;
+    hook_job *h = zk_xcalloc(1, sizeof(*h));
+    probe_job *j = &h->pj;
+    j->w.data = h;
+    j->p = p;
+    j->attempt = c->cur.attempt;
+    snprintf(j->ctr, sizeof(j->ctr), "%s", c->name);
+    snprintf(h->which, sizeof(h->which), "%s", which);
+    h->done = done;
+    j->probe = json_deep_copy(handler);
+    if (!json_is_object(j->probe)) {
+        json_decref(j->probe);
+        j->probe = json_object();
+    }
+    json_object_set_new(j->probe, "timeoutSeconds", json_integer(timeout_s > 0 ? timeout_s : 1));
+    json_object_set_new(j->probe, "__container",
+                        json_pack("{s:O*}", "ports",
+                                  json_object_get(zk_agent_ctr_spec(p, c), "ports")));
+    snprintf(j->ip, sizeof(j->ip), "%s", p->ip);
+    snprintf(j->id, sizeof(j->id), "%s", c->cur.id);
+    snprintf(j->runtime, sizeof(j->runtime), "%s", a->o.runtime);
+    snprintf(j->root, sizeof(j->root), "%s", a->runc_root);
+    zk_agent_pod_call_begin(p);
+
+    const json_t *act;
+    if ((act = json_object_get(j->probe, "exec"))) {
+        /* spawned from the loop and waited there: a long hook (a preStop
+         * that drains for a minute) holds no threadpool thread */
+        const char *argv[64];
+        int n = 0;
+        argv[n++] = j->runtime;
+        argv[n++] = "--root";
+        argv[n++] = j->root;
+        argv[n++] = "exec";
+        argv[n++] = j->id;
+        size_t i;
+        json_t *x;
+        json_array_foreach(json_object_get(act, "command"), i, x) {
+            if (n < 62 && json_is_string(x))
+                argv[n++] = json_string_value(x);
+        }
+        argv[n] = NULL;
+        if (n == 5) {
+            snprintf(j->error, sizeof(j->error), "%s hook: exec has no command", which);
+            hook_finish(h);
+            return;
+        }
+        uv_stdio_container_t io[3] = {{.flags = UV_IGNORE}, {.flags = UV_IGNORE},
+                                      {.flags = UV_IGNORE}};
+        uv_process_options_t o = {.file = j->runtime, .args = (char **)argv,
+                                  .exit_cb = hook_exited, .stdio_count = 3, .stdio = io};
+        h->proc.data = h;
+        int rc = uv_spawn(a->loop, &h->proc, &o);
+        if (rc < 0) {
+            snprintf(j->error, sizeof(j->error), "%s hook: %s", which, uv_strerror(rc));
+            h->handles = 1;   /* a failed spawn's handle is closed all the same */
+            uv_close((uv_handle_t *)&h->proc, hook_handle_closed);
+            return;
+        }
+        uv_timer_init(a->loop, &h->timer);
+        h->timer.data = h;
+        h->handles = 2;
+        uv_timer_start(&h->timer, hook_timer, (uint64_t)(timeout_s > 0 ? timeout_s : 1) * 1000, 0);
+    } else if ((act = json_object_get(j->probe, "sleep"))) {
+        int64_t secs = zk_json_int(act, "seconds", 0);
+        if (secs < 0)
+            secs = 0;
+        if (timeout_s > 0 && secs > timeout_s)
+            secs = timeout_s;
+        uv_timer_init(a->loop, &h->timer);
+        h->timer.data = h;
+        h->handles = 1;
+        uv_timer_start(&h->timer, hook_timer, (uint64_t)secs * 1000, 0);
+    } else if (!json_object_get(j->probe, "httpGet") && json_object_get(j->probe, "tcpSocket")) {
+        /* the API keeps tcpSocket for old objects; the kubelet fails such a
+         * hook, and so does this */
+        snprintf(j->error, sizeof(j->error), "%s hook: tcpSocket is not supported as a "
+                 "lifecycle handler", which);
+        hook_finish(h);
+    } else {
+        /* httpGet: short, bounded by the time limit */
+        uv_queue_work(a->loop, &j->w, hook_work, hook_work_done);
     }
 }

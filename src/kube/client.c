@@ -19,7 +19,12 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/yaml.h"
+#include "net/h1client.h"
 #include "net/pki.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 
 #define ZK_KUBE_MAX_RESPONSE (1024u * 1024 * 1024)  /* a LIST page of big objects */
 #define ZK_KUBE_MAX_EVENT (64u * 1024 * 1024)       /* one watch event line */
@@ -252,6 +257,7 @@ struct zk_kube_client {
     char *ua;
     bool insecure;
     bool http1;             /* DISABLE_HTTP2 was set when the client was made */
+    zk_h1c *h1;            /* cfg->lite: requests go through net/h1client.c, not curl */
     zk_kube_req *reqs;     /* in flight, and queued */
     int inflight;          /* requests (not watches) handed to curl */
     int max_inflight;
@@ -288,6 +294,11 @@ struct zk_kube_req {
     void *ctx;
     zk_kube_watch *watch;
     char errbuf[CURL_ERROR_SIZE];
+    /* the h1 client's: what to send, and the exchange under way */
+    char *method, *path, *h1hdrs;
+    size_t body_len;
+    zk_h1c_req *h1r;
+    int h1status;
 };
 
 typedef struct zk_sock {
@@ -369,8 +380,49 @@ static int on_timer_change(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
+static SSL_CTX *h1_tls(const zk_kube_config *cfg, zk_err *err);
+
+/* Requests at once through the h1 client (one connection each). */
+#define H1_INFLIGHT 8
+
 zk_kube_client *zk_kube_client_new(uv_loop_t *loop, const zk_kube_config *cfg, zk_err *err)
 {
+    bool lite = cfg->lite;
+    const char *force = getenv("ZKE_KUBE_CLIENT");
+    if (force && !strcmp(force, "h1"))
+        lite = true;
+    else if (force && !strcmp(force, "curl"))
+        lite = false;
+    if (lite) {
+        if (!cfg->server || strncmp(cfg->server, "http", 4) != 0) {
+            zk_err_set(err, ZK_EINVAL, "server URL \"%s\" is not http(s)",
+                       cfg->server ? cfg->server : "");
+            return NULL;
+        }
+        SSL_CTX *ctx = NULL;
+        if (!strncmp(cfg->server, "https://", 8) && !(ctx = h1_tls(cfg, err)))
+            return NULL;
+        /* requests in flight and the watches each hold a connection; as
+         * many stay open between bursts, so a burst costs no handshakes */
+        zk_h1c *h1 = zk_h1c_new(loop, &(zk_h1c_opts){.url = cfg->server, .tls = ctx,
+                                                      .idle_max = H1_INFLIGHT + 4}, err);
+        SSL_CTX_free(ctx);   /* the h1 client holds its own reference */
+        if (!h1)
+            return NULL;
+        zk_kube_client *c = zk_xcalloc(1, sizeof(*c));
+        c->loop = loop;
+        c->h1 = h1;
+        c->server = zk_xstrdup(cfg->server);
+        c->auth = cfg->token ? zk_xasprintf("Authorization: Bearer %s", cfg->token) : NULL;
+        c->ua = zk_xasprintf("User-Agent: %s",
+                             cfg->user_agent ? cfg->user_agent : "zke/" ZK_VERSION);
+        uv_timer_init(loop, &c->timer);
+        c->timer.data = c;
+        uv_timer_init(loop, &c->kick);
+        c->kick.data = c;
+        c->max_inflight = H1_INFLIGHT;
+        return c;
+    }
     static bool inited;
     if (!inited) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
@@ -411,6 +463,8 @@ zk_kube_client *zk_kube_client_new(uv_loop_t *loop, const zk_kube_config *cfg, z
 void zk_kube_client_set_max_inflight(zk_kube_client *c, int n)
 {
     c->max_inflight = n > 0 ? n : 1;
+    if (!c->multi)
+        return;
     /* keep a connection for every request in flight and every watch, or
      * curl closes one and opens (a TLS handshake) another all the time */
     curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)(c->max_inflight * 2 + 64));
@@ -453,9 +507,16 @@ static void req_free(zk_kube_req *r)
         r->next->prev = r->prev;
     if (r->counted)
         c->inflight--;
-    curl_multi_remove_handle(c->multi, r->easy);
-    curl_easy_cleanup(r->easy);
+    if (r->easy) {
+        curl_multi_remove_handle(c->multi, r->easy);
+        curl_easy_cleanup(r->easy);
+    }
+    if (r->h1r)
+        zk_h1c_cancel(r->h1r);
     curl_slist_free_all(r->hdrs);
+    free(r->method);
+    free(r->path);
+    free(r->h1hdrs);
     free(r->body);
     zk_buf_free(&r->resp);
     if (r->watch) {
@@ -479,7 +540,9 @@ void zk_kube_client_free(zk_kube_client *c)
     c->qhead = c->qtail = c->whead = c->wtail = NULL;
     while (c->reqs)
         req_free(c->reqs);
-    curl_multi_cleanup(c->multi);
+    if (c->multi)
+        curl_multi_cleanup(c->multi);
+    zk_h1c_free(c->h1);
     free(c->server);
     free(c->ca);
     free(c->cert);
@@ -522,32 +585,34 @@ static void watch_line(zk_kube_watch *w, const char *line, size_t len)
     json_decref(doc);
 }
 
-static size_t on_write_body(zk_kube_req *r, char *data, size_t size, size_t nmemb);
+static bool body_bytes(zk_kube_req *r, long code, const char *data, size_t n);
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 {
     zk_kube_req *r = userp;
     zk_kube_client *c = r->c;
-    c->in_curl++;
-    size_t n = on_write_body(r, data, size, nmemb);
-    c->in_curl--;
-    return n;
-}
-
-static size_t on_write_body(zk_kube_req *r, char *data, size_t size, size_t nmemb)
-{
-    size_t n = size * nmemb;
-    zk_kube_watch *w = r->watch;
-    if (w && w->stopped)
-        return 0;
-    if (zk_buf_append(&r->resp, data, n) < 0)
-        return 0;   /* over the bound: abort */
-    if (!w)
-        return n;
     long code = 0;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+    c->in_curl++;
+    bool ok = body_bytes(r, code, data, size * nmemb);
+    c->in_curl--;
+    return ok ? size * nmemb : 0;
+}
+
+/* Bytes of a response body (code: its status): kept, or for a watch cut
+ * into events. false: stop the transfer (over the bound, the watch was
+ * stopped or ended by an ERROR event). */
+static bool body_bytes(zk_kube_req *r, long code, const char *data, size_t n)
+{
+    zk_kube_watch *w = r->watch;
+    if (w && w->stopped)
+        return false;
+    if (zk_buf_append(&r->resp, data, n) < 0)
+        return false;   /* over the bound: abort */
+    if (!w)
+        return true;
     if (code != 200)
-        return n;   /* an error body: read whole */
+        return true;   /* an error body: read whole */
     /* dispatch every complete line */
     size_t start = 0;
     for (size_t i = w->scanned; i < r->resp.len; i++) {
@@ -557,22 +622,22 @@ static size_t on_write_body(zk_kube_req *r, char *data, size_t size, size_t nmem
             watch_line(w, r->resp.data + start, i - start);
         start = i + 1;
         if (w->stopped || w->gone_code)
-            return 0;
+            return false;
     }
     if (start > 0) {
         memmove(r->resp.data, r->resp.data + start, r->resp.len - start);
         r->resp.len -= start;
     }
     w->scanned = r->resp.len;
-    return n;
+    return true;
 }
 
 /* ---- requests ---- */
 
-static void finish(zk_kube_req *r, CURLcode rc)
+/* The exchange is over: code is the response's status (0: none came),
+ * error what broke it (NULL: nothing), version 20, 11 or 10. */
+static void finish_with(zk_kube_req *r, long code, const char *error, int version)
 {
-    long code = 0;
-    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
     zk_kube_watch *w = r->watch;
     if (w) {
         if (w->stopped)
@@ -586,7 +651,7 @@ static void finish(zk_kube_req *r, CURLcode rc)
             msg = w->gone_msg;
         } else if (code == 200) {
             status = 200;
-            msg = rc == CURLE_OK ? "watch closed" : (r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+            msg = error ? error : "watch closed";
         } else if (code > 0) {
             status = (int)code;
             if (zk_json_decode(r->resp.data ? r->resp.data : "", r->resp.len, &doc, NULL) == 0)
@@ -597,7 +662,7 @@ static void finish(zk_kube_req *r, CURLcode rc)
             }
         } else {
             status = 0;
-            msg = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+            msg = error ? error : "no response";
         }
         if (w->end)
             w->end(w->ctx, status, msg);
@@ -605,17 +670,12 @@ static void finish(zk_kube_req *r, CURLcode rc)
         return;
     }
     zk_kube_result res = {.status = (int)code, .reason = "", .error = ""};
-    long ver = 0;
-    curl_easy_getinfo(r->easy, CURLINFO_HTTP_VERSION, &ver);
-    res.http_version = ver == CURL_HTTP_VERSION_2_0   ? 20
-                       : ver == CURL_HTTP_VERSION_1_1 ? 11
-                       : ver == CURL_HTTP_VERSION_1_0 ? 10
-                                                      : 0;
+    res.http_version = version;
     json_t *doc = NULL;
     char buf[1200];
-    if (rc != CURLE_OK || code == 0) {
+    if (error || code == 0) {
         res.status = 0;
-        snprintf(buf, sizeof(buf), "%s", r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+        snprintf(buf, sizeof(buf), "%s", error ? error : "no response");
         res.error = buf;
     } else {
         zk_err err = {0};
@@ -642,6 +702,122 @@ static void finish(zk_kube_req *r, CURLcode rc)
     json_decref(doc);
 }
 
+static void finish(zk_kube_req *r, CURLcode rc)
+{
+    long code = 0, ver = 0;
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(r->easy, CURLINFO_HTTP_VERSION, &ver);
+    int version = ver == CURL_HTTP_VERSION_2_0   ? 20
+                  : ver == CURL_HTTP_VERSION_1_1 ? 11
+                  : ver == CURL_HTTP_VERSION_1_0 ? 10
+                                                 : 0;
+    const char *error = rc == CURLE_OK ? NULL : r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+    finish_with(r, code, error, version);
+}
+
+/* ---- the h1 client's way ---- */
+
+static void pump(zk_kube_client *c);
+
+static void h1_head(void *ctx, int status, const zk_h1_header *h, size_t n)
+{
+    ((zk_kube_req *)ctx)->h1status = status;
+}
+
+static void h1_body(void *ctx, const char *p, size_t n)
+{
+    zk_kube_req *r = ctx;
+    if (body_bytes(r, r->h1status, p, n))
+        return;
+    /* stop the exchange, as curl does when its write callback refuses */
+    zk_h1c_cancel(r->h1r);
+    r->h1r = NULL;
+    zk_kube_client *c = r->c;
+    finish_with(r, r->h1status, "the response was cut off (too large, or the watch ended)", 11);
+    req_free(r);
+    pump(c);
+}
+
+static void h1_done(void *ctx, const char *error)
+{
+    zk_kube_req *r = ctx;
+    zk_kube_client *c = r->c;
+    r->h1r = NULL;   /* the h1 client frees it */
+    finish_with(r, error ? 0 : r->h1status, error, 11);
+    req_free(r);
+    pump(c);
+}
+
+static const zk_h1c_cb h1_cb = {.head = h1_head, .body = h1_body, .done = h1_done};
+
+/* Watches: silent for this long means dead (the server sends bookmarks). */
+#define WATCH_IDLE_MS (600 * 1000)
+
+static void h1_start(zk_kube_req *r)
+{
+    zk_kube_client *c = r->c;
+    r->h1r = zk_h1c_send(c->h1, r->method, r->path, r->h1hdrs, r->body, r->body_len,
+                         r->watch ? -WATCH_IDLE_MS : ZK_KUBE_TIMEOUT_MS, &h1_cb, r);
+}
+
+/* An OpenSSL context from the kubeconfig's PEM: the CA bundle (or the
+ * system's), the client certificate and key. */
+static SSL_CTX *h1_tls(const zk_kube_config *cfg, zk_err *err)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) {
+        zk_err_set(err, ZK_EINTERNAL, "cannot create a TLS context");
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx, cfg->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
+    if (cfg->ca_pem) {
+        BIO *b = BIO_new_mem_buf(cfg->ca_pem, -1);
+        X509_STORE *st = SSL_CTX_get_cert_store(ctx);
+        X509 *x;
+        int n = 0;
+        while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+            X509_STORE_add_cert(st, x);
+            X509_free(x);
+            n++;
+        }
+        BIO_free(b);
+        ERR_clear_error();
+        if (!n) {
+            zk_err_set(err, ZK_EINVAL, "the kubeconfig's certificate authority holds no "
+                       "certificate");
+            SSL_CTX_free(ctx);
+            return NULL;
+        }
+    } else {
+        SSL_CTX_set_default_verify_paths(ctx);
+    }
+    if (cfg->cert_pem && cfg->key_pem) {
+        BIO *b = BIO_new_mem_buf(cfg->cert_pem, -1);
+        X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+        bool ok = x && SSL_CTX_use_certificate(ctx, x) == 1;
+        X509_free(x);
+        X509 *extra;
+        while (ok && (extra = PEM_read_bio_X509(b, NULL, NULL, NULL)))
+            if (SSL_CTX_add_extra_chain_cert(ctx, extra) != 1)
+                X509_free(extra);
+        BIO_free(b);
+        b = BIO_new_mem_buf(cfg->key_pem, -1);
+        EVP_PKEY *k = ok ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+        ok = k && SSL_CTX_use_PrivateKey(ctx, k) == 1 && SSL_CTX_check_private_key(ctx) == 1;
+        EVP_PKEY_free(k);
+        BIO_free(b);
+        ERR_clear_error();
+        if (!ok) {
+            zk_err_set(err, ZK_EINVAL, "the kubeconfig's client certificate and key cannot "
+                       "be used together");
+            SSL_CTX_free(ctx);
+            return NULL;
+        }
+    }
+    return ctx;
+}
+
 static void on_kick(uv_timer_t *t);
 
 /* Hand queued requests to curl while there are free slots. */
@@ -658,7 +834,10 @@ static void pump(zk_kube_client *c)
         if (!c->whead)
             c->wtail = NULL;
         r->queued = false;
-        curl_multi_add_handle(c->multi, r->easy);
+        if (c->h1)
+            h1_start(r);
+        else
+            curl_multi_add_handle(c->multi, r->easy);
     }
     while (c->qhead && c->inflight < c->max_inflight) {
         zk_kube_req *r = c->qhead;
@@ -668,7 +847,10 @@ static void pump(zk_kube_client *c)
         r->queued = false;
         r->counted = true;
         c->inflight++;
-        curl_multi_add_handle(c->multi, r->easy);
+        if (c->h1)
+            h1_start(r);
+        else
+            curl_multi_add_handle(c->multi, r->easy);
     }
 }
 
@@ -700,8 +882,27 @@ static zk_kube_req *req_new(zk_kube_client *c, const char *method, const char *p
 {
     zk_kube_req *r = zk_xcalloc(1, sizeof(*r));
     r->c = c;
-    r->easy = curl_easy_init();
     zk_buf_init(&r->resp, ZK_KUBE_MAX_RESPONSE);
+    if (c->h1) {
+        r->method = zk_xstrdup(method);
+        r->path = zk_xstrdup(path);
+        char ct[160] = "";
+        if (body) {
+            r->body = zk_json_write(body, &r->body_len);
+            if (!r->body)
+                abort();
+            snprintf(ct, sizeof(ct), "Content-Type: %.120s\r\n",
+                     content_type ? content_type : "application/json");
+        }
+        r->h1hdrs = zk_xasprintf("Accept: application/json\r\n%s\r\n%s%s%s", c->ua,
+                                 c->auth ? c->auth : "", c->auth ? "\r\n" : "", ct);
+        r->next = c->reqs;
+        if (c->reqs)
+            c->reqs->prev = r;
+        c->reqs = r;
+        return r;
+    }
+    r->easy = curl_easy_init();
     zk_autofree char *url = zk_xasprintf("%s%s", c->server, path);
     CURL *e = r->easy;
     curl_easy_setopt(e, CURLOPT_URL, url);
@@ -775,7 +976,8 @@ void zk_kube_request(zk_kube_client *c, const char *method, const char *path,
     zk_kube_req *r = req_new(c, method, path, body, content_type);
     r->done = done;
     r->ctx = ctx;
-    curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)ZK_KUBE_TIMEOUT_MS);
+    if (r->easy)
+        curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)ZK_KUBE_TIMEOUT_MS);
     r->queued = true;
     if (c->qtail)
         c->qtail->qnext = r;
@@ -842,8 +1044,10 @@ zk_kube_watch *zk_kube_watch_start(zk_kube_client *c, const char *path, zk_kube_
     r->watch = w;
     r->resp.max = ZK_KUBE_MAX_EVENT;
     /* a silent connection for this long is dead: the server sends bookmarks */
-    curl_easy_setopt(r->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(r->easy, CURLOPT_LOW_SPEED_TIME, 600L);
+    if (r->easy) {
+        curl_easy_setopt(r->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(r->easy, CURLOPT_LOW_SPEED_TIME, (long)(WATCH_IDLE_MS / 1000));
+    }
     r->queued = true;
     if (c->wtail)
         c->wtail->qnext = r;

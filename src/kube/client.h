@@ -25,6 +25,11 @@ typedef struct zk_kube_config {
     char *token;           /* bearer token or NULL */
     bool insecure;         /* insecure-skip-tls-verify */
     char *user_agent;      /* NULL: "zke/<version>" */
+    /* speak HTTP/1.1 through zke's own client (net/h1client.c) instead of
+     * libcurl: for a process that needs nothing else of curl (the node
+     * agent; decision 011). ZKE_KUBE_CLIENT=h1 or =curl in the environment
+     * overrides it. */
+    bool lite;
 } zk_kube_config;
 
 /* Read a kubeconfig file (its current context). Supports certificate-

@@ -186,8 +186,9 @@ static void write_request(conn *cn)
     zk_h1c_req *r = cn->req;
     if (!r)
         return;
-    if (r->timeout_ms > 0)
-        uv_timer_start(&cn->timer, on_timeout, (uint64_t)r->timeout_ms, 0);
+    if (r->timeout_ms)
+        uv_timer_start(&cn->timer, on_timeout,
+                       (uint64_t)(r->timeout_ms > 0 ? r->timeout_ms : -r->timeout_ms), 0);
     else
         uv_timer_stop(&cn->timer);
     if (!cn->ssl) {
@@ -259,6 +260,8 @@ static void take(conn *cn, const char *p, size_t n)
         fail(cn, "the response arrives faster than it is read");
         return;
     }
+    if (cn->req->timeout_ms < 0)   /* a limit on silence: bytes came */
+        uv_timer_start(&cn->timer, on_timeout, (uint64_t)-cn->req->timeout_ms, 0);
     if (cn->in_len + n > cn->in_cap) {
         cn->in_cap = (cn->in_len + n) * 2;
         cn->in = zk_xrealloc(cn->in, cn->in_cap);

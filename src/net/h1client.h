@@ -53,8 +53,9 @@ void zk_h1c_free(zk_h1c *c);
 
 /* Send a request. headers is "Name: value\r\n" lines (or NULL); Host,
  * Content-Length (when there is a body or the method sends one) and
- * Connection are added. timeout_ms bounds the whole exchange (0: none, for
- * watches). The callbacks run on the loop, never inside this call. */
+ * Connection are added. timeout_ms > 0 bounds the whole exchange; < 0
+ * bounds the silence, -timeout_ms with no byte from the server (a watch);
+ * 0: no limit. The callbacks run on the loop, never inside this call. */
 zk_h1c_req *zk_h1c_send(zk_h1c *c, const char *method, const char *path, const char *headers,
                         const void *body, size_t len, int timeout_ms, const zk_h1c_cb *cb,
                         void *ctx);

@@ -365,8 +365,9 @@ class AgentTest(unittest.TestCase):
 
     def test_attach(self):
         """kubectl attach: the container's output from now on, and with
-        stdin: true its stdin (WebSocket with kubectl 1.32, SPDY with 1.20);
-        attach -i to a container without stdin is refused with a reason."""
+        stdin: true its stdin (WebSocket with kubectl 1.32, SPDY with 1.20),
+        all of it even when the container reads slowly; attach -i to a
+        container without stdin is refused with a reason."""
         self.apply(self.pod_doc("echoer", ["echo"], container={"stdin": True}))
         self.apply(self.pod_doc("ticker2", ["tick", "600", "100"]))
         self.wait_running("echoer")
@@ -416,7 +417,75 @@ class AgentTest(unittest.TestCase):
         pod = self.wait_phase("oncer", ["Succeeded"])
         self.assertEqual(pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"],
                          0)
-        self.delete("echoer", "ticker2", "oncer")
+        # input faster than the container reads is held back, not dropped:
+        # 3 MiB for a reader that starts 3 s late (the FIFO holds 64 KiB)
+        payload = bytes(range(256)) * (3 * 4096)
+        for name, exe in (("wcer", KUBECTL), ("wcer-old", KUBECTL_OLD)):
+            self.apply(self.pod_doc(name, ["wc", "3"], restart="Never",
+                                    container={"stdin": True, "stdinOnce": True}))
+            self.wait_running(name)
+            time.sleep(1)
+            p = subprocess.run([exe, "--kubeconfig", self.srv.kubeconfig, "attach", "-i", name],
+                               input=payload, capture_output=True, timeout=120)
+            self.wait_phase(name, ["Succeeded"])
+            logs = self.srv.kubectl("logs", name).stdout
+            self.assertIn("wc: %d" % len(payload), logs, (exe, p.stderr))
+        self.delete("echoer", "ticker2", "oncer", "wcer", "wcer-old")
+
+    def test_lifecycle_hooks(self):
+        """postStart and preStop run as the kubelet runs them: the container
+        is not Running, nor its pod Ready, until postStart is done; a failing
+        postStart kills the container and it restarts; preStop (httpGet or
+        exec) runs before the TERM, which waits for it."""
+        d = tempfile.mkdtemp(prefix="zk-hooks-")
+        os.chmod(d, 0o777)
+        vol = {"volumes": [{"name": "d", "hostPath": {"path": d}}]}
+        mount = [{"name": "d", "mountPath": "/data"}]
+        try:
+            self.apply(self.pod_doc("hooked", ["serve", "8080"], container={
+                "volumeMounts": mount, "lifecycle": {
+                    "postStart": {"exec": {"command": ["/bin/zkt", "waitfor", "/data/go",
+                                                       "/data/post"]}},
+                    "preStop": {"httpGet": {"path": "/mark?p=/data/pre-http", "port": 8080}}}},
+                **vol))
+            # the hook has started and waits for /data/go: the container is
+            # still "ContainerCreating" and the pod not Ready
+            wait_for(lambda: os.path.exists(os.path.join(d, "post.started")), 60,
+                     "the postStart hook to start")
+            pod = self.pod("hooked")
+            cs = pod["status"]["containerStatuses"][0]
+            self.assertEqual(cs["state"].get("waiting", {}).get("reason"), "ContainerCreating",
+                             cs)
+            self.assertFalse(cs["ready"])
+            ready = [c for c in pod["status"]["conditions"] if c["type"] == "Ready"]
+            self.assertEqual(ready[0]["status"], "False")
+            open(os.path.join(d, "go"), "w").close()
+            self.wait_running("hooked")
+            self.assertTrue(os.path.exists(os.path.join(d, "post")))
+
+            # preStop as an exec that takes 7 s of a 10 s grace period: the
+            # TERM waits for it (an early TERM would end the container, and
+            # the hook with it, before the file is written)
+            self.apply(self.pod_doc("stopper", ["sleep"], container={
+                "volumeMounts": mount, "lifecycle": {
+                    "preStop": {"exec": {"command": ["/bin/zkt", "touch", "/data/pre-exec", "7"]}}}},
+                terminationGracePeriodSeconds=10, **vol))
+            self.wait_running("stopper")
+            self.delete("hooked", "stopper")
+            self.assertTrue(os.path.exists(os.path.join(d, "pre-http")))
+            self.assertTrue(os.path.exists(os.path.join(d, "pre-exec")))
+
+            # a postStart that fails: the container is killed and restarts
+            self.apply(self.pod_doc("badhook", ["sleep"], container={
+                "lifecycle": {"postStart": {"exec": {"command": ["/bin/zkt", "crash"]}}}}))
+
+            def restarted():
+                cs = self.pod("badhook")["status"].get("containerStatuses") or [{}]
+                return cs[0].get("restartCount", 0) >= 1
+            wait_for(restarted, 90, "the container whose postStart failed to restart")
+            self.delete("badhook")
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
 
     def test_attach_to_a_terminal(self):
         """A container with tty: true gets a terminal the shim holds: kubectl

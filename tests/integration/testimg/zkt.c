@@ -73,6 +73,16 @@ static int serve(int port)
         if (!strncmp(req, "GET /env ", 9)) {
             for (char **e = environ; *e && len < sizeof(body) - 512; e++)
                 len += (size_t)snprintf(body + len, sizeof(body) - len, "%s\n", *e);
+        } else if (!strncmp(req, "GET /mark?p=", 12)) {
+            /* a hook's visible trace: the file is made */
+            char path[1024];
+            sscanf(req + 12, "%1023s", path);
+            FILE *f = fopen(path, "w");
+            if (f) {
+                fputs("marked\n", f);
+                fclose(f);
+            }
+            len = (size_t)snprintf(body, sizeof(body), "marked %s\n", path);
         } else if (!strncmp(req, "GET /file?p=", 12)) {
             char path[1024];
             sscanf(req + 12, "%1023s", path);
@@ -156,6 +166,41 @@ int main(int argc, char **argv)
         char line[4096];
         while (fgets(line, sizeof(line), stdin))
             printf("echo: %s", line);
+        return 0;
+    }
+    if (!strcmp(mode, "touch") && argc > 2) {
+        /* write a file, after a delay: a hook that takes its time */
+        sleep(argc > 3 ? (unsigned)atoi(argv[3]) : 0);
+        FILE *f = fopen(argv[2], "w");
+        if (!f)
+            return 1;
+        fputs("touched\n", f);
+        return fclose(f) ? 1 : 0;
+    }
+    if (!strcmp(mode, "waitfor") && argc > 3) {
+        /* say it started (OUT.started), wait until GATE exists, write OUT */
+        char started[1100];
+        snprintf(started, sizeof(started), "%s.started", argv[3]);
+        FILE *f = fopen(started, "w");
+        if (f)
+            fclose(f);
+        for (int i = 0; i < 1200 && access(argv[2], F_OK) != 0; i++)
+            usleep(100 * 1000);
+        f = fopen(argv[3], "w");
+        if (!f)
+            return 1;
+        fputs("done\n", f);
+        return fclose(f) ? 1 : 0;
+    }
+    if (!strcmp(mode, "wc")) {
+        /* a slow reader: nothing is read for the first seconds */
+        sleep(argc > 2 ? (unsigned)atoi(argv[2]) : 0);
+        static char buf[65536];
+        long long total = 0;
+        ssize_t n;
+        while ((n = read(0, buf, sizeof(buf))) > 0)
+            total += n;
+        printf("wc: %lld\n", total);
         return 0;
     }
     if (!strcmp(mode, "spew") && argc > 2) {
