@@ -6,7 +6,6 @@
  * for its node's credentials with the bootstrap token and keeps them in
  * DATA/agent/node.kubeconfig (mode 0600). A later start uses that file and
  * no longer needs the token. */
-#include <curl/curl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,59 +17,80 @@
 #include "base/json.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "kube/client.h"
+#include "net/h1client.h"
 #include "net/pki.h"
 
 #define JOIN_MAX_BODY (1u << 20)
 
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
+typedef struct fetch_state {
+    zk_buf *out;
+    long code;
+    bool done;
+    char error[600];
+} fetch_state;
+
+static void fetch_head(void *ctx, int status, const zk_h1_header *h, size_t n)
 {
-    zk_buf *b = ud;
-    return zk_buf_append(b, p, size * n) < 0 ? 0 : size * n;
+    ((fetch_state *)ctx)->code = status;
 }
 
-/* One request; the body in *out (caller frees). Returns the HTTP status or
- * -1 with err set. */
+static void fetch_body(void *ctx, const char *p, size_t n)
+{
+    fetch_state *f = ctx;
+    if (zk_buf_append(f->out, p, n) < 0 && !f->error[0])
+        snprintf(f->error, sizeof(f->error), "the answer is larger than %u bytes",
+                 JOIN_MAX_BODY);
+}
+
+static void fetch_done(void *ctx, const char *error)
+{
+    fetch_state *f = ctx;
+    f->done = true;
+    if (error && !f->error[0])
+        snprintf(f->error, sizeof(f->error), "%s", error);
+}
+
+/* One HTTPS exchange with the server, on a loop of its own (joining comes
+ * before the agent's loop runs): the status, or -1 with err set. Without
+ * ca_pem the server is not checked: that is how its CA is fetched, and
+ * it is trusted only once its hash matches the token's. */
 static long fetch(const char *url, const char *ca_pem, const char *token, const char *post,
                   zk_buf *out, zk_err *err)
 {
-    CURL *e = curl_easy_init();
-    if (!e)
-        return zk_err_set(err, ZK_EINTERNAL, "curl");
-    char errbuf[CURL_ERROR_SIZE] = "";
-    struct curl_slist *h = NULL;
-    zk_autofree char *auth = token ? zk_xasprintf("Authorization: Bearer %s", token) : NULL;
-    if (auth)
-        h = curl_slist_append(h, auth);
-    h = curl_slist_append(h, "Content-Type: application/json");
-    h = curl_slist_append(h, "Accept: application/json, application/x-pem-file");
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 30000L);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-    if (ca_pem) {
-        struct curl_blob b = {.data = (void *)ca_pem, .len = strlen(ca_pem),
-                              .flags = CURL_BLOB_COPY};
-        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
-    } else {
-        /* the CA itself: not trusted until its hash matches the token's */
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    const char *path = strstr(url, "://");
+    path = path ? strchr(path + 3, '/') : NULL;
+    if (strncmp(url, "https://", 8) || !path)
+        return zk_err_set(err, ZK_EINVAL, "%s: joining needs an https:// server URL", url);
+    zk_kube_config cfg = {.ca_pem = (char *)ca_pem, .insecure = !ca_pem};
+    SSL_CTX *ctx = zk_kube_tls_ctx(&cfg, err);
+    if (!ctx)
+        return -1;
+    zk_autofree char *base = zk_xstrndup(url, (size_t)(path - url));
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    zk_h1c *c = zk_h1c_new(&loop, &(zk_h1c_opts){.url = base, .tls = ctx}, err);
+    SSL_CTX_free(ctx);
+    if (!c) {
+        uv_loop_close(&loop);
+        return -1;
     }
-    if (post)
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, post);
-    CURLcode rc = curl_easy_perform(e);
-    long code = -1;
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
-    else
-        zk_err_set(err, ZK_EIO, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
-    curl_slist_free_all(h);
-    curl_easy_cleanup(e);
-    return code;
+    zk_autofree char *hdrs = zk_xasprintf(
+        "Content-Type: application/json\r\nAccept: application/json, application/x-pem-file\r\n"
+        "%s%s%s", token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "");
+    fetch_state f = {.out = out, .code = -1};
+    zk_h1c_send(c, post ? "POST" : "GET", path, hdrs, post, post ? strlen(post) : 0, 30000,
+                &(zk_h1c_cb){.head = fetch_head, .body = fetch_body, .done = fetch_done}, &f);
+    while (!f.done)
+        uv_run(&loop, UV_RUN_ONCE);
+    zk_h1c_free(c);
+    uv_run(&loop, UV_RUN_DEFAULT);   /* the connection's handles close */
+    uv_loop_close(&loop);
+    if (f.error[0]) {
+        zk_err_set(err, ZK_EIO, "%s: %s", url, f.error);
+        return -1;
+    }
+    return f.code;
 }
 
 int zk_agent_join(const char *server, const char *token, const char *node, const char *path,

@@ -4,11 +4,10 @@
  * the streams the server opens on it: a pod's log now; exec, port-forward
  * and stats ride the same streams.
  *
- * The TLS connection is libcurl's (CONNECT_ONLY), made on the threadpool so
- * that a slow or unreachable server never blocks the agent's loop, and then
- * driven from the loop with a uv_poll on its socket. A lost connection is
- * made again with a growing delay (1 s to 30 s). */
-#include <curl/curl.h>
+ * The connection is zke's own HTTPS client's (net/h1client.c), upgraded
+ * with "Upgrade: zke-tunnel" and then the agent's byte stream over the same
+ * TLS, all on the agent's loop (decision 011: no libcurl in the agent). A
+ * lost connection is made again with a growing delay (1 s to 30 s). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +18,9 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/time.h"
+#include "kube/client.h"
 #include "net/frame.h"
+#include "net/h1client.h"
 
 #define RETRY_MIN_MS 1000
 #define RETRY_MAX_MS 30000
@@ -42,20 +43,13 @@ struct zk_tstream {
 struct zk_agent_tun {
     zk_agent *a;
     tun_state state;
-    CURL *easy;
-    curl_socket_t fd;
-    uv_poll_t poll;
-    bool polling;
-    int events;
+    zk_h1c *h1;            /* the client for the server; NULL: it could not be made */
+    zk_h1c_raw *raw;       /* the connection, from the upgrade on */
     char *in;
     size_t in_len;
-    char *out;
-    size_t out_len, out_cap, out_off;
     uv_timer_t retry;
     uint64_t backoff_ms;
     zk_tstream *streams;
-    char errbuf[CURL_ERROR_SIZE];
-    bool closing_poll;
     bool flow;             /* the server speaks version 2: stream windows */
 };
 
@@ -65,57 +59,9 @@ struct zk_agent_tun {
 
 static void tun_down(zk_agent_tun *t, const char *why);
 static void tun_connect(zk_agent_tun *t);
-static void on_poll(uv_poll_t *p, int status, int events);
-
-/* ---- output ---- */
-
-static void want_events(zk_agent_tun *t)
-{
-    if (!t->polling)
-        return;
-    int ev = UV_READABLE | (t->out_len > t->out_off ? UV_WRITABLE : 0);
-    if (ev != t->events) {
-        t->events = ev;
-        uv_poll_start(&t->poll, ev, on_poll);
-    }
-}
-
 static void wake_waiting(zk_agent_tun *t);
 
-static void tun_write(zk_agent_tun *t)
-{
-    while (t->out_off < t->out_len) {
-        size_t n = 0;
-        CURLcode rc = curl_easy_send(t->easy, t->out + t->out_off, t->out_len - t->out_off, &n);
-        if (rc == CURLE_AGAIN)
-            break;
-        if (rc != CURLE_OK) {
-            tun_down(t, curl_easy_strerror(rc));
-            return;
-        }
-        t->out_off += n;
-    }
-    if (t->out_off == t->out_len) {
-        t->out_off = t->out_len = 0;
-        wake_waiting(t);
-    }
-    else if (t->out_off > (1u << 20)) {
-        memmove(t->out, t->out + t->out_off, t->out_len - t->out_off);
-        t->out_len -= t->out_off;
-        t->out_off = 0;
-    }
-    want_events(t);
-}
-
-static void queue_bytes(zk_agent_tun *t, const void *p, size_t n)
-{
-    if (t->out_len + n > t->out_cap) {
-        t->out_cap = (t->out_len + n) * 2;
-        t->out = zk_xrealloc(t->out, t->out_cap);
-    }
-    memcpy(t->out + t->out_len, p, n);
-    t->out_len += n;
-}
+/* ---- output ---- */
 
 static void send_frame(zk_agent_tun *t, uint32_t id, int type, const void *p, size_t n)
 {
@@ -126,13 +72,16 @@ static void send_frame(zk_agent_tun *t, uint32_t id, int type, const void *p, si
         size_t part = n > ZK_FRAME_MAX ? ZK_FRAME_MAX : n;
         uint8_t h[ZK_FRAME_HEADER];
         zk_frame_header(h, id, type, part);
-        queue_bytes(t, h, sizeof(h));
+        zk_h1c_raw_write(t->raw, h, sizeof(h));
+        if (t->state != T_OPEN)
+            return;   /* the write broke the connection */
         if (part)
-            queue_bytes(t, bytes, part);
+            zk_h1c_raw_write(t->raw, bytes, part);
+        if (t->state != T_OPEN)
+            return;
         bytes += part;
         n -= part;
     } while (n > 0);
-    tun_write(t);
 }
 
 bool zk_agent_tun_up(zk_agent *a)
@@ -153,7 +102,7 @@ void zk_agent_tun_send(zk_tstream *s, const void *p, size_t n)
 size_t zk_agent_tun_room(zk_tstream *s)
 {
     zk_agent_tun *t = s->t;
-    size_t queued = t->out_len - t->out_off;
+    size_t queued = t->raw ? zk_h1c_raw_queued(t->raw) : 0;
     size_t room = 0;
     if (t->state != T_OPEN)
         room = 0;
@@ -286,57 +235,46 @@ static void on_frame(zk_agent_tun *t, const zk_frame *f)
     }
 }
 
-/* ---- input ---- */
+/* ---- the connection ---- */
 
-static void handshake(zk_agent_tun *t)
+static void on_raw_open(void *ctx, int status, const zk_h1_header *h, size_t n,
+                        const char *error)
 {
-    char *end = memmem(t->in, t->in_len, "\r\n\r\n", 4);
-    if (!end) {
-        if (t->in_len > 8192)
-            tun_down(t, "the server's answer to the upgrade is too long");
+    zk_agent_tun *t = ctx;
+    if (error) {
+        t->raw = NULL;   /* it is over */
+        if (status)
+            zk_warn("agent: tunnel refused: the server answered %d", status);
+        else
+            zk_warn("agent: tunnel to %s: %s", t->a->cfg.server, error);
+        tun_down(t, NULL);
         return;
     }
-    int code = 0;
-    sscanf(t->in, "HTTP/1.1 %d", &code);
-    *end = '\0';
-    t->flow = strcasestr(t->in, "\r\nzke-tunnel-version: 2") != NULL;
-    if (code != 101) {
-        char line[200];
-        snprintf(line, sizeof(line), "%.*s", (int)strcspn(t->in, "\r\n"), t->in);
-        zk_warn("agent: tunnel refused: %s", line);
-        tun_down(t, "the server refused the tunnel");
-        return;
-    }
-    size_t used = (size_t)(end + 4 - t->in);
-    memmove(t->in, end + 4, t->in_len - used);
-    t->in_len -= used;
+    t->flow = false;
+    for (size_t i = 0; i < n; i++)
+        if (h[i].name_len == 18 && !strncasecmp(h[i].name, "zke-tunnel-version", 18) &&
+            h[i].value_len == 1 && h[i].value[0] == '2')
+            t->flow = true;
     t->state = T_OPEN;
+    t->in_len = 0;
     t->backoff_ms = 0;
     t->a->m.tunnel_connects++;
     zk_info("agent: tunnel to %s open", t->a->cfg.server);
 }
 
-static void tun_read(zk_agent_tun *t)
+static void on_raw_data(void *ctx, const char *p, size_t n)
 {
-    for (;;) {
-        size_t n = 0;
+    zk_agent_tun *t = ctx;
+    while (n > 0 && t->state == T_OPEN) {
         if (t->in_len == IN_MAX) {
             tun_down(t, "a frame larger than allowed");
             return;
         }
-        CURLcode rc = curl_easy_recv(t->easy, t->in + t->in_len, IN_MAX - t->in_len, &n);
-        if (rc == CURLE_AGAIN)
-            return;
-        if (rc != CURLE_OK || n == 0) {
-            tun_down(t, rc == CURLE_OK ? "the server closed the connection" : curl_easy_strerror(rc));
-            return;
-        }
-        t->in_len += n;
-        if (t->state == T_HANDSHAKE) {
-            handshake(t);
-            if (t->state != T_OPEN)
-                continue;
-        }
+        size_t take = n < IN_MAX - t->in_len ? n : IN_MAX - t->in_len;
+        memcpy(t->in + t->in_len, p, take);
+        t->in_len += take;
+        p += take;
+        n -= take;
         size_t off = 0;
         while (t->state == T_OPEN) {
             zk_frame f;
@@ -350,136 +288,40 @@ static void tun_read(zk_agent_tun *t)
             off += (size_t)k;
             on_frame(t, &f);
         }
-        if (t->state != T_OPEN && t->state != T_HANDSHAKE)
+        if (t->state != T_OPEN)
             return;
         memmove(t->in, t->in + off, t->in_len - off);
         t->in_len -= off;
     }
 }
 
-static void on_poll(uv_poll_t *p, int status, int events)
+static void on_raw_drained(void *ctx)
 {
-    zk_agent_tun *t = p->data;
-    if (status < 0) {
-        tun_down(t, uv_strerror(status));
-        return;
-    }
-    if (events & UV_WRITABLE)
-        tun_write(t);
-    if (t->state != T_DOWN && (events & UV_READABLE))
-        tun_read(t);
+    wake_waiting(ctx);
 }
 
-/* ---- connecting ---- */
-
-typedef struct conn_job {
-    uv_work_t w;
-    zk_agent_tun *t;
-    CURL *easy;
-    CURLcode rc;
-} conn_job;
-
-static void conn_work(uv_work_t *w)
+static void on_raw_closed(void *ctx, const char *why)
 {
-    conn_job *j = w->data;
-    j->rc = curl_easy_perform(j->easy);
+    zk_agent_tun *t = ctx;
+    t->raw = NULL;   /* it is over */
+    tun_down(t, why);
 }
 
-static void on_poll_closed(uv_handle_t *h)
-{
-    zk_agent_tun *t = h->data;
-    t->closing_poll = false;
-    if (t->easy) {
-        curl_easy_cleanup(t->easy);
-        t->easy = NULL;
-    }
-}
-
-static void conn_done(uv_work_t *w, int status)
-{
-    conn_job *j = w->data;
-    zk_agent_tun *t = j->t;
-    CURLcode rc = j->rc;
-    free(j);
-    if (rc != CURLE_OK) {
-        zk_warn("agent: tunnel to %s: %s", t->a->cfg.server,
-                t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
-        curl_easy_cleanup(t->easy);
-        t->easy = NULL;
-        tun_down(t, NULL);
-        return;
-    }
-    curl_socket_t fd;
-    if (curl_easy_getinfo(t->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK) {
-        tun_down(t, "no socket");
-        return;
-    }
-    t->fd = fd;
-    /* the upgrade request; the credentials are the TLS client certificate
-     * or the bearer token */
-    const char *url = t->a->cfg.server;
-    const char *host = strstr(url, "://") ? strstr(url, "://") + 3 : url;
-    zk_autofree char *req = zk_xasprintf(
-        "GET /zke/v1/tunnel HTTP/1.1\r\nHost: %.*s\r\nConnection: Upgrade\r\nUpgrade: zke-tunnel\r\n"
-        "Zke-Tunnel-Version: 2\r\nUser-Agent: zke-agent/" ZK_VERSION "\r\n%s%s%s\r\n",
-        (int)strcspn(host, "/"), host, t->a->cfg.token ? "Authorization: Bearer " : "",
-        t->a->cfg.token ? t->a->cfg.token : "", t->a->cfg.token ? "\r\n" : "");
-    t->state = T_HANDSHAKE;
-    t->in_len = 0;
-    t->out_len = t->out_off = 0;
-    queue_bytes(t, req, strlen(req));
-    uv_poll_init_socket(t->a->loop, &t->poll, fd);
-    t->poll.data = t;
-    t->polling = true;
-    t->events = 0;
-    uv_poll_start(&t->poll, UV_READABLE | UV_WRITABLE, on_poll);
-    t->events = UV_READABLE | UV_WRITABLE;
-    tun_write(t);
-}
+static const zk_h1c_raw_cb raw_cb = {.open = on_raw_open, .data = on_raw_data,
+                                     .drained = on_raw_drained, .closed = on_raw_closed};
 
 static void tun_connect(zk_agent_tun *t)
 {
-    if (t->state != T_DOWN || t->closing_poll)
+    if (t->state != T_DOWN || !t->h1)
         return;
     zk_agent *a = t->a;
-    CURL *e = curl_easy_init();
-    if (!e)
-        return;
-    zk_autofree char *url = zk_xasprintf("%s/zke/v1/tunnel", a->cfg.server);
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
-    t->errbuf[0] = '\0';
-    if (a->cfg.ca_pem) {
-        struct curl_blob b = {.data = a->cfg.ca_pem, .len = strlen(a->cfg.ca_pem),
-                              .flags = CURL_BLOB_COPY};
-        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
-    }
-    if (a->cfg.cert_pem && a->cfg.key_pem) {
-        struct curl_blob b = {.data = a->cfg.cert_pem, .len = strlen(a->cfg.cert_pem),
-                              .flags = CURL_BLOB_COPY};
-        struct curl_blob k = {.data = a->cfg.key_pem, .len = strlen(a->cfg.key_pem),
-                              .flags = CURL_BLOB_COPY};
-        curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &b);
-        curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
-        curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &k);
-        curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
-    }
-    if (a->cfg.insecure) {
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    t->easy = e;
+    /* the credentials are the TLS client certificate or the bearer token */
+    zk_autofree char *hdrs = zk_xasprintf(
+        "Upgrade: zke-tunnel\r\nZke-Tunnel-Version: 2\r\nUser-Agent: zke-agent/" ZK_VERSION
+        "\r\n%s%s%s", a->cfg.token ? "Authorization: Bearer " : "",
+        a->cfg.token ? a->cfg.token : "", a->cfg.token ? "\r\n" : "");
     t->state = T_CONNECTING;
-    conn_job *j = zk_xcalloc(1, sizeof(*j));
-    j->w.data = j;
-    j->t = t;
-    j->easy = e;
-    uv_queue_work(a->loop, &j->w, conn_work, conn_done);
+    t->raw = zk_h1c_upgrade(t->h1, "/zke/v1/tunnel", hdrs, 10000, &raw_cb, t);
 }
 
 static void on_retry(uv_timer_t *tm)
@@ -493,21 +335,16 @@ static void tun_down(zk_agent_tun *t, const char *why)
     if (why)
         zk_warn("agent: tunnel down: %s", why);
     t->state = T_DOWN;
+    if (t->raw) {
+        zk_h1c_raw_close(t->raw);
+        t->raw = NULL;
+    }
     while (t->streams) {
         zk_tstream *s = t->streams;
         t->streams = s->next;
         if (s->ops.closed)
             s->ops.closed(s->ctx);
         free(s);
-    }
-    if (t->polling) {
-        t->polling = false;
-        t->closing_poll = true;
-        uv_poll_stop(&t->poll);
-        uv_close((uv_handle_t *)&t->poll, on_poll_closed);
-    } else if (t->easy) {
-        curl_easy_cleanup(t->easy);
-        t->easy = NULL;
     }
     t->backoff_ms = t->backoff_ms ? t->backoff_ms * 2 : RETRY_MIN_MS;
     if (t->backoff_ms > RETRY_MAX_MS)
@@ -523,5 +360,17 @@ void zk_agent_tun_start(zk_agent *a)
     uv_timer_init(a->loop, &t->retry);
     t->retry.data = t;
     a->tun = t;
+    zk_err err = {0};
+    SSL_CTX *ctx = NULL;
+    if (!strncmp(a->cfg.server, "https://", 8) && !(ctx = zk_kube_tls_ctx(&a->cfg, &err))) {
+        zk_error("agent: no tunnel: %s", err.msg);
+        return;
+    }
+    t->h1 = zk_h1c_new(a->loop, &(zk_h1c_opts){.url = a->cfg.server, .tls = ctx}, &err);
+    SSL_CTX_free(ctx);
+    if (!t->h1) {
+        zk_error("agent: no tunnel: %s", err.msg);
+        return;
+    }
     tun_connect(t);
 }

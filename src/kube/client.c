@@ -380,7 +380,6 @@ static int on_timer_change(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
-static SSL_CTX *h1_tls(const zk_kube_config *cfg, zk_err *err);
 
 /* Requests at once through the h1 client (one connection each). */
 #define H1_INFLIGHT 8
@@ -400,7 +399,7 @@ zk_kube_client *zk_kube_client_new(uv_loop_t *loop, const zk_kube_config *cfg, z
             return NULL;
         }
         SSL_CTX *ctx = NULL;
-        if (!strncmp(cfg->server, "https://", 8) && !(ctx = h1_tls(cfg, err)))
+        if (!strncmp(cfg->server, "https://", 8) && !(ctx = zk_kube_tls_ctx(cfg, err)))
             return NULL;
         /* requests in flight and the watches each hold a connection; as
          * many stay open between bursts, so a burst costs no handshakes */
@@ -760,9 +759,7 @@ static void h1_start(zk_kube_req *r)
                          r->watch ? -WATCH_IDLE_MS : ZK_KUBE_TIMEOUT_MS, &h1_cb, r);
 }
 
-/* An OpenSSL context from the kubeconfig's PEM: the CA bundle (or the
- * system's), the client certificate and key. */
-static SSL_CTX *h1_tls(const zk_kube_config *cfg, zk_err *err)
+SSL_CTX *zk_kube_tls_ctx(const zk_kube_config *cfg, zk_err *err)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     if (!ctx) {

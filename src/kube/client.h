@@ -32,6 +32,12 @@ typedef struct zk_kube_config {
     bool lite;
 } zk_kube_config;
 
+/* An OpenSSL client context from a config: its CA bundle (or the system's
+ * when it has none), its client certificate and key, peer verification
+ * unless insecure. NULL with err set when they cannot be used. */
+struct ssl_ctx_st;
+struct ssl_ctx_st *zk_kube_tls_ctx(const zk_kube_config *cfg, zk_err *err);
+
 /* Read a kubeconfig file (its current context). Supports certificate-
  * authority(-data), client-certificate(-data), client-key(-data), token,
  * tokenFile and insecure-skip-tls-verify. */

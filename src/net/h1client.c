@@ -38,6 +38,14 @@ struct zk_h1c_req {
     int timeout_ms;
     zk_h1c_cb cb;
     void *ctx;
+    zk_h1c_raw *raw;           /* an upgrade: the answer opens a raw stream */
+};
+
+struct zk_h1c_raw {
+    zk_h1c_req *req;           /* until the answer */
+    conn *cn;                  /* once open */
+    zk_h1c_raw_cb cb;
+    void *ctx;
 };
 
 struct conn {
@@ -52,6 +60,7 @@ struct conn {
     SSL *ssl;
     BIO *rbio, *wbio;
     zk_h1c_req *req;
+    zk_h1c_raw *raw;           /* upgraded: the bytes are the caller's */
     bool idle;
     char *in;
     size_t in_len, in_cap;
@@ -65,6 +74,7 @@ typedef struct {
 } wreq;
 
 static void conn_close(conn *cn);
+static void on_eof(conn *cn, const char *why);
 
 /* ---- the end of requests ---- */
 
@@ -91,6 +101,10 @@ static void req_done(conn *cn, const char *error)
 
 static void fail(conn *cn, const char *msg)
 {
+    if (cn->raw) {
+        on_eof(cn, msg);
+        return;
+    }
     req_done(cn, msg);
     conn_close(cn);
 }
@@ -133,7 +147,11 @@ static void conn_close(conn *cn)
 
 static void on_written(uv_write_t *w, int status)
 {
+    conn *cn = w->handle->data;
     free(w);
+    if (status == 0 && cn->raw && cn->state == C_READY && !cn->tcp.write_queue_size &&
+        cn->raw->cb.drained)
+        cn->raw->cb.drained(cn->raw->ctx);
 }
 
 static void send_raw(conn *cn, const char *p, size_t n)
@@ -210,6 +228,35 @@ static void write_request(conn *cn)
     tls_flush(cn);
 }
 
+/* The answer to an upgrade: 101 turns the connection into the caller's
+ * stream (what followed the head is its first data); anything else ends
+ * the attempt. */
+static void raw_answer(conn *cn, zk_h1c_req *r, const zk_h1_event *ev, size_t used)
+{
+    zk_h1c_raw *raw = r->raw;
+    raw->req = NULL;
+    cn->req = NULL;
+    uv_timer_stop(&cn->timer);
+    req_free(r);
+    if (ev->status != 101) {
+        char msg[64];
+        snprintf(msg, sizeof(msg), "the server answered %d, not 101", ev->status);
+        raw->cb.open(raw->ctx, ev->status, ev->headers, ev->nheaders, msg);
+        free(raw);
+        conn_close(cn);
+        return;
+    }
+    cn->raw = raw;
+    raw->cn = cn;
+    raw->cb.open(raw->ctx, 101, ev->headers, ev->nheaders, NULL);
+    if (cn->raw != raw || cn->state != C_READY)
+        return;   /* closed from the callback */
+    size_t rest = cn->in_len - used;
+    if (rest && raw->cb.data)
+        raw->cb.data(raw->ctx, cn->in + used, rest);
+    cn->in_len = 0;
+}
+
 /* Take what the reader finds in cn->in, until it needs more. */
 static void parse(conn *cn)
 {
@@ -221,6 +268,10 @@ static void parse(conn *cn)
         int rc = zk_h1_resp_parse(&cn->resp, cn->in, cn->in_len, &used, &ev, &err);
         if (rc < 0) {
             fail(cn, err.msg);
+            return;
+        }
+        if (rc == 1 && ev.type == ZK_H1_HEAD && r->raw) {
+            raw_answer(cn, r, &ev, used);
             return;
         }
         /* consumed first: a callback may end the request or the client */
@@ -252,6 +303,11 @@ static void parse(conn *cn)
 
 static void take(conn *cn, const char *p, size_t n)
 {
+    if (cn->raw) {
+        if (cn->raw->cb.data)
+            cn->raw->cb.data(cn->raw->ctx, p, n);
+        return;
+    }
     if (!cn->req) {
         conn_close(cn);   /* bytes nobody asked for: the connection is not reusable */
         return;
@@ -272,6 +328,15 @@ static void take(conn *cn, const char *p, size_t n)
 
 static void on_eof(conn *cn, const char *why)
 {
+    if (cn->raw) {
+        zk_h1c_raw *raw = cn->raw;
+        cn->raw = NULL;
+        conn_close(cn);
+        if (raw->cb.closed)
+            raw->cb.closed(raw->ctx, why);
+        free(raw);
+        return;
+    }
     if (!cn->req) {
         conn_close(cn);   /* an idle connection the server let go */
         return;
@@ -310,7 +375,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
     }
     if (!cn->ssl) {
         take(cn, b->base, (size_t)nread);
-        parse(cn);
+        if (!cn->raw)
+            parse(cn);
         return;
     }
     BIO_write(cn->rbio, b->base, (int)nread);
@@ -549,7 +615,12 @@ void zk_h1c_free(zk_h1c *c)
         return;
     }
     for (conn *cn = c->conns; cn; cn = cn->next) {
+        if (cn->raw) {
+            free(cn->raw);
+            cn->raw = NULL;
+        }
         if (cn->req) {
+            free(cn->req->raw);
             cn->req->cn = NULL;
             req_free(cn->req);
             cn->req = NULL;
@@ -626,4 +697,70 @@ void zk_h1c_counts(const zk_h1c *c, int *open, int *idle)
         *open = c->nopen;
     if (idle)
         *idle = i;
+}
+
+/* ---- upgrades ---- */
+
+static void raw_failed(void *ctx, const char *error)
+{
+    zk_h1c_raw *raw = ctx;
+    raw->cb.open(raw->ctx, 0, NULL, 0, error ? error : "the server closed the connection");
+    free(raw);
+}
+
+zk_h1c_raw *zk_h1c_upgrade(zk_h1c *c, const char *path, const char *headers, int timeout_ms,
+                           const zk_h1c_raw_cb *cb, void *ctx)
+{
+    zk_h1c_raw *raw = zk_xcalloc(1, sizeof(*raw));
+    raw->cb = *cb;
+    raw->ctx = ctx;
+    char *h = zk_xasprintf("Connection: Upgrade\r\n%s", headers ? headers : "");
+    /* done is reached only when no answer came (an answer goes to
+     * raw_answer): then the attempt failed */
+    zk_h1c_cb rcb = {.done = raw_failed};
+    zk_h1c_req *r = zk_h1c_send(c, "GET", path, h, NULL, 0, timeout_ms, &rcb, raw);
+    free(h);
+    r->raw = raw;
+    raw->req = r;
+    return raw;
+}
+
+void zk_h1c_raw_write(zk_h1c_raw *r, const void *p, size_t n)
+{
+    conn *cn = r->cn;
+    if (!cn || cn->state != C_READY || !n)
+        return;
+    if (!cn->ssl) {
+        send_raw(cn, p, n);
+        return;
+    }
+    const char *b = p;
+    while (n > 0) {
+        int chunk = n > (1u << 30) ? (1 << 30) : (int)n;
+        int k = SSL_write(cn->ssl, b, chunk);
+        if (k <= 0) {
+            char e[300];
+            on_eof(cn, tls_error(cn, e, sizeof(e)));
+            return;
+        }
+        b += k;
+        n -= (size_t)k;
+    }
+    tls_flush(cn);
+}
+
+size_t zk_h1c_raw_queued(const zk_h1c_raw *r)
+{
+    return r->cn ? r->cn->tcp.write_queue_size : 0;
+}
+
+void zk_h1c_raw_close(zk_h1c_raw *r)
+{
+    if (r->cn) {
+        r->cn->raw = NULL;
+        conn_close(r->cn);
+    } else if (r->req) {
+        zk_h1c_cancel(r->req);   /* still waiting for its answer */
+    }
+    free(r);
 }

@@ -64,6 +64,33 @@ zk_h1c_req *zk_h1c_send(zk_h1c *c, const char *method, const char *path, const c
  * the request had not started on one. */
 void zk_h1c_cancel(zk_h1c_req *r);
 
+/* An upgraded connection (HTTP 101): after the answer the connection is
+ * the caller's byte stream, over the same TLS. */
+typedef struct zk_h1c_raw zk_h1c_raw;
+
+typedef struct zk_h1c_raw_cb {
+    /* the answer: status 101 and error NULL, the stream is open; else the
+     * attempt failed (error, or another status: headers and body are
+     * dropped) and the stream is over when this returns */
+    void (*open)(void *ctx, int status, const zk_h1_header *headers, size_t n,
+                 const char *error);
+    void (*data)(void *ctx, const char *p, size_t n);
+    /* everything written went out */
+    void (*drained)(void *ctx);
+    /* the stream broke or the server ended it; it is over when this returns */
+    void (*closed)(void *ctx, const char *why);
+} zk_h1c_raw_cb;
+
+/* GET path with "Connection: Upgrade" and the caller's headers (which name
+ * the Upgrade); timeout_ms bounds the wait for the answer. */
+zk_h1c_raw *zk_h1c_upgrade(zk_h1c *c, const char *path, const char *headers, int timeout_ms,
+                           const zk_h1c_raw_cb *cb, void *ctx);
+void zk_h1c_raw_write(zk_h1c_raw *r, const void *p, size_t n);
+/* Bytes written and not yet taken by the kernel. */
+size_t zk_h1c_raw_queued(const zk_h1c_raw *r);
+/* End it: no callback follows. */
+void zk_h1c_raw_close(zk_h1c_raw *r);
+
 /* Connections open now, and idle among them (for tests and /metrics). */
 void zk_h1c_counts(const zk_h1c *c, int *open, int *idle);
 

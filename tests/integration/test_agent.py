@@ -1180,6 +1180,14 @@ class AgentJoinTest(unittest.TestCase):
             wait_for(lambda: srv.kjson("get", "pod", "getter")["status"].get("phase") == "Succeeded",
                      60, "the getter to finish")
             self.assertIn("hello from on-a", srv.kubectl("logs", "getter").stdout)
+            # decision 011: the agent speaks HTTPS itself (API, tunnel, join);
+            # libcurl, and what Debian's libcurl brings, is not in it while
+            # it pulls nothing
+            with open("/proc/%d/maps" % agent.pid) as f:
+                maps = f.read()
+            self.assertIn("libssl", maps)   # the libraries it has are seen
+            self.assertNotIn("libcurl", maps)
+            self.assertNotIn("libgnutls", maps)
             # the second node's credentials: its own pods yes, others' no
             srv.kubectl("create", "secret", "generic", "not-for-b", "--from-literal=k=v")
             self.assertIn("on-b", srv.kubectl("get", "pod", "on-b", "-o", "name", kubeconfig=kc).stdout)

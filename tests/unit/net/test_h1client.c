@@ -253,12 +253,45 @@ static void test_errors_say_what_went_wrong(void **state)
     assert_null(zk_h1c_new(&f->loop, &(zk_h1c_opts){.url = "https://h"}, &err));
 }
 
+typedef struct {
+    bool opened;
+    int status;
+    char error[300];
+} upgrade_result;
+
+static void up_open(void *ctx, int status, const zk_h1_header *h, size_t n, const char *error)
+{
+    upgrade_result *u = ctx;
+    u->opened = true;
+    u->status = status;
+    snprintf(u->error, sizeof(u->error), "%s", error ? error : "");
+}
+
+static void test_a_refused_upgrade_says_so(void **state)
+{
+    /* the tunnel is for nodes: the admin gets an answer, not a stream
+     * (the upgraded stream itself carries every agent integration test) */
+    fixture *f = *state;
+    zk_h1c *c = client(f, f->url, f->ctx);
+    upgrade_result u = {0};
+    zk_h1c_upgrade(c, "/zke/v1/tunnel", "Upgrade: zke-tunnel\r\n", 10000,
+                   &(zk_h1c_raw_cb){.open = up_open}, &u);
+    uint64_t end = zk_mono_ms() + 20000;
+    while (!u.opened && zk_mono_ms() < end)
+        uv_run(&f->loop, UV_RUN_ONCE);
+    assert_true(u.opened);
+    assert_int_equal(u.status, 403);
+    assert_non_null(strstr(u.error, "answered 403"));
+    finish(f, c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_requests_over_kept_connections),
         cmocka_unit_test(test_a_watch_streams),
         cmocka_unit_test(test_errors_say_what_went_wrong),
+        cmocka_unit_test(test_a_refused_upgrade_says_so),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
