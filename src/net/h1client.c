@@ -39,6 +39,7 @@ struct zk_h1c_req {
     zk_h1c_cb cb;
     void *ctx;
     zk_h1c_raw *raw;           /* an upgrade: the answer opens a raw stream */
+    bool retried;              /* sent again once on a new connection */
 };
 
 struct zk_h1c_raw {
@@ -62,6 +63,8 @@ struct conn {
     zk_h1c_req *req;
     zk_h1c_raw *raw;           /* upgraded: the bytes are the caller's */
     bool idle;
+    bool reused;               /* the request went on a kept-alive connection */
+    bool answered;             /* a byte of its answer came */
     char *in;
     size_t in_len, in_cap;
     zk_h1_resp resp;
@@ -75,6 +78,7 @@ typedef struct {
 
 static void conn_close(conn *cn);
 static void on_eof(conn *cn, const char *why);
+static conn *conn_new(zk_h1c *c);
 
 /* ---- the end of requests ---- */
 
@@ -312,6 +316,7 @@ static void take(conn *cn, const char *p, size_t n)
         conn_close(cn);   /* bytes nobody asked for: the connection is not reusable */
         return;
     }
+    cn->answered = true;
     if (cn->in_len + n > IN_MAX) {
         fail(cn, "the response arrives faster than it is read");
         return;
@@ -339,6 +344,21 @@ static void on_eof(conn *cn, const char *why)
     }
     if (!cn->req) {
         conn_close(cn);   /* an idle connection the server let go */
+        return;
+    }
+    zk_h1c_req *r = cn->req;
+    if (cn->reused && !cn->answered && !r->retried && !r->raw) {
+        /* the server let the kept-alive connection go as the request went
+         * out (its idle timeout): nothing of it was answered, so it goes
+         * again, once, on a new connection, as curl does */
+        cn->req = NULL;
+        r->cn = NULL;
+        conn_close(cn);
+        r->retried = true;
+        conn *fresh = conn_new(r->c);
+        fresh->req = r;
+        r->cn = fresh;
+        zk_h1_resp_init(&fresh->resp, r->head_method);
         return;
     }
     parse(cn);
@@ -667,9 +687,11 @@ zk_h1c_req *zk_h1c_send(zk_h1c *c, const char *method, const char *path, const c
         }
     if (cn) {
         cn->idle = false;
+        cn->reused = true;
     } else {
         cn = conn_new(c);
     }
+    cn->answered = false;
     cn->req = r;
     r->cn = cn;
     zk_h1_resp_init(&cn->resp, r->head_method);

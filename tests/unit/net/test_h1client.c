@@ -285,6 +285,41 @@ static void test_a_refused_upgrade_says_so(void **state)
     finish(f, c);
 }
 
+static void test_a_connection_the_server_let_go_is_not_an_error(void **state)
+{
+    /* a server that drops kept-alive connections after 2 s: a request sent
+     * on one it already dropped goes again on a new connection */
+    fixture *f = *state;
+    server quick = {0};
+    snprintf(quick.dir, sizeof(quick.dir), "/tmp/zk-h1c-quick-XXXXXX");
+    assert_non_null(mkdtemp(quick.dir));
+    assert_true(server_start(&quick, "--request-timeout 2"));
+    SSL_CTX *ctx = ctx_for(quick.dir, true);
+    char url[64];
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d", quick.port);
+    zk_h1c *c = client(f, url, ctx);
+    result a = {0};
+    zk_h1c_send(c, "GET", "/version", NULL, NULL, 0, 10000, &cb, &a);
+    run_until(&f->loop, &a);
+    assert_int_equal(a.status, 200);
+    int idle = 0;
+    zk_h1c_counts(c, NULL, &idle);
+    assert_int_equal(idle, 1);
+    sleep(4);   /* the loop does not run: the client has not seen the close */
+    result b = {0};
+    zk_h1c_send(c, "GET", "/version", NULL, NULL, 0, 10000, &cb, &b);
+    run_until(&f->loop, &b);
+    assert_string_equal(b.error, "");
+    assert_int_equal(b.status, 200);
+    finish(f, c);
+    SSL_CTX_free(ctx);
+    server_kill(&quick);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", quick.dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", quick.dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_a_watch_streams),
         cmocka_unit_test(test_errors_say_what_went_wrong),
         cmocka_unit_test(test_a_refused_upgrade_says_so),
+        cmocka_unit_test(test_a_connection_the_server_let_go_is_not_an_error),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
