@@ -69,32 +69,46 @@ else
   failed=$((failed + 1))
 fi
 
-stage "fuzz targets, ${FUZZ_SECONDS}s each"
+stage "fuzz targets, ${FUZZ_SECONDS}s each, $(nproc) at a time"
 if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 else
   meson setup --reconfigure build-fuzz >/dev/null
 fi
+# one target, in the background: its exit status and log land in $2
+fuzz_one() { # target name, results dir
+  local work corpus=tests/fuzz/corpus/${1#fuzz_}
+  work=$(mktemp -d)
+  [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null
+  ./build-fuzz/tests/fuzz/"$1" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=0 "$work" >"$2/$1.log" 2>&1
+  echo $? >"$2/$1.rc"
+  rm -rf "$work"
+}
 if ninja -C build-fuzz >/dev/null; then
+  # as many targets at once as there are cores: nothing else runs now
+  results=$(mktemp -d)
+  jobs_max=$(nproc)
+  for src in tests/fuzz/fuzz_*.c; do
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+    fuzz_one "$(basename "$src" .c)" "$results" &
+  done
+  wait
   for src in tests/fuzz/fuzz_*.c; do
     name=$(basename "$src" .c)
-    corpus=tests/fuzz/corpus/${name#fuzz_}
-    work=$(mktemp -d)
-    [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null
-    if ./build-fuzz/tests/fuzz/"$name" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-         -print_final_stats=0 "$work" >"$work.log" 2>&1; then
+    if [ "$(cat "$results/$name.rc" 2>/dev/null)" = 0 ]; then
       echo "fuzz $name: ok"
       passed=$((passed + 1))
     else
       echo "fuzz $name: FAILED"
       # the report and its stack first: a plain tail would show only the
       # shadow-memory legend
-      grep -E 'ERROR:|runtime error|^ *#[0-9]+ |SUMMARY|Base64:|Test unit' "$work.log" | head -60
+      grep -E 'ERROR:|runtime error|^ *#[0-9]+ |SUMMARY|Base64:|Test unit' "$results/$name.log" | head -60
       failures+=("fuzz $name")
       failed=$((failed + 1))
     fi
-    rm -rf "$work" "$work.log"
   done
+  rm -rf "$results"
 else
   failures+=("fuzz build")
   failed=$((failed + 1))
