@@ -261,9 +261,10 @@ static void try_http(probe_job *j, const json_t *act, int timeout_ms, const json
         snprintf(j->error, sizeof(j->error), "HTTP probe failed with statuscode: %d", code);
 }
 
-static void try_exec(probe_job *j, const json_t *act, int timeout_ms)
+/* The runtime's exec of the action's command in j's container, into argv
+ * (64 entries, NULL-terminated); false when the command is empty. */
+static bool exec_argv(const probe_job *j, const json_t *act, const char **argv)
 {
-    const char *argv[64];
     int n = 0;
     argv[n++] = j->runtime;
     argv[n++] = "--root";
@@ -277,7 +278,13 @@ static void try_exec(probe_job *j, const json_t *act, int timeout_ms)
             argv[n++] = json_string_value(a);
     }
     argv[n] = NULL;
-    if (n == 5) {
+    return n > 5;
+}
+
+static void try_exec(probe_job *j, const json_t *act, int timeout_ms)
+{
+    const char *argv[64];
+    if (!exec_argv(j, act, argv)) {
         snprintf(j->error, sizeof(j->error), "exec probe has no command");
         return;
     }
@@ -557,20 +564,7 @@ void zk_agent_hook_run(zk_apod *p, zk_actr *c, const char *which, const json_t *
         /* spawned from the loop and waited there: a long hook (a preStop
          * that drains for a minute) holds no threadpool thread */
         const char *argv[64];
-        int n = 0;
-        argv[n++] = j->runtime;
-        argv[n++] = "--root";
-        argv[n++] = j->root;
-        argv[n++] = "exec";
-        argv[n++] = j->id;
-        size_t i;
-        json_t *x;
-        json_array_foreach(json_object_get(act, "command"), i, x) {
-            if (n < 62 && json_is_string(x))
-                argv[n++] = json_string_value(x);
-        }
-        argv[n] = NULL;
-        if (n == 5) {
+        if (!exec_argv(j, act, argv)) {
             snprintf(j->error, sizeof(j->error), "%s hook: exec has no command", which);
             hook_finish(h);
             return;
