@@ -2,6 +2,7 @@
  * Lease heartbeat. Pods are in pods.c, the runtime in runtime.c. */
 #include "agent/agent.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -19,6 +20,8 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/time.h"
+#include "proxy/dns.h"
+#include "proxy/proxy.h"
 
 /* ---- the node ---- */
 
@@ -128,6 +131,42 @@ static void heartbeat(uv_timer_t *t)
     post_status(a);
 }
 
+/* ---- Service networking ---- */
+
+void zk_agent_dns_addr(zk_agent *a, char *out, size_t n) { snprintf(out, n, "%s", a->dns_ip); }
+
+/* The cluster DNS serves pods on the bridge's address, the first of the
+ * node's pod CIDR (the gateway pods route through). */
+static void dns_start(zk_agent *a)
+{
+    if (!a->proxy || a->dns)
+        return;
+    char net[64];
+    int prefix = 0;
+    struct in_addr in;
+    if (sscanf(a->pod_cidr, "%63[0-9.]/%d", net, &prefix) != 2 || prefix < 8 || prefix > 30 ||
+        inet_pton(AF_INET, net, &in) != 1) {
+        zk_warn("agent: pod CIDR %s: no cluster DNS", a->pod_cidr);
+        return;
+    }
+    in.s_addr = htonl(ntohl(in.s_addr) + 1);
+    char gw[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &in, gw, sizeof(gw));
+    zk_err err = {0};
+    if (zk_agent_rt_bridge(a, gw, prefix, &err) < 0) {
+        zk_warn("agent: %s; pods get the host's DNS", err.msg);
+        return;
+    }
+    zk_dns_opts o = {.addr = gw, .port = a->o.dns_port, .domain = ZK_AGENT_CLUSTER_DOMAIN,
+                     .upstreams = a->o.dns_upstreams};
+    a->dns = zk_dns_new(a->loop, zk_proxy_services(a->proxy), zk_proxy_slices(a->proxy), &o, &err);
+    if (!a->dns) {
+        zk_warn("agent: %s; pods get the host's DNS", err.msg);
+        return;
+    }
+    snprintf(a->dns_ip, sizeof(a->dns_ip), "%s", gw);
+}
+
 /* The node's own object: its pod CIDR comes from the server. */
 static void node_seen(void *ctx, json_t *obj)
 {
@@ -142,9 +181,10 @@ static void node_seen(void *ctx, json_t *obj)
                     a->pod_cidr, cidr);
         snprintf(a->pod_cidr, sizeof(a->pod_cidr), "%s", cidr);
         zk_info("agent: pod CIDR %s", cidr);
-        if (zk_agent_rt_masquerade(cidr, "10.42.0.0/16") < 0)
+        if (zk_agent_rt_masquerade(cidr, ZK_AGENT_CLUSTER_CIDR) < 0)
             zk_warn("agent: could not add the MASQUERADE rule for %s (iptables); pods reach "
                     "only the cluster and this host", cidr);
+        dns_start(a);
         /* pods waiting for a network may go on */
         size_t pos = 0;
         const char *k;
@@ -204,6 +244,7 @@ static zk_agent *agent_new(const zk_agent_opts *o, uv_loop_t *loop, const zk_kub
     a->o.cni_bin = zk_xstrdup(o->cni_bin ? o->cni_bin : ZK_CNI_DEFAULT_PATH);
     a->o.reserved_cpu = opt_dup(o->reserved_cpu);
     a->o.reserved_memory = opt_dup(o->reserved_memory);
+    a->o.dns_upstreams = opt_dup(o->dns_upstreams);
     if (o->node_ip)
         snprintf(a->host.ip, sizeof(a->host.ip), "%s", o->node_ip);
     zk_agent_host_read(a->o.data_dir, &a->host);
@@ -270,6 +311,15 @@ static void agent_start(zk_agent *a)
     uv_timer_init(a->loop, &a->heartbeat);
     a->heartbeat.data = a;
     uv_timer_start(&a->heartbeat, heartbeat, 0, ZK_AGENT_HEARTBEAT_MS);
+    if (!a->o.disable_proxy) {
+        zk_proxy_opts po = {.table = a->o.bridge, .cluster_cidr = ZK_AGENT_CLUSTER_CIDR};
+        zk_err err = {0};
+        a->proxy = zk_proxy_new(a->client, &po, &err);
+        if (a->proxy)
+            zk_proxy_start(a->proxy);
+        else
+            zk_warn("agent: %s; no Service rules on this node", err.msg);
+    }
     zk_agent_gpu_start(a);
     zk_agent_pods_adopt(a);
     zk_agent_pods_start(a);
@@ -321,6 +371,7 @@ static void usage(FILE *f)
             "                 [--node-name N] [--node-ip IP] [--runtime runc]\n"
             "                 [--system-reserved cpu=100m,memory=256Mi] [--max-pods N]\n"
             "                 [--cni-bin-dir DIRS] [--bridge NAME]\n"
+            "                 [--disable-proxy] [--cluster-dns-upstream IP[:PORT],...]\n"
             "                 [--image-gc-high-threshold 85] [--image-gc-low-threshold 80]\n"
             "                 [--image-minimum-gc-age 2m] [--sync-frequency 1m]\n"
             "Runs a node agent: registers the node and runs the pods bound to it.\n");
@@ -346,6 +397,8 @@ int zk_agent_main(int argc, char **argv)
         {"max-pods", required_argument, NULL, 'm'},
         {"cni-bin-dir", required_argument, NULL, 'c'},
         {"bridge", required_argument, NULL, 'b'},
+        {"disable-proxy", no_argument, NULL, 'P'},
+        {"cluster-dns-upstream", required_argument, NULL, 'U'},
         {"image-gc-high-threshold", required_argument, NULL, 'G'},
         {"image-gc-low-threshold", required_argument, NULL, 'g'},
         {"image-minimum-gc-age", required_argument, NULL, 'A'},
@@ -373,6 +426,8 @@ int zk_agent_main(int argc, char **argv)
         case 'm': o.max_pods = atoi(optarg); break;
         case 'c': o.cni_bin = optarg; break;
         case 'b': o.bridge = optarg; break;
+        case 'P': o.disable_proxy = true; break;
+        case 'U': o.dns_upstreams = optarg; break;
         case 'I': insecure = true; break;
         case 'G':
         case 'g': {

@@ -32,6 +32,10 @@ typedef struct zk_agent_opts {
     int64_t sync_frequency_s;
     int image_gc_high, image_gc_low;
     int64_t image_gc_min_age_s;
+    /* Service networking: no nft rules and no cluster DNS when disabled */
+    bool disable_proxy;
+    int dns_port;                /* 0: 53 */
+    const char *dns_upstreams;   /* "IP[:PORT],..."; NULL: the host's resolv.conf */
 } zk_agent_opts;
 
 /* Run the agent in a new thread with its own loop (inside `zke server`).

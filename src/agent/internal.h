@@ -18,6 +18,8 @@
 #define ZK_AGENT_LEASE_S 40
 #define ZK_AGENT_HEARTBEAT_MS 10000
 #define ZK_AGENT_NAME_MAX 253
+#define ZK_AGENT_CLUSTER_DOMAIN "cluster.local"
+#define ZK_AGENT_CLUSTER_CIDR "10.42.0.0/16"
 
 typedef struct zk_agent zk_agent;
 typedef struct zk_apod zk_apod;
@@ -153,6 +155,9 @@ struct zk_agent {
     bool stopping;
     zk_agent_tun *tun;
     zk_agent_gpus *gpus;       /* gpu.c: NVML's GPUs and who holds them */
+    struct zk_proxy *proxy;    /* Service rules (proxy/proxy.h) */
+    struct zk_dns *dns;        /* the cluster DNS on this node (proxy/dns.h) */
+    char dns_ip[64];           /* its address (the bridge's); "" until it serves */
     uint64_t stats_at, node_cpu_ns, node_nanocores;
     /* image GC (imagegc.c) */
     int gc_high, gc_low;       /* percent of the disk in use */
@@ -220,6 +225,10 @@ void zk_agent_exec_open(zk_agent *a, zk_tstream *s, const json_t *req);
 void zk_agent_image_gc_tick(zk_agent *a);
 /* A container started from image_id (repo@digest): it is recent. */
 void zk_agent_image_used(zk_agent *a, const char *image_id);
+/* runtime.c: write POD_DIR/resolv.conf for pod (dnsconf.c) */
+void zk_agent_rt_resolv(zk_agent *a, const char *pod_dir, const json_t *pod);
+/* agent.c: the cluster DNS address pods get, "" when none serves */
+void zk_agent_dns_addr(zk_agent *a, char *out, size_t n);
 /* runtime.c: remove a directory tree without crossing into mounts */
 void zk_agent_rm_tree(const char *path);
 
@@ -287,6 +296,7 @@ int zk_agent_rt_volumes(zk_agent *a, const json_t *pod, const json_t *refs, cons
 /* One MASQUERADE rule for traffic from the node's pods that leaves the
  * cluster CIDR (idempotent). */
 int zk_agent_rt_masquerade(const char *pod_cidr, const char *cluster_cidr);
+int zk_agent_rt_bridge(zk_agent *a, const char *gw, int prefix, zk_err *err);
 /* Read a run's state from its bundle. */
 void zk_agent_rt_read_run(const char *bundle, zk_ctr_run *r);
 const char *zk_agent_pod_dir(zk_agent *a, const char *uid, char *buf, size_t n);

@@ -648,7 +648,9 @@ static json_t *ctr_mounts(zk_apod *p, const json_t *ctr, char *msg, size_t n)
         json_array_append_new(m, bind_mount("/etc/hostname", hn, false));
     }
     zk_autofree char *rc = zk_xasprintf("%s/resolv.conf", dir);
-    json_array_append_new(m, bind_mount("/etc/resolv.conf", host_net ? "/etc/resolv.conf" : rc, false));
+    /* hostNetwork pods too: theirs is the host's unless dnsPolicy says
+     * ClusterFirstWithHostNet or None (dnsconf.c) */
+    json_array_append_new(m, bind_mount("/etc/resolv.conf", rc, false));
     size_t i;
     json_t *vm;
     json_array_foreach(json_object_get(ctr, "volumeMounts"), i, vm) {

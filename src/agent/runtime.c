@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "agent/cni.h"
+#include "agent/dnsconf.h"
 #include "agent/gpu.h"
 #include "agent/internal.h"
 #include "agent/spec.h"
@@ -209,6 +210,26 @@ int zk_agent_rt_masquerade(const char *pod_cidr, const char *cluster_cidr)
     return run_wait(check) == 0 ? 0 : -1;
 }
 
+/* The pods' bridge with its gateway address gw/prefix, made now rather than
+ * by the first pod's CNI ADD: the cluster DNS serves on that address from
+ * the start. The bridge plugin takes a bridge that is there as it is. */
+int zk_agent_rt_bridge(zk_agent *a, const char *gw, int prefix, zk_err *err)
+{
+    char addr[80];
+    snprintf(addr, sizeof(addr), "%s/%d", gw, prefix);
+    char *add[] = {"ip", "link", "add", (char *)a->o.bridge, "type", "bridge", NULL};
+    char *show[] = {"ip", "link", "show", (char *)a->o.bridge, NULL};
+    char *ip[] = {"ip", "addr", "replace", addr, "dev", (char *)a->o.bridge, NULL};
+    char *up[] = {"ip", "link", "set", (char *)a->o.bridge, "up", NULL};
+    char msg[1024] = "";
+    if (run_wait(show) != 0 && run_capture(add, msg, sizeof(msg)) != 0)
+        return zk_err_set(err, ZK_EIO, "bridge %s: %s", a->o.bridge, msg[0] ? msg : "ip link add failed");
+    if (run_capture(ip, msg, sizeof(msg)) != 0 || run_capture(up, msg, sizeof(msg)) != 0)
+        return zk_err_set(err, ZK_EIO, "bridge %s address %s: %s", a->o.bridge, addr,
+                          msg[0] ? msg : "ip failed");
+    return 0;
+}
+
 static json_t *port_mappings(const json_t *pod)
 {
     json_t *maps = json_array();
@@ -234,7 +255,7 @@ static json_t *port_mappings(const json_t *pod)
     return maps;
 }
 
-static void write_etc(const char *pod_dir, const json_t *pod, const char *ip)
+static void write_etc(zk_agent *a, const char *pod_dir, const json_t *pod, const char *ip)
 {
     const char *name = zk_json_path_str(pod, "metadata", "name", NULL);
     const char *hn = zk_json_path_str(pod, "spec", "hostname", NULL);
@@ -251,14 +272,22 @@ static void write_etc(const char *pod_dir, const json_t *pod, const char *ip)
         ip, hn);
     zk_autofree char *hsp = zk_xasprintf("%s/hosts", pod_dir);
     write_file(hsp, hosts, strlen(hosts), 0644);
-    /* cluster DNS comes with service networking; until then the host's */
-    zk_autofree char *rp = zk_xasprintf("%s/resolv.conf", pod_dir);
+    zk_agent_rt_resolv(a, pod_dir, pod);
+}
+
+void zk_agent_rt_resolv(zk_agent *a, const char *pod_dir, const json_t *pod)
+{
     FILE *f = fopen("/etc/resolv.conf", "re");
-    char buf[8192];
-    size_t n = f ? fread(buf, 1, sizeof(buf), f) : 0;
+    char host[8192];
+    size_t n = f ? fread(host, 1, sizeof(host) - 1, f) : 0;
+    host[n] = '\0';
     if (f)
         fclose(f);
-    write_file(rp, buf, n, 0644);
+    char dns[64];
+    zk_agent_dns_addr(a, dns, sizeof(dns));
+    zk_autofree char *text = zk_agent_resolv_conf(pod, dns, ZK_AGENT_CLUSTER_DOMAIN, host);
+    zk_autofree char *rp = zk_xasprintf("%s/resolv.conf", pod_dir);
+    write_file(rp, text, strlen(text), 0644);
 }
 
 int zk_agent_rt_sandbox(zk_agent *a, const char *uid, const char *pod_dir, const json_t *pod,
@@ -304,7 +333,7 @@ int zk_agent_rt_sandbox(zk_agent *a, const char *uid, const char *pod_dir, const
         if (write_json(sp, sb) < 0)
             rc = zk_err_set(err, ZK_EIO, "write %s: %s", sp, strerror(errno));
         json_decref(sb);
-        write_etc(pod_dir, pod, ip);
+        write_etc(a, pod_dir, pod, ip);
         unlink(prev);
     }
     json_decref(result);

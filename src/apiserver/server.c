@@ -2,7 +2,10 @@
  * objects), the request entry point, and shutdown. */
 #include "apiserver/server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
@@ -27,6 +30,7 @@ typedef struct zk_server_opts {
     const char *bind;
     bool disable_agent;
     const char *node_name;
+    const char *dns_upstreams;
     bool disable_scheduler;
     bool disable_cm;
     const char *token_file;
@@ -211,6 +215,71 @@ static void zk__ensure(zk_apiserver *srv, zk__boot *b, const zk_kind *k, json_t 
     zk_apis_write_submit(w, b ? zk__boot_done : NULL, b);
 }
 
+/* Write doc unless the stored object has the same content already (the
+ * stored one's uid and creation time are kept). */
+static void zk__upsert(zk_apiserver *srv, zk__boot *b, const zk_kind *k, json_t *doc)
+{
+    zk_storage *st = zk_apis_storage(srv, k);
+    const char *ns = zk_json_path_str(doc, "metadata", "namespace", NULL);
+    const char *name = zk_json_path_str(doc, "metadata", "name", NULL);
+    zk_obj *cur = zk_storage_latest(st, ns ? ns : "", name);
+    if (!cur) {
+        zk__ensure(srv, b, k, doc);
+        return;
+    }
+    json_t *old = zk_json_read(cur->json, cur->len, false);
+    json_t *meta = zk_json_path_obj(doc, "metadata", NULL);
+    json_t *ometa = json_object_get(old, "metadata");
+    json_object_set(meta, "uid", json_object_get(ometa, "uid"));
+    json_object_set(meta, "creationTimestamp", json_object_get(ometa, "creationTimestamp"));
+    json_object_set(meta, "resourceVersion", json_object_get(ometa, "resourceVersion"));
+    json_t *ma = json_object_get(ometa, "managedFields");
+    if (ma)
+        json_object_set(meta, "managedFields", ma);
+    bool same = old && json_equal(old, doc);
+    json_decref(old);
+    if (same) {
+        json_decref(doc);
+        return;
+    }
+    int64_t rev = zk_apis_next_rev(srv);
+    zk_apis_set_rv(doc, rev);
+    zk_obj *o = zk_obj_from_json(doc, rev);
+    json_decref(doc);
+    zk_write *w = zk_apis_write_new(srv, 1);
+    zk_apis_write_set(w, 0, st, o->ns, o->name, o);
+    if (b)
+        b->pending++;
+    zk_apis_write_submit(w, b ? zk__boot_done : NULL, b);
+}
+
+/* The address pods reach the API on: the bind address, or with a wildcard
+ * bind the advertised one, else the host's first IPv4 address. Loopback
+ * works for pods of this machine (the node proxy turns on route_localnet). */
+static const char *zk__endpoint_address(const char *bind, const char *advertise)
+{
+    static char addr[64];
+    if (!bind)
+        bind = "127.0.0.1";
+    struct in_addr in;
+    if (inet_pton(AF_INET, bind, &in) == 1 && in.s_addr != htonl(INADDR_ANY))
+        return bind;
+    if (advertise && inet_pton(AF_INET, advertise, &in) == 1)
+        return advertise;
+    snprintf(addr, sizeof(addr), "127.0.0.1");
+    struct ifaddrs *ifs = NULL;
+    if (getifaddrs(&ifs) == 0) {
+        for (struct ifaddrs *i = ifs; i; i = i->ifa_next)
+            if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && !(i->ifa_flags & IFF_LOOPBACK)) {
+                inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, addr,
+                          sizeof(addr));
+                break;
+            }
+        freeifaddrs(ifs);
+    }
+    return addr;
+}
+
 static json_t *zk__namespace(const char *name)
 {
     return json_pack("{s:s,s:s,s:{s:s,s:{s:s}},s:{s:[s]},s:{s:s}}", "apiVersion", "v1", "kind",
@@ -268,7 +337,7 @@ static void zk__namespace_defaults(zk_apiserver *srv, zk__boot *b)
     free(names);
 }
 
-static void zk__bootstrap(zk_apiserver *srv, zk__boot *b, int port)
+static void zk__bootstrap(zk_apiserver *srv, zk__boot *b, int port, const char *addr)
 {
     const zk_kind *nsk = zk_kinds_find("", "v1", "namespaces");
     static const char *const nss[] = {"default", "kube-system", "kube-public", "kube-node-lease"};
@@ -293,11 +362,21 @@ static void zk__bootstrap(zk_apiserver *srv, zk__boot *b, int port)
                          "ipFamilies", "IPv4", "ipFamilyPolicy", "SingleStack", "type", "ClusterIP",
                          "ports", "name", "https", "protocol", "TCP", "port", 443, "targetPort",
                          port, "sessionAffinity", "None", "status", "loadBalancer"));
+    /* where the API is, as Endpoints and as the EndpointSlice that node
+     * proxies read: written on every start (the port may have changed) */
     const zk_kind *epk = zk_kinds_find("", "v1", "endpoints");
-    zk__ensure(srv, b, epk,
+    zk__upsert(srv, b, epk,
                json_pack("{s:s,s:s,s:{s:s,s:s},s:[{s:[{s:s}],s:[{s:s,s:i,s:s}]}]}", "apiVersion",
                          "v1", "kind", "Endpoints", "metadata", "name", "kubernetes", "namespace",
-                         "default", "subsets", "addresses", "ip", "127.0.0.1", "ports", "name",
+                         "default", "subsets", "addresses", "ip", addr, "ports", "name",
+                         "https", "port", port, "protocol", "TCP"));
+    const zk_kind *esk = zk_kinds_find("discovery.k8s.io", "v1", "endpointslices");
+    zk__upsert(srv, b, esk,
+               json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s}},s:s,s:[{s:[s],s:{s:b}}],s:[{s:s,s:i,s:s}]}",
+                         "apiVersion", "discovery.k8s.io/v1", "kind", "EndpointSlice", "metadata",
+                         "name", "kubernetes", "namespace", "default", "labels",
+                         "kubernetes.io/service-name", "kubernetes", "addressType", "IPv4",
+                         "endpoints", "addresses", addr, "conditions", "ready", 1, "ports", "name",
                          "https", "port", port, "protocol", "TCP"));
 }
 
@@ -352,6 +431,8 @@ static void zk__usage(FILE *f)
             "  --store-sync MODE       full (fsync each commit, default) or normal\n"
             "  --disable-agent         do not run a node agent in this process\n"
             "  --node-name NAME        the name of this machine's node (default: host name)\n"
+            "  --cluster-dns-upstream IP[:PORT],...  where the node's cluster DNS sends\n"
+            "                          other names (default: the host's resolv.conf)\n"
             "  --disable-scheduler     do not run the scheduler in this process\n"
             "  --disable-controller-manager  do not run the controllers in this process\n"
             "  --request-timeout SECS  time a client has to send a whole request (default 30)\n"
@@ -371,6 +452,7 @@ static int zk__parse(int argc, char **argv, zk_server_opts *o)
         {"store-sync", required_argument, NULL, 's'},
         {"disable-agent", no_argument, NULL, 'n'},
         {"node-name", required_argument, NULL, 'N'},
+        {"cluster-dns-upstream", required_argument, NULL, 'U'},
         {"disable-scheduler", no_argument, NULL, 'S'},
         {"disable-controller-manager", no_argument, NULL, 'C'},
         {"log-level", required_argument, NULL, 'l'},
@@ -414,6 +496,7 @@ static int zk__parse(int argc, char **argv, zk_server_opts *o)
             break;
         case 'n': o->disable_agent = true; break;
         case 'N': o->node_name = optarg; break;
+        case 'U': o->dns_upstreams = optarg; break;
         case 'S': o->disable_scheduler = true; break;
         case 'C': o->disable_cm = true; break;
         case 'k': {
@@ -597,7 +680,7 @@ int zk_apis_server_main(int argc, char **argv)
     int port = zk_http_server_port(srv->http);
 
     zk__boot boot = {0};
-    zk__bootstrap(srv, &boot, port);
+    zk__bootstrap(srv, &boot, port, zk__endpoint_address(o.bind, o.advertise));
     while (boot.pending > 0)
         uv_run(srv->loop, UV_RUN_ONCE);
     zk__namespace_defaults(srv, &boot);
@@ -622,6 +705,7 @@ int zk_apis_server_main(int argc, char **argv)
         zk_apis_ready info = {.url = url, .data_dir = o.data_dir, .pki_dir = srv->pki_dir,
                               .disable_agent = o.disable_agent,
                               .node_name = o.node_name,
+                              .dns_upstreams = o.dns_upstreams,
                               .disable_scheduler = o.disable_scheduler,
                               .disable_controller_manager = o.disable_cm};
         if (zk__ready_hook(&info, &err) < 0)

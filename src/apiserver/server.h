@@ -13,6 +13,7 @@ typedef struct zk_apis_ready {
     const char *pki_dir;       /* ca.crt, ca.key (to issue client certificates) */
     const char *node_name;     /* --node-name, or NULL: the host name */
     bool disable_agent;
+    const char *dns_upstreams; /* --cluster-dns-upstream: the agent's DNS forwards there */
     bool disable_scheduler;
     bool disable_controller_manager;
 } zk_apis_ready;

@@ -296,6 +296,8 @@ def agent_cleanup(data_dir, node):
         subprocess.run(["umount", "-l", m], capture_output=True)
     # the CNI plugins' rules and addresses go with the pod directories and bridge
     subprocess.run(["ip", "link", "del", bridge_name(node)], capture_output=True)
+    # the node proxy's table is named as the bridge is
+    subprocess.run(["nft", "delete", "table", "ip", bridge_name(node)], capture_output=True)
 
 
 def wait_for(fn, timeout=30, what="condition"):

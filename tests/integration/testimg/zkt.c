@@ -13,8 +13,22 @@
  *   zkt spew MB         write MB megabytes of "0123456789abcdef" to stdout
  *   zkt echo            print every line stdin gives, prefixed "echo: "
  *   zkt count PORT      TCP: read each connection to its end, answer the
- *                       number of bytes read, close; "zkt count" goes on */
+ *                       number of bytes read, close; "zkt count" goes on
+ *   zkt resolve NAME    the IPv4 addresses getaddrinfo finds (the pod's
+ *                       resolv.conf: search path, ndots), one a line
+ *   zkt hits N HOST PORT
+ *                       resolve HOST, then N GETs of "/" on new connections
+ *                       (each bounded to 3 s); prints "COUNT BODY" per
+ *                       distinct answer and "failed COUNT ERRNO-NAME"
+ *   zkt connect HOST PORT
+ *                       one TCP connect within 5 s: "connected", "refused"
+ *                       or "timeout", and how long it took in ms */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <fcntl.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -104,6 +118,97 @@ static int serve(int port)
         reply(c, body, len);
         close(c);
     }
+}
+
+/* The first IPv4 address of host (a name the pod's resolver looks up). */
+static int resolve4(const char *host, const char *port, struct sockaddr_in *out)
+{
+    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        printf("zkt: resolve %s: %s\n", host, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(out, res->ai_addr, sizeof(*out));
+    freeaddrinfo(res);
+    return 0;
+}
+
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* connect within ms; 0 or the errno (ETIMEDOUT for the time running out) */
+static int connect_within(int s, const struct sockaddr_in *a, int ms)
+{
+    int fl = fcntl(s, F_GETFL);
+    fcntl(s, F_SETFL, fl | O_NONBLOCK);
+    if (connect(s, (const struct sockaddr *)a, sizeof(*a)) == 0)
+        return 0;
+    if (errno != EINPROGRESS)
+        return errno;
+    struct pollfd p = {.fd = s, .events = POLLOUT};
+    if (poll(&p, 1, ms) <= 0)
+        return ETIMEDOUT;
+    int err = 0;
+    socklen_t len = sizeof(err);
+    getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len);
+    fcntl(s, F_SETFL, fl);
+    return err;
+}
+
+static int hits(int n, const char *host, const char *port)
+{
+    struct sockaddr_in a;
+    if (resolve4(host, port, &a) < 0)
+        return 1;
+    char ip[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &a.sin_addr, ip, sizeof(ip));
+    printf("resolved %s\n", ip);
+    enum { MAXB = 64 };
+    static char bodies[MAXB][256];
+    int counts[MAXB] = {0}, nb = 0, failed = 0, lasterr = 0;
+    for (int i = 0; i < n; i++) {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        struct timeval tv = {.tv_sec = 3};
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        int err = connect_within(s, &a, 3000);
+        char buf[4096];
+        size_t have = 0;
+        if (!err) {
+            static const char req[] = "GET / HTTP/1.0\r\n\r\n";
+            if (write(s, req, sizeof(req) - 1) < 0)
+                err = errno;
+            ssize_t k;
+            while (!err && have < sizeof(buf) - 1 && (k = read(s, buf + have, sizeof(buf) - 1 - have)) > 0)
+                have += (size_t)k;
+        }
+        close(s);
+        buf[have] = '\0';
+        char *body = strstr(buf, "\r\n\r\n");
+        if (err || !body) {
+            failed++;
+            lasterr = err ? err : EPROTO;
+            continue;
+        }
+        body += 4;
+        body[strcspn(body, "\n")] = '\0';
+        int j;
+        for (j = 0; j < nb && strcmp(bodies[j], body); j++)
+            ;
+        if (j == nb && nb < MAXB)
+            snprintf(bodies[nb++], sizeof(bodies[0]), "%s", body);
+        if (j < MAXB)
+            counts[j]++;
+    }
+    for (int j = 0; j < nb; j++)
+        printf("%d %s\n", counts[j], bodies[j]);
+    if (failed)
+        printf("failed %d %s\n", failed, strerror(lasterr));
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -253,6 +358,36 @@ int main(int argc, char **argv)
         ssize_t n;
         while ((n = read(s, buf, sizeof(buf))) > 0)
             fwrite(buf, 1, (size_t)n, stdout);
+        return 0;
+    }
+    if (!strcmp(mode, "resolve") && argc > 2) {
+        struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res = NULL;
+        int rc = getaddrinfo(argv[2], NULL, &hints, &res);
+        if (rc != 0) {
+            printf("zkt: resolve %s: %s\n", argv[2], gai_strerror(rc));
+            return 1;
+        }
+        for (struct addrinfo *r = res; r; r = r->ai_next) {
+            char ip[INET_ADDRSTRLEN];
+            inet_ntop(AF_INET, &((struct sockaddr_in *)r->ai_addr)->sin_addr, ip, sizeof(ip));
+            printf("%s\n", ip);
+        }
+        freeaddrinfo(res);
+        return 0;
+    }
+    if (!strcmp(mode, "hits") && argc > 4)
+        return hits(atoi(argv[2]), argv[3], argv[4]);
+    if (!strcmp(mode, "connect") && argc > 3) {
+        struct sockaddr_in a;
+        if (resolve4(argv[2], argv[3], &a) < 0)
+            return 1;
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        long long t0 = now_ms();
+        int err = connect_within(s, &a, 5000);
+        long long took = now_ms() - t0;
+        printf("%s %lld\n", !err ? "connected" : err == ECONNREFUSED ? "refused"
+                             : err == ETIMEDOUT ? "timeout" : strerror(err), took);
+        close(s);
         return 0;
     }
     fprintf(stderr, "zkt: unknown mode %s\n", mode);

@@ -1,0 +1,225 @@
+/* Fuzz the DNS message reader and writer as the cluster DNS uses them: a
+ * query is read, and when it gets an answer, one with several records is
+ * written into a buffer whose size comes from the input; the answer must
+ * fit, carry the counts the writer kept, end where its last record ends,
+ * read back as a well-formed message and give back the question's name.
+ * A slice of the input is also encoded as a text name, and what encodes
+ * must read back to the same text.
+ *
+ * Input: a byte for the buffer size (times 4), a byte for where the text
+ * slice starts, then the query. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/dnsmsg.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Past the name at off, without following pointers; 0 when it runs off. */
+static size_t skip_name(const uint8_t *m, size_t len, size_t off)
+{
+    while (off < len) {
+        uint8_t b = m[off];
+        if (b >= 0xc0)
+            return off + 2 <= len ? off + 2 : 0;
+        if (b == 0)
+            return off + 1;
+        off += 1u + b;
+    }
+    return 0;
+}
+
+/* Where the counted records of the written answer end. */
+static size_t records_end(const uint8_t *m, size_t len)
+{
+    size_t off = ZK_DNS_HEADER;
+    if (get16(m + 4)) {
+        off = skip_name(m, len, off);
+        if (!off || len - off < 4)
+            abort();
+        off += 4;
+    }
+    unsigned n = (unsigned)get16(m + 6) + get16(m + 8) + get16(m + 10);
+    for (unsigned i = 0; i < n; i++) {
+        off = skip_name(m, len, off);
+        if (!off || len - off < 10 || len - off - 10 < get16(m + off + 8))
+            abort();
+        off += 10u + get16(m + off + 8);
+    }
+    return off;
+}
+
+/* A text name from our reader: lower case, digits, '-', '_', dots, escapes. */
+static void check_text(const char *t)
+{
+    size_t n = strnlen(t, ZK_DNS_NAME_TEXT_MAX);
+    if (n >= ZK_DNS_NAME_TEXT_MAX)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        char c = t[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '.' || c == '\\'))
+            abort();
+    }
+}
+
+static void fuzz_encode(const uint8_t *data, size_t size)
+{
+    char text[1100];
+    size_t n = size < sizeof(text) - 1 ? size : sizeof(text) - 1;
+    memcpy(text, data, n);
+    text[n] = '\0';
+    uint8_t wire[ZK_DNS_NAME_WIRE_MAX];
+    int len = zk_dns_name_encode(text, wire);
+    if (len < 0)
+        return;
+    if (len < 1 || len > ZK_DNS_NAME_WIRE_MAX || wire[len - 1] != 0)
+        abort();
+    for (int i = 0; i < len - 1; i += 1 + wire[i])
+        if (!wire[i] || wire[i] > 63 || i + 1 + wire[i] >= len)
+            abort();
+    /* as the question of a response: read back, and encoded again, the
+     * same bytes but lower case */
+    uint8_t msg[ZK_DNS_HEADER + ZK_DNS_NAME_WIRE_MAX + 4] = {0, 1, 0x80, 0, 0, 1};
+    memcpy(msg + ZK_DNS_HEADER, wire, (size_t)len);
+    uint16_t id;
+    zk_dns_question qu;
+    if (zk_dns_parse_response(msg, ZK_DNS_HEADER + (size_t)len + 4, &id, &qu) != 0 || id != 1)
+        abort();
+    check_text(qu.name);
+    uint8_t again[ZK_DNS_NAME_WIRE_MAX];
+    if (zk_dns_name_encode(qu.name, again) != len)
+        abort();
+    for (int i = 0; i < len; i++) {
+        uint8_t c = wire[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (uint8_t)(c - 'A' + 'a');
+        if (again[i] != c)
+            abort();
+    }
+}
+
+static void answer(const zk_dns_query *q, int rc, size_t cap)
+{
+    static uint8_t buf[ZK_DNS_MSG_MAX];
+    static const uint8_t ip4[4] = {10, 0, 0, 1}, ip6[16] = {0xfd, [15] = 1};
+    char alias[ZK_DNS_NAME_TEXT_MAX + 16];
+    const char *name = q->has_question ? q->q.name : "";
+    size_t nl = strlen(name);
+    memcpy(alias, "alias.", 6);
+    memcpy(alias + 6, name, nl + 1);
+
+    zk_dns_writer w;
+    zk_dns_writer_init(&w, buf, cap, q, rc, true);
+    unsigned counts[3] = {0};
+    bool opt = false;
+    if (rc == 0) {
+        counts[0] += zk_dns_add_a(&w, ZK_DNS_ANSWER, name, 30, ip4) == 0;
+        counts[0] += zk_dns_add_aaaa(&w, ZK_DNS_ANSWER, name, 30, ip6) == 0;
+        /* too long when the name is long: the writer fails, nothing else */
+        counts[0] += zk_dns_add_name(&w, ZK_DNS_ANSWER, ZK_DNS_CNAME, alias, 5, name) == 0;
+        counts[0] += zk_dns_add_name(&w, ZK_DNS_ANSWER, ZK_DNS_PTR, name, 5, "web.default.svc") == 0;
+        counts[0] += zk_dns_add_srv(&w, ZK_DNS_ANSWER, name, 5, 1, 2, 53, "web-0.web.default.svc") == 0;
+        counts[1] += zk_dns_add_soa(&w, ZK_DNS_AUTHORITY, name, 5, "ns.dns", "hostmaster.default.svc",
+                                   1, 2, 3, 4, 5) == 0;
+        counts[2] += zk_dns_add_a(&w, ZK_DNS_ADDITIONAL, "web-0.web.default.svc", 5, ip4) == 0;
+    }
+    if (q->edns) {
+        opt = zk_dns_add_opt(&w, ZK_DNS_UDP_CAP, q->edns_version ? 16 : 0) == 0;
+        counts[2] += opt;
+    }
+    size_t len = zk_dns_writer_finish(&w);
+
+    if (cap > ZK_DNS_MSG_MAX)
+        cap = ZK_DNS_MSG_MAX;
+    if (len > cap || len != w.len)
+        abort();
+    if (cap < ZK_DNS_HEADER) {
+        if (len != 0 || counts[0] + counts[1] + counts[2])
+            abort();
+        return;
+    }
+    if (len < ZK_DNS_HEADER)
+        abort();
+    for (int i = 0; i < 3; i++)
+        if (w.counts[i] != counts[i] || get16(buf + 6 + 2 * i) != counts[i])
+            abort();
+    if (get16(buf) != q->id || !(buf[2] & 0x80) || ((buf[2] >> 3) & 0xf) != q->opcode ||
+        !!(buf[2] & 0x02) != w.truncated || (buf[3] & 0xf) != (rc & 0xf))
+        abort();
+    if (records_end(buf, len) != len)
+        abort();
+
+    /* the question is there when it fits */
+    uint8_t wire[ZK_DNS_NAME_WIRE_MAX];
+    int qlen = q->has_question ? zk_dns_name_encode(q->q.name, wire) : -1;
+    bool fits = qlen > 0 && cap >= ZK_DNS_HEADER + (size_t)qlen + 4;
+    unsigned qd = get16(buf + 4);
+    if (qd != fits || (q->has_question && !fits && !w.truncated))
+        abort();
+    if (qd) {
+        uint16_t id;
+        zk_dns_question qu;
+        if (zk_dns_parse_response(buf, len, &id, &qu) != 0 || id != q->id ||
+            strcmp(qu.name, q->q.name) != 0 || qu.qtype != q->q.qtype ||
+            qu.qclass != q->q.qclass)
+            abort();
+    }
+    /* every record well-formed, compression pointers included: the answer
+     * read as a query */
+    buf[2] &= 0x07;
+    zk_dns_query back;
+    int brc = zk_dns_parse_query(buf, len, &back);
+    if (qd ? brc != 0 : brc != ZK_DNS_FORMERR)
+        abort();
+    if (qd && (back.edns != opt || strcmp(back.q.name, q->q.name) != 0))
+        abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 2)
+        return 0;
+    size_t cap = (size_t)data[0] * 4;
+    size_t from = data[1];
+    data += 2;
+    size -= 2;
+    fuzz_encode(data + (from < size ? from : size), size - (from < size ? from : size));
+
+    zk_dns_query q;
+    int rc = zk_dns_parse_query(data, size, &q);
+    if (rc == -1) {
+        if (size >= ZK_DNS_HEADER && !(data[2] & 0x80))
+            abort();
+        return 0;
+    }
+    if (size < ZK_DNS_HEADER || q.id != get16(data))
+        abort();
+    if (rc == 0) {
+        if (!q.has_question || q.opcode != 0 || get16(data + 4) != 1)
+            abort();
+        if (q.edns && (q.edns_size < ZK_DNS_UDP_MIN || q.edns_size > ZK_DNS_UDP_CAP))
+            abort();
+    } else if (rc == ZK_DNS_NOTIMP) {
+        if (q.opcode == 0 || q.has_question || q.edns)
+            abort();
+    } else if (rc == ZK_DNS_FORMERR) {
+        if (q.opcode != 0 || q.edns || (!q.has_question && q.q.name[0]))
+            abort();
+    } else {
+        abort();
+    }
+    if (q.has_question) {
+        check_text(q.q.name);
+        uint8_t wire[ZK_DNS_NAME_WIRE_MAX];
+        if (zk_dns_name_encode(q.q.name, wire) < 0)
+            abort();
+    }
+    answer(&q, rc, cap);
+    return 0;
+}

@@ -1,0 +1,406 @@
+"""Service networking: the node proxy's nftables rules and the cluster DNS.
+
+A `zke server` with its in-process agent (root, runc, the CNI bridge) runs
+zkt pods (testimg/zkt.c). A client pod finds Services by name through the
+cluster DNS the agent serves on the bridge address, and reaches them
+through their cluster IPs; the host reaches node ports. The DNS forwards
+other names to a real dnsmasq on loopback (the host's resolvers are not
+reachable here). Every address is loopback or one zke made on this machine.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import testimg
+from zke import ZKE, Server, agent_cleanup, bridge_name, free_port, wait_for
+
+IMAGE = "zke.test/zkt:1"
+NODE = "zk-svc-it"
+TABLE = bridge_name(NODE)
+
+
+def have_runtime():
+    return (os.geteuid() == 0 and shutil.which("runc") is not None
+            and os.path.exists("/usr/lib/cni/bridge") and shutil.which("nft") is not None
+            and shutil.which("dig") is not None and shutil.which("dnsmasq") is not None)
+
+
+SKIP_WHY = ("needs root, runc, the CNI plugins, nft, dig and dnsmasq "
+            "(CI runs as root with scripts/deps.sh)")
+
+
+def deployment(name, replicas, labels, port=8080):
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": dict(labels, app=name)},
+                                  "spec": {"terminationGracePeriodSeconds": 1, "containers": [{
+                                      "name": "web", "image": IMAGE, "args": ["serve", str(port)],
+                                      "ports": [{"name": "http", "containerPort": port}],
+                                      "readinessProbe": {"httpGet": {"path": "/", "port": port},
+                                                         "periodSeconds": 1}}]}}}}
+
+
+def service(name, selector, **spec):
+    s = {"selector": selector, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}
+    s.update(spec)
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": s}
+
+
+def nft(*args):
+    return subprocess.run(["nft"] + list(args), capture_output=True, text=True, timeout=30)
+
+
+@unittest.skipUnless(have_runtime(), SKIP_WHY)
+class ServicesTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.build = tempfile.mkdtemp(prefix="zke-svc-")
+        zkt = testimg.build_zkt(cls.build)
+        archive = os.path.join(cls.build, "zkt.tar")
+        testimg.oci_archive(zkt, IMAGE, archive)
+        # the upstream resolver: a real dnsmasq, on loopback only
+        cls.dns_port = free_port()
+        cls.dnsmasq = subprocess.Popen(
+            ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv",
+             "--no-hosts", "--listen-address=127.0.0.1", "--bind-interfaces",
+             "--port=%d" % cls.dns_port, "--address=/upstream.zke.test/192.0.2.77",
+             "--pid-file=" + os.path.join(cls.build, "dnsmasq.pid")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cls.srv = Server(agent=NODE,
+                         extra_args=["--cluster-dns-upstream", "127.0.0.1:%d" % cls.dns_port])
+        subprocess.run([ZKE, "image", "import", "--data-dir", cls.srv.dir, archive],
+                       check=True, capture_output=True)
+        try:
+            cls.srv.start()
+            node = wait_for(lambda: cls.node_cidr(), 30, "the node's pod CIDR")
+            net = node.split("/")[0].split(".")
+            cls.dns_ip = "%s.%s.%s.%d" % (net[0], net[1], net[2], int(net[3]) + 1)
+            for d in (deployment("web", 3, {"tier": "front"}),
+                      service("web", {"app": "web"}),
+                      {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client"},
+                       "spec": {"terminationGracePeriodSeconds": 1, "containers": [
+                           {"name": "c", "image": IMAGE, "args": ["sleep"]}]}}):
+                cls.srv.kubectl("apply", "-f", "-", input=json.dumps(d))
+            wait_for(lambda: cls.ready_endpoints("web") == 3, 90, "3 ready endpoints of web")
+            wait_for(lambda: cls.pod_running("client"), 60, "the client pod")
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if getattr(cls, "srv", None):
+                cls.srv.kubectl("delete", "pods,deployments,services", "--all", "--wait=true",
+                                "--timeout=60s", check=False, timeout=90)
+        finally:
+            if getattr(cls, "srv", None):
+                cls.srv.stop()
+                agent_cleanup(cls.srv.dir, NODE)
+                cls.srv.cleanup()
+            cls.dnsmasq.terminate()
+            cls.dnsmasq.wait(timeout=10)
+            shutil.rmtree(cls.build, ignore_errors=True)
+
+    # ---- helpers ----
+
+    @classmethod
+    def node_cidr(cls):
+        p = cls.srv.kubectl("get", "node", NODE, "-o", "json", check=False)
+        return p.returncode == 0 and json.loads(p.stdout)["spec"].get("podCIDR")
+
+    @classmethod
+    def pod_running(cls, name):
+        p = cls.srv.kubectl("get", "pod", name, "-o", "json", check=False)
+        return p.returncode == 0 and json.loads(p.stdout)["status"].get("phase") == "Running"
+
+    @classmethod
+    def ready_endpoints(cls, svc):
+        p = cls.srv.kubectl("get", "endpointslices", "-l", "kubernetes.io/service-name=" + svc,
+                            "-o", "json", check=False)
+        if p.returncode != 0:
+            return -1
+        return sum(1 for s in json.loads(p.stdout)["items"] for e in s.get("endpoints") or []
+                   if (e.get("conditions") or {}).get("ready", True))
+
+    def apply(self, *docs):
+        for d in docs:
+            self.srv.kubectl("apply", "-f", "-", input=json.dumps(d))
+
+    def in_client(self, *args, pod="client"):
+        return self.srv.kubectl("exec", pod, "--", "/bin/zkt", *args, timeout=120).stdout
+
+    def hits(self, n, host, port, pod="client"):
+        """Bodies counted by zkt hits: ({body: count}, failed count, resolved IP)."""
+        out = self.in_client("hits", str(n), host, str(port), pod=pod)
+        counts, failed, ip = {}, 0, None
+        for line in out.splitlines():
+            if line.startswith("resolved "):
+                ip = line.split()[1]
+            elif line.startswith("failed "):
+                failed = int(line.split()[1])
+            elif line.strip():
+                c, body = line.split(" ", 1)
+                counts[body] = int(c)
+        return counts, failed, ip
+
+    def dig(self, name, qtype="A", *extra):
+        p = subprocess.run(["dig", "@" + self.dns_ip, "+time=2", "+tries=2", name, qtype] +
+                           list(extra), capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout
+
+    def dig_short(self, name, qtype="A"):
+        return sorted(x for x in self.dig(name, qtype, "+short").splitlines() if x)
+
+    def cluster_ip(self, svc):
+        return self.srv.kjson("get", "svc", svc)["spec"]["clusterIP"]
+
+    def pod_names(self, app):
+        items = self.srv.kjson("get", "pods", "-l", "app=" + app)["items"]
+        return sorted(p["metadata"]["name"] for p in items
+                      if p["status"].get("phase") == "Running")
+
+    # ---- the table, as nft has it and as the API says it should be ----
+
+    def actual_rules(self):
+        p = nft("list", "table", "ip", TABLE)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        text = p.stdout
+        chains = set(re.findall(r"^\s*chain (\S+) \{", text, re.M))
+        fixed = {"nat-pre", "nat-out", "nat-post", "services", "filter-pre", "filter-in",
+                 "filter-fwd", "filter-out", "ep-check", "np-check", "refuse", "to-masq"}
+        self.assertTrue(fixed <= chains, "fixed chains missing: %s" % (fixed - chains))
+        vmap = dict(re.findall(r"(\d+\.\d+\.\d+\.\d+ \. \w+ \. \d+) : goto (\S+?)[,\s]",
+                               self.section(text, "map svc-ips")))
+        noep = set(re.findall(r"(\d+\.\d+\.\d+\.\d+ \. \w+ \. \d+)", self.section(text, "set no-ep")))
+        dnat = {}
+        for name in chains:
+            if name.startswith("ep/"):
+                m = re.search(r"dnat to (\S+)", self.section(text, "chain " + name))
+                dnat[name] = m.group(1) if m else None
+        return {"chains": chains - fixed, "vmap": vmap, "noep": noep, "dnat": dnat}
+
+    @staticmethod
+    def section(text, head):
+        i = text.find(head + " {")
+        if i < 0:
+            return ""
+        j = text.find("\n\t}", i)
+        return text[i:j]
+
+    def expected_rules(self):
+        svcs = self.srv.kjson("get", "services", "-A")["items"]
+        slices = self.srv.kjson("get", "endpointslices", "-A")["items"]
+        want = {"chains": set(), "vmap": {}, "noep": set(), "dnat": {}}
+        for s in svcs:
+            ns, name, spec = s["metadata"]["namespace"], s["metadata"]["name"], s["spec"]
+            ip = spec.get("clusterIP")
+            if not ip or ip == "None" or spec.get("type") == "ExternalName":
+                continue
+            mine = [sl for sl in slices if sl["metadata"]["namespace"] == ns and
+                    sl["metadata"].get("labels", {}).get("kubernetes.io/service-name") == name]
+            for port in spec["ports"]:
+                proto = port.get("protocol", "TCP").lower()
+                eps = set()
+                for sl in mine:
+                    tp = [p2["port"] for p2 in sl.get("ports") or []
+                          if p2.get("name", "") == port.get("name", "")]
+                    for e in sl.get("endpoints") or []:
+                        if tp and (e.get("conditions") or {}).get("ready", True):
+                            eps.update((a, tp[0]) for a in e["addresses"])
+                key = "%s . %s . %d" % (ip, proto, port["port"])
+                ident = "%s/%s/%s/%d" % (ns, name, proto, port["port"])
+                if not eps:
+                    want["noep"].add(key)
+                    continue
+                want["vmap"][key] = "svc/" + ident
+                want["chains"].add("svc/" + ident)
+                if port.get("nodePort") and spec.get("type") in ("NodePort", "LoadBalancer"):
+                    want["chains"].add("ext/" + ident)
+                for a, tp in eps:
+                    ep = "ep/%s/%s/%d" % (ident, a, tp)
+                    want["chains"].add(ep)
+                    want["dnat"][ep] = "%s:%d" % (a, tp)
+        return want
+
+    def assert_rules_exact(self, timeout=15):
+        out = {}
+
+        def same():
+            out["want"], out["have"] = self.expected_rules(), self.actual_rules()
+            return out["want"] == out["have"]
+        try:
+            wait_for(same, timeout, "the nft table to match the API")
+        except AssertionError:
+            self.assertEqual(out["have"], out["want"])
+
+    # ---- tests ----
+
+    def test_cluster_ip_by_name_spreads_over_replicas(self):
+        ip = self.cluster_ip("web")
+        self.assertTrue(ip.startswith("10.43."), ip)
+        pods = self.pod_names("web")
+        self.assertEqual(len(pods), 3)
+        counts, failed, resolved = self.hits(60, "web", 80)
+        self.assertEqual(resolved, ip)
+        self.assertEqual(failed, 0)
+        self.assertEqual(sorted(counts), sorted("hello from " + p for p in pods))
+        # each of 3 replicas gets at least 5 of 60 (by chance otherwise: < 1e-4)
+        self.assertTrue(all(c >= 5 for c in counts.values()), counts)
+        counts, failed, resolved = self.hits(6, "web.default.svc.cluster.local", 80)
+        self.assertEqual((resolved, failed, sum(counts.values())), (ip, 0, 6))
+        resolv = self.in_client("cat", "/etc/resolv.conf")
+        self.assertIn("nameserver %s\n" % self.dns_ip, resolv)
+        self.assertIn("search default.svc.cluster.local svc.cluster.local cluster.local", resolv)
+        self.assertIn("ndots:5", resolv)
+
+    def test_no_endpoints_refuse_at_once_then_serve_again(self):
+        self.apply(deployment("flip", 1, {}), service("flip", {"app": "flip"}))
+        wait_for(lambda: self.ready_endpoints("flip") == 1, 60, "flip ready")
+        counts, failed, _ = self.hits(3, "flip", 80)
+        self.assertEqual((failed, sum(counts.values())), (0, 3))
+        self.srv.kubectl("scale", "deployment", "flip", "--replicas=0")
+        wait_for(lambda: self.ready_endpoints("flip") == 0, 60, "flip without endpoints")
+        # REJECT: refused, not a 5 s timeout, from a pod and from the host
+        wait_for(lambda: self.in_client("connect", "flip", "80").startswith("refused"), 10,
+                 "a refused connection to flip")
+        p = subprocess.run(["curl", "-sS", "--max-time", "5", "http://%s/" % self.cluster_ip("flip")],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 7, p.stderr)   # connection refused, not 28 (timeout)
+        self.srv.kubectl("scale", "deployment", "flip", "--replicas=1")
+        wait_for(lambda: self.ready_endpoints("flip") == 1, 60, "flip back")
+        wait_for(lambda: self.in_client("connect", "flip", "80").startswith("connected"), 10,
+                 "flip to take connections again")
+        counts, failed, _ = self.hits(3, "flip", 80)
+        self.assertEqual((failed, sum(counts.values())), (0, 3))
+
+    def test_node_port_from_host_loopback_and_node_address(self):
+        self.apply(service("web-np", {"app": "web"}, type="NodePort"))
+        svc = self.srv.kjson("get", "svc", "web-np")
+        np = svc["spec"]["ports"][0]["nodePort"]
+        self.assertTrue(30000 <= np <= 32767, np)
+        node = self.srv.kjson("get", "node", NODE)
+        addr = [a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP"][0]
+        for host in ("127.0.0.1", addr):
+            def ok():
+                p = subprocess.run(["curl", "-sS", "--max-time", "5", "http://%s:%d/" % (host, np)],
+                                   capture_output=True, text=True)
+                return p.returncode == 0 and p.stdout.startswith("hello from web-")
+            wait_for(ok, 15, "node port %d on %s" % (np, host))
+        self.srv.kubectl("delete", "svc", "web-np")
+
+    def test_headless_service_and_srv_records(self):
+        self.apply(service("web-hl", {"app": "web"}, clusterIP="None"))
+        ips = sorted(p["status"]["podIP"] for p in self.srv.kjson("get", "pods", "-l", "app=web")["items"])
+        wait_for(lambda: self.dig_short("web-hl.default.svc.cluster.local") == ips, 15,
+                 "the headless name to give the pod IPs")
+        self.assertEqual(sorted(self.in_client("resolve", "web-hl").split()), ips)
+        # SRV of a named port: the cluster IP's name for a normal Service,
+        # every endpoint (and its target port) for a headless one
+        self.assertEqual(self.dig_short("_http._tcp.web.default.svc.cluster.local", "SRV"),
+                         ["0 100 80 web.default.svc.cluster.local."])
+        srv = self.dig_short("_http._tcp.web-hl.default.svc.cluster.local", "SRV")
+        self.assertEqual(len(srv), 3, srv)
+        for line in srv:
+            prio, weight, port, target = line.split()
+            self.assertEqual(port, "8080")
+            self.assertTrue(target.endswith(".web-hl.default.svc.cluster.local."), target)
+            # the target resolves to one of the pods
+            self.assertEqual(len(self.dig_short(target)), 1)
+            self.assertIn(self.dig_short(target)[0], ips)
+        self.assertIn("status: NXDOMAIN", self.dig("_nope._tcp.web.default.svc.cluster.local", "SRV"))
+        self.srv.kubectl("delete", "svc", "web-hl")
+
+    def test_pod_records_forwarding_and_nxdomain(self):
+        self.assertEqual(self.dig_short("10-42-7-9.default.pod.cluster.local"), ["10.42.7.9"])
+        out = self.dig("nosuch.default.svc.cluster.local")
+        self.assertIn("status: NXDOMAIN", out)
+        self.assertIn("flags: qr aa rd ra", out)
+        self.assertEqual(self.dig_short("web.default.svc.cluster.local", "AAAA"), [])
+        # not the cluster's: dnsmasq answers through the cluster DNS
+        self.assertEqual(self.dig_short("upstream.zke.test"), ["192.0.2.77"])
+        self.assertEqual(self.in_client("resolve", "upstream.zke.test").split(), ["192.0.2.77"])
+        # over TCP too
+        self.assertEqual(sorted(x for x in self.dig("web.default.svc.cluster.local", "A", "+tcp",
+                                                    "+short").splitlines() if x),
+                         [self.cluster_ip("web")])
+        # a cluster IP's PTR
+        ip = self.cluster_ip("web").split(".")
+        self.assertEqual(self.dig_short("%s.%s.%s.%s.in-addr.arpa" % (ip[3], ip[2], ip[1], ip[0]),
+                                        "PTR"), ["web.default.svc.cluster.local."])
+
+    def test_dns_follows_the_watch(self):
+        self.apply(service("late", {"app": "web"}))
+        ip = self.cluster_ip("late")
+        wait_for(lambda: self.dig_short("late.default.svc.cluster.local") == [ip], 5,
+                 "the new Service's name")
+        self.srv.kubectl("delete", "svc", "late")
+        wait_for(lambda: "NXDOMAIN" in self.dig("late.default.svc.cluster.local"), 5,
+                 "the deleted Service's name to go")
+
+    def test_session_affinity_client_ip(self):
+        self.apply(service("web-aff", {"app": "web"}, sessionAffinity="ClientIP"))
+        wait_for(lambda: self.ready_endpoints("web-aff") == 3, 30, "web-aff endpoints")
+        counts, failed, _ = self.hits(20, "web-aff", 80)
+        self.assertEqual(failed, 0)
+        self.assertEqual(len(counts), 1, counts)
+        self.assertEqual(sum(counts.values()), 20)
+        self.srv.kubectl("delete", "svc", "web-aff")
+
+    def test_hairpin_pod_reaches_itself_through_its_service(self):
+        pod = self.pod_names("web")[0]
+        counts, failed, _ = self.hits(30, "web", 80, pod=pod)
+        self.assertEqual(failed, 0, counts)
+        # its own replica among the answers ((2/3)^30 to miss it by chance)
+        self.assertIn("hello from " + pod, counts)
+
+    def test_weighted_endpoints(self):
+        self.apply(deployment("blue", 1, {"color": "any"}), deployment("green", 1, {"color": "any"}),
+                   service("bg", {"color": "any"}))
+        self.srv.kubectl("annotate", "svc", "bg", "zke.io/weights=blue-=9,green-=1")
+        wait_for(lambda: self.ready_endpoints("bg") == 2, 60, "bg endpoints")
+        wait_for(lambda: "numgen random mod 10 vmap" in nft("list", "chain", "ip", TABLE,
+                                                          "svc/default/bg/tcp/80").stdout, 10,
+                 "weighted selection in the bg chain")
+        counts, failed, _ = self.hits(100, "bg", 80)
+        blue = sum(c for b, c in counts.items() if "blue-" in b)
+        green = sum(c for b, c in counts.items() if "green-" in b)
+        self.assertEqual((failed, blue + green), (0, 100))
+        self.assertGreater(blue, green)   # 9:1 (the reverse by chance: ~1e-15)
+        self.srv.kubectl("annotate", "--overwrite", "svc", "bg", "zke.io/weights=blue-=0")
+        wait_for(lambda: set(b.split()[2][:5] for b in self.hits(10, "bg", 80)[0]) == {"green"},
+                 15, "weight 0 to take blue out")
+        self.srv.kubectl("delete", "svc,deployment", "bg", "blue", "green", check=False)
+
+    def test_rules_removed_with_service_and_reconciled_after_kill9(self):
+        self.apply(service("gone", {"app": "web"}))
+        wait_for(lambda: "svc/default/gone/tcp/80" in self.actual_rules()["chains"], 10,
+                 "gone's chain")
+        self.assert_rules_exact()
+        self.srv.kubectl("delete", "svc", "gone")
+        wait_for(lambda: not any("/gone/" in c for c in self.actual_rules()["chains"]), 10,
+                 "gone's chains to go")
+        self.assert_rules_exact()
+        # drift the table behind the agent's back, then kill -9 it (the
+        # in-process agent dies with the server) and start again
+        web_key = "%s . tcp . 80" % self.cluster_ip("web")
+        self.assertEqual(nft("delete", "element", "ip", TABLE, "svc-ips", "{ %s }" % web_key).returncode, 0)
+        self.assertEqual(nft("add", "chain", "ip", TABLE, "svc/default/ghost/tcp/80").returncode, 0)
+        self.assertEqual(nft("add", "element", "ip", TABLE, "no-ep", "{ 10.43.9.9 . tcp . 9 }").returncode, 0)
+        self.assertNotEqual(self.actual_rules(), self.expected_rules())
+        self.srv.kill9()
+        self.srv.start()
+        self.assert_rules_exact(timeout=30)
+        counts, failed, _ = self.hits(6, "web", 80)
+        self.assertEqual((failed, sum(counts.values())), (0, 6))
+
+
+if __name__ == "__main__":
+    unittest.main()
