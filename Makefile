@@ -20,12 +20,10 @@ build: $(BUILD)/build.ninja
 	  meson setup --reconfigure $(BUILD) >/dev/null && echo "$$list" > $(BUILD)/.zk-files; fi
 	ninja -C $(BUILD)
 
-# Install what is missing, build, and start a single-machine cluster.
+# Install what is missing, build, and start a single-machine cluster with
+# the parcel demo (scripts/run.sh); Ctrl-C stops and cleans up.
 run: deps build
-	@echo "zke: starting the server; data in $(DATA)"
-	@echo "zke: kubeconfig: $(DATA)/kubeconfig.yaml"
-	@echo "zke: try: KUBECONFIG=$(DATA)/kubeconfig.yaml kubectl get namespaces"
-	$(BUILD)/zke server --data-dir $(DATA) --https-port $(PORT)
+	@DATA=$(DATA) PORT=$(PORT) BUILD=$(BUILD) bash scripts/run.sh
 
 # Install, build and run every suite; ends with "N passed, N failed".
 test: deps build

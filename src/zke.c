@@ -151,6 +151,7 @@ static void usage(FILE *f)
             "  sim       simulated nodes for scale tests (like KWOK)\n"
             "  image     import and list the images of a node's image store\n"
             "  token     create a join token for node agents (token create)\n"
+            "  node-cleanup  stop a stopped node's containers, remove its pod network\n"
             "  version   print the version\n"
             "\n"
             "Run 'zke <command> --help' for a command's options.\n");
@@ -198,6 +199,7 @@ int main(int argc, char **argv)
         {"image", zk_cli_image_main},
         {"token", zk_cli_token_main},
         {"shim", zk_agent_shim_main},
+        {"node-cleanup", zk_agent_cleanup_main},
     };
     if (argc < 2) {
         usage(stderr);

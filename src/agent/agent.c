@@ -135,6 +135,19 @@ static void heartbeat(uv_timer_t *t)
 
 void zk_agent_dns_addr(zk_agent *a, char *out, size_t n) { snprintf(out, n, "%s", a->dns_ip); }
 
+/* What `zke node-cleanup` removes once this agent is stopped. */
+static void record_network(zk_agent *a)
+{
+    json_t *j = json_pack("{s:s,s:s}", "bridge", a->o.bridge, "podCIDR", a->pod_cidr);
+    if (a->proxy)
+        zk_json_set_str(j, "table", a->o.bridge);
+    zk_autofree char *path = zk_xasprintf("%s/network.json", a->dir);
+    zk_autofree char *tmp = zk_xasprintf("%s.tmp", path);
+    if (json_dump_file(j, tmp, JSON_COMPACT) < 0 || rename(tmp, path) < 0)
+        zk_warn("agent: cannot write %s: %s", path, strerror(errno));
+    json_decref(j);
+}
+
 /* The cluster DNS serves pods on the bridge's address, the first of the
  * node's pod CIDR (the gateway pods route through). */
 static void dns_start(zk_agent *a)
@@ -184,6 +197,7 @@ static void node_seen(void *ctx, json_t *obj)
         if (zk_agent_rt_masquerade(cidr, ZK_AGENT_CLUSTER_CIDR) < 0)
             zk_warn("agent: could not add the MASQUERADE rule for %s (iptables); pods reach "
                     "only the cluster and this host", cidr);
+        record_network(a);
         dns_start(a);
         /* pods waiting for a network may go on */
         size_t pos = 0;

@@ -46,6 +46,10 @@ int zk_agent_start_thread(const zk_agent_opts *o, const zk_kube_config *cfg, zk_
  * (the agent's exec -t runs runc through it). */
 int zk_agent_ctty_main(int argc, char **argv);
 
+/* `zke node-cleanup`: stop a stopped agent's containers and remove its pod
+ * network (cleanup.c). */
+int zk_agent_cleanup_main(int argc, char **argv);
+
 /* `zke agent`: the standalone command. */
 int zk_agent_main(int argc, char **argv);
 

@@ -4,7 +4,7 @@
  * fit, carry the counts the writer kept, end where its last record ends,
  * read back as a well-formed message and give back the question's name.
  * A slice of the input is also encoded as a text name, and what encodes
- * must read back to the same text.
+ * must read back to the same text; the answer has records named by it.
  *
  * Input: a byte for the buffer size (times 4), a byte for where the text
  * slice starts, then the query. */
@@ -68,12 +68,8 @@ static void check_text(const char *t)
     }
 }
 
-static void fuzz_encode(const uint8_t *data, size_t size)
+static void fuzz_encode(const char *text)
 {
-    char text[1100];
-    size_t n = size < sizeof(text) - 1 ? size : sizeof(text) - 1;
-    memcpy(text, data, n);
-    text[n] = '\0';
     uint8_t wire[ZK_DNS_NAME_WIRE_MAX];
     int len = zk_dns_name_encode(text, wire);
     if (len < 0)
@@ -104,31 +100,125 @@ static void fuzz_encode(const uint8_t *data, size_t size)
     }
 }
 
-static void answer(const zk_dns_query *q, int rc, size_t cap)
+static const uint8_t ip4[4] = {10, 0, 0, 1}, ip6[16] = {0xfd, [15] = 1};
+
+/* A record to write: its section, type, owner and the names in its data
+ * (CNAME and PTR: n1; SRV: n1, the target; SOA: n1 and n2). */
+typedef struct want {
+    zk_dns_section s;
+    uint16_t type;
+    const char *owner, *n1, *n2;
+} want;
+
+static bool encodes(const char *t)
+{
+    uint8_t wire[ZK_DNS_NAME_WIRE_MAX];
+    return !t || zk_dns_name_encode(t, wire) >= 0;
+}
+
+static int add(zk_dns_writer *w, const want *x)
+{
+    switch (x->type) {
+    case ZK_DNS_A:
+        return zk_dns_add_a(w, x->s, x->owner, 30, ip4);
+    case ZK_DNS_AAAA:
+        return zk_dns_add_aaaa(w, x->s, x->owner, 30, ip6);
+    case ZK_DNS_SRV:
+        return zk_dns_add_srv(w, x->s, x->owner, 5, 1, 2, 53, x->n1);
+    case ZK_DNS_SOA:
+        return zk_dns_add_soa(w, x->s, x->owner, 5, x->n1, x->n2, 1, 2, 3, 4, 5);
+    default:
+        return zk_dns_add_name(w, x->s, x->type, x->owner, 5, x->n1);
+    }
+}
+
+/* The name at off uncompressed in out; *ptr set when a pointer was taken. */
+static size_t expand(const uint8_t *m, size_t len, size_t off, uint8_t *out, bool *ptr)
+{
+    size_t o = 0;
+    *ptr = false;
+    for (int jumps = 0;;) {
+        if (off >= len)
+            abort();
+        uint8_t b = m[off];
+        if (b >= 0xc0) {
+            if (off + 1 >= len || ++jumps > ZK_DNS_PTR_MAX)
+                abort();
+            size_t to = (size_t)(b & 0x3f) << 8 | m[off + 1];
+            if (to >= off)
+                abort();
+            off = to;
+            *ptr = true;
+            continue;
+        }
+        if (b > 63 || o + 1u + b > ZK_DNS_NAME_WIRE_MAX || len - off < 1u + b)
+            abort();
+        memcpy(out + o, m + off, 1u + b);
+        o += 1u + b;
+        off += 1u + b;
+        if (!b)
+            return o;
+    }
+}
+
+/* The name at off in m is text. */
+static void same_name(const uint8_t *m, size_t len, size_t off, const char *text, bool may_point)
+{
+    uint8_t got[ZK_DNS_NAME_WIRE_MAX], want_wire[ZK_DNS_NAME_WIRE_MAX];
+    bool ptr;
+    size_t n = expand(m, len, off, got, &ptr);
+    int wn = zk_dns_name_encode(text, want_wire);
+    if (wn < 0 || n != (size_t)wn || memcmp(got, want_wire, n) != 0 || (ptr && !may_point))
+        abort();
+}
+
+static void answer(const zk_dns_query *q, int rc, size_t cap, const char *text)
 {
     static uint8_t buf[ZK_DNS_MSG_MAX];
-    static const uint8_t ip4[4] = {10, 0, 0, 1}, ip6[16] = {0xfd, [15] = 1};
     char alias[ZK_DNS_NAME_TEXT_MAX + 16];
     const char *name = q->has_question ? q->q.name : "";
     size_t nl = strlen(name);
     memcpy(alias, "alias.", 6);
     memcpy(alias + 6, name, nl + 1);
+    /* too long when the name is long, and the text may be no name: then
+     * the writer fails, and nothing else happens */
+    const want all[] = {
+        {ZK_DNS_ANSWER, ZK_DNS_A, name, NULL, NULL},
+        {ZK_DNS_ANSWER, ZK_DNS_AAAA, name, NULL, NULL},
+        {ZK_DNS_ANSWER, ZK_DNS_CNAME, alias, name, NULL},
+        {ZK_DNS_ANSWER, ZK_DNS_PTR, text, name, NULL},
+        {ZK_DNS_ANSWER, ZK_DNS_SRV, name, "web-0.web.default.svc", NULL},
+        {ZK_DNS_ANSWER, ZK_DNS_CNAME, "web.default.svc", text, NULL},
+        {ZK_DNS_AUTHORITY, ZK_DNS_SOA, name, "ns.dns", "hostmaster.default.svc"},
+        {ZK_DNS_ADDITIONAL, ZK_DNS_AAAA, text, NULL, NULL},
+        {ZK_DNS_ADDITIONAL, ZK_DNS_A, "web-0.web.default.svc", NULL, NULL},
+    };
+    const want *done[sizeof(all) / sizeof(all[0])];
+    size_t ndone = 0;
 
     zk_dns_writer w;
     zk_dns_writer_init(&w, buf, cap, q, rc, true);
     unsigned counts[3] = {0};
-    bool opt = false;
-    if (rc == 0) {
-        counts[0] += zk_dns_add_a(&w, ZK_DNS_ANSWER, name, 30, ip4) == 0;
-        counts[0] += zk_dns_add_aaaa(&w, ZK_DNS_ANSWER, name, 30, ip6) == 0;
-        /* too long when the name is long: the writer fails, nothing else */
-        counts[0] += zk_dns_add_name(&w, ZK_DNS_ANSWER, ZK_DNS_CNAME, alias, 5, name) == 0;
-        counts[0] += zk_dns_add_name(&w, ZK_DNS_ANSWER, ZK_DNS_PTR, name, 5, "web.default.svc") == 0;
-        counts[0] += zk_dns_add_srv(&w, ZK_DNS_ANSWER, name, 5, 1, 2, 53, "web-0.web.default.svc") == 0;
-        counts[1] += zk_dns_add_soa(&w, ZK_DNS_AUTHORITY, name, 5, "ns.dns", "hostmaster.default.svc",
-                                   1, 2, 3, 4, 5) == 0;
-        counts[2] += zk_dns_add_a(&w, ZK_DNS_ADDITIONAL, "web-0.web.default.svc", 5, ip4) == 0;
+    for (size_t i = 0; rc == 0 && i < sizeof(all) / sizeof(all[0]); i++) {
+        const want *x = &all[i];
+        size_t before = w.len;
+        if (add(&w, x) == 0) {
+            counts[x->s]++;
+            done[ndone++] = x;
+            continue;
+        }
+        /* left out: nothing of it stays, and the writer says why */
+        if (w.len != before)
+            abort();
+        bool cut = x->s != ZK_DNS_ADDITIONAL && w.truncated;
+        if (encodes(x->owner) && encodes(x->n1) && encodes(x->n2)) {
+            if (x->s != ZK_DNS_ADDITIONAL && !w.truncated)
+                abort();
+        } else if (!w.failed && !cut) {
+            abort();
+        }
     }
+    bool opt = false;
     if (q->edns) {
         opt = zk_dns_add_opt(&w, ZK_DNS_UDP_CAP, q->edns_version ? 16 : 0) == 0;
         counts[2] += opt;
@@ -179,6 +269,32 @@ static void answer(const zk_dns_query *q, int rc, size_t cap)
         abort();
     if (qd && (back.edns != opt || strcmp(back.q.name, q->q.name) != 0))
         abort();
+
+    /* and each record is the one written, its names whole */
+    size_t off = ZK_DNS_HEADER;
+    if (qd)
+        off = skip_name(buf, len, off) + 4;
+    for (size_t i = 0; i < ndone; i++) {
+        const want *x = done[i];
+        same_name(buf, len, off, x->owner, true);
+        off = skip_name(buf, len, off);
+        if (get16(buf + off) != x->type || get16(buf + off + 2) != ZK_DNS_IN)
+            abort();
+        size_t rdata = off + 10, rdlen = get16(buf + off + 8);
+        if (x->type == ZK_DNS_SRV) {
+            same_name(buf, len, rdata + 6, x->n1, false);   /* RFC 2782 */
+        } else if (x->type == ZK_DNS_SOA) {
+            same_name(buf, len, rdata, x->n1, true);
+            same_name(buf, len, skip_name(buf, len, rdata), x->n2, true);
+        } else if (x->n1) {
+            same_name(buf, len, rdata, x->n1, true);
+        } else if (rdlen != (x->type == ZK_DNS_A ? 4u : 16u)) {
+            abort();
+        }
+        off = rdata + rdlen;
+    }
+    if (opt && (len - off != 11 || memcmp(buf + off, "\0\0\x29\x10\0", 5) != 0))
+        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -189,7 +305,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t from = data[1];
     data += 2;
     size -= 2;
-    fuzz_encode(data + (from < size ? from : size), size - (from < size ? from : size));
+    if (from > size)
+        from = size;
+    char text[1100];
+    size_t tn = size - from < sizeof(text) - 1 ? size - from : sizeof(text) - 1;
+    memcpy(text, data + from, tn);
+    text[tn] = '\0';
+    fuzz_encode(text);
 
     zk_dns_query q;
     int rc = zk_dns_parse_query(data, size, &q);
@@ -220,6 +342,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (zk_dns_name_encode(q.q.name, wire) < 0)
             abort();
     }
-    answer(&q, rc, cap);
+    answer(&q, rc, cap, text);
     return 0;
 }

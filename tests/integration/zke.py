@@ -276,6 +276,9 @@ def agent_cleanup(data_dir, node):
     """What an agent leaves when it stops (by design: its containers keep
     running): stop them through runc, unmount root filesystems, volumes
     and network namespaces, and remove the pod bridge."""
+    # zke's own cleanup first (containers, namespaces, bridge, nft table,
+    # masquerade rule); then what an agent stopped too early to record leaves
+    subprocess.run([ZKE, "node-cleanup", "--data-dir", data_dir], capture_output=True)
     root = os.path.join(data_dir, "agent", "runc")
     if os.path.isdir(root):
         p = subprocess.run(["runc", "--root", root, "list", "-q"], capture_output=True, text=True)
