@@ -92,7 +92,7 @@ class Monitor(threading.Thread):
 
     def __init__(self):
         super().__init__(daemon=True)
-        self.proc = subprocess.Popen(["nft", "monitor", "rules", "table", "ip", TABLE],
+        self.proc = subprocess.Popen(["nft", "monitor", "rules"],
                                      stdout=subprocess.PIPE, text=True)
         self.lines, self.cv = [], threading.Condition()
 
@@ -107,7 +107,7 @@ class Monitor(threading.Thread):
         with self.cv:
             while True:
                 for t, line in self.lines:
-                    if t >= since and needle in line:
+                    if t >= since and needle in line and TABLE in line:
                         return t
                 left = deadline - time.monotonic()
                 if left <= 0:

@@ -619,7 +619,7 @@ static void to_client(zk_dns *d, fwd *f, const uint8_t *msg, size_t len)
 
 static void servfail(zk_dns *d, fwd *f)
 {
-    zk_dns_query q = {.id = f->old_id, .rd = true, .q = f->q};
+    zk_dns_query q = {.id = f->old_id, .rd = true, .has_question = true, .q = f->q};
     uint8_t out[ZK_DNS_UDP_MIN];
     zk_dns_writer w;
     zk_dns_writer_init(&w, out, sizeof(out), &q, ZK_DNS_SERVFAIL, false);

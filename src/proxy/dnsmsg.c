@@ -361,7 +361,7 @@ void zk_dns_writer_init(zk_dns_writer *w, uint8_t *buf, size_t cap, const zk_dns
     h[2] = (uint8_t)(0x80 | (q->opcode & 0xf) << 3 | (aa ? 0x04 : 0) | (q->rd ? 0x01 : 0));
     h[3] = (uint8_t)(0x80 | (q->cd ? 0x10 : 0) | (rcode & 0xf));
     put(w, h, sizeof(h));
-    if (!q->has_question)
+    if (!q->has_question && !q->q.name[0])
         return;
     rec r = {0};
     size_t at = w->len;

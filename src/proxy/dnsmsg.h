@@ -81,7 +81,7 @@ typedef struct zk_dns_query {
  * Records after the question other than one OPT are skipped over
  * (checked, not kept); an OPT outside the additional section, a second
  * one or one whose name is not the root is FORMERR. Bytes after the
- * counted records are ignored. */
+ * counted records, or past ZK_DNS_MSG_MAX, are ignored. */
 int zk_dns_parse_query(const uint8_t *msg, size_t len, zk_dns_query *q);
 
 /* Read the header and question of a response (an upstream's answer, for
@@ -111,9 +111,9 @@ typedef struct zk_dns_writer {
 /* Start an answer to q in buf (cap bytes: the client's size; more than
  * ZK_DNS_MSG_MAX is taken as that): the header (id, QR, opcode copied, AA
  * as given, RD copied, RA set, CD copied, the low 4 bits of rcode) and q's
- * question if q->has_question. A question that does not fit is left out
- * and sets TC; with cap below ZK_DNS_HEADER nothing is written and finish
- * returns 0. */
+ * question if q->has_question or q->q.name is not "" (a query made by
+ * hand). A question that does not fit is left out and sets TC; with cap
+ * below ZK_DNS_HEADER nothing is written and finish returns 0. */
 void zk_dns_writer_init(zk_dns_writer *w, uint8_t *buf, size_t cap, const zk_dns_query *q,
                         int rcode, bool aa);
 
@@ -121,7 +121,10 @@ void zk_dns_writer_init(zk_dns_writer *w, uint8_t *buf, size_t cap, const zk_dns
  * authority, additional). A record that does not fit is left out: in the
  * answer or authority section this sets TC and every later record of
  * those sections is left out too; in the additional section it is just
- * skipped. Returns 0 when written, -1 when left out. */
+ * skipped. A name that cannot be encoded, or a section out of order,
+ * leaves the record out and sets failed (not TC). Returns 0 when
+ * written, -1 when left out. Names are compressed against those written
+ * before, but for an SRV target (RFC 2782). */
 int zk_dns_add_a(zk_dns_writer *w, zk_dns_section s, const char *name, uint32_t ttl,
                  const uint8_t addr[4]);
 int zk_dns_add_aaaa(zk_dns_writer *w, zk_dns_section s, const char *name, uint32_t ttl,

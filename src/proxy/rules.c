@@ -274,8 +274,13 @@ static void plan_port(json_t *plan, const zk_proxy_cfg *cfg, const json_t *svc, 
         json_integer_value(t) <= ZK_PROXY_AFFINITY_MAX_S)
         timeout = json_integer_value(t);
 
-    /* the svc/ chain: masquerade what comes from outside the pods */
-    add_rule(plan, svc_chain, zk_xasprintf("ip saddr != %s jump to-masq", cfg->cluster_cidr));
+    /* the svc/ chain: masquerade what comes from outside the pods and from
+     * off this host. This host's own connections are not: the pods answer
+     * through it anyway, and sharing the bridge address among them breaks
+     * short connections (the pod's TIME_WAIT sockets reject SYNs whose
+     * timestamps came from another connection: PAWS) */
+    add_rule(plan, svc_chain,
+             zk_xasprintf("ip saddr != %s fib saddr type != local jump to-masq", cfg->cluster_cidr));
     zk_buf pick;
     zk_buf_init(&pick, 1u << 20);
     int total = 0;
@@ -309,7 +314,10 @@ static void plan_port(json_t *plan, const zk_proxy_cfg *cfg, const json_t *svc, 
         put(plan, "vmap", json_string(verdict), "%s . %s . %d", addrs[a], proto, port);
     }
     if (naddrs > (vip ? 1u : 0u) || (nodeport > 0 && nodeport < 65536)) {
-        add_rule(plan, ext_chain, zk_xstrdup("jump to-masq"));
+        /* from off the host: the reply must come back through it; from
+         * 127/8 (route_localnet): the pod cannot answer that address */
+        add_rule(plan, ext_chain, zk_xstrdup("ip saddr 127.0.0.0/8 jump to-masq"));
+        add_rule(plan, ext_chain, zk_xstrdup("fib saddr type != local jump to-masq"));
         add_rule(plan, ext_chain, zk_xasprintf("goto %s", svc_chain));
     }
     if (nodeport > 0 && nodeport < 65536) {

@@ -9,11 +9,13 @@
  *   set no-ep-np   and their node ports: new connections are refused at
  *                  once (TCP reset, ICMP port unreachable), not left to time out
  *   chain svc/NS/NAME/PROTO/PORT
- *                  marks traffic from outside the cluster for masquerade,
+ *                  marks traffic from outside the pods and this host for
+ *                  masquerade,
  *                  sends a client with affinity to its endpoint, else picks
  *                  an endpoint at random (numgen), each as often as its weight
  *   chain ext/NS/NAME/PROTO/PORT
- *                  node ports and external IPs: masquerade, then the svc/ chain
+ *                  node ports and external IPs: masquerade what comes from
+ *                  127/8 or off the host, then the svc/ chain
  *   chain ep/NS/NAME/PROTO/PORT/IP/TARGETPORT
  *                  marks a pod's traffic to itself (hairpin) for masquerade,
  *                  records affinity, DNAT

@@ -900,6 +900,14 @@ static void test_writer_errors_and_codes(void **state)
     assert_memory_equal(buf + 12, "\x00\x00\x02\x00\x01", 5);
     assert_memory_equal(buf + 17, "\x00\x00\x29\x04\xd0\x01\x00\x00\x00\x00\x00", 11);
 
+    /* a query made by hand (a SERVFAIL for a forwarded one) has its question */
+    zk_dns_query hand = {.id = 5, .rd = true, .q = {.name = "a.b", .qtype = ZK_DNS_A,
+                                                     .qclass = ZK_DNS_IN}};
+    zk_dns_writer_init(&w, buf, sizeof(buf), &hand, ZK_DNS_SERVFAIL, false);
+    assert_int_equal(zk_dns_writer_finish(&w), 12 + 5 + 4);
+    assert_memory_equal(buf, "\x00\x05\x81\x82\x00\x01\x00\x00\x00\x00\x00\x00\x01" "a\x01" "b\x00"
+                        "\x00\x01\x00\x01", 21);
+
     /* a name that cannot be encoded: failed, not truncated */
     query(&m, SVC, ZK_DNS_A, 0, 0, 0);
     assert_int_equal(parse(&m, &q), 0);

@@ -73,7 +73,7 @@ static void test_cluster_ip_plan(void **state)
     json_t *rules = zk_json_path(p, "chains", "svc/default/web/tcp/80", NULL);
     assert_int_equal(json_array_size(rules), 2);
     assert_string_equal(json_string_value(json_array_get(rules, 0)),
-                        "ip saddr != 10.42.0.0/16 jump to-masq");
+                        "ip saddr != 10.42.0.0/16 fib saddr type != local jump to-masq");
     assert_string_equal(json_string_value(json_array_get(rules, 1)),
                         "numgen random mod 2 vmap { 0 : goto ep/default/web/tcp/80/10.42.0.5/8080, "
                         "1 : goto ep/default/web/tcp/80/10.42.0.6/8080 }");
@@ -126,8 +126,9 @@ static void test_node_port_affinity_external_ip(void **state)
                         "goto ext/default/web/tcp/80");
     assert_int_equal(json_object_size(json_object_get(p, "vmap")), 2);
     json_t *ext = zk_json_path(p, "chains", "ext/default/web/tcp/80", NULL);
-    assert_string_equal(json_string_value(json_array_get(ext, 0)), "jump to-masq");
-    assert_string_equal(json_string_value(json_array_get(ext, 1)), "goto svc/default/web/tcp/80");
+    assert_string_equal(json_string_value(json_array_get(ext, 0)), "ip saddr 127.0.0.0/8 jump to-masq");
+    assert_string_equal(json_string_value(json_array_get(ext, 1)), "fib saddr type != local jump to-masq");
+    assert_string_equal(json_string_value(json_array_get(ext, 2)), "goto svc/default/web/tcp/80");
     const char *set = zk_json_path_str(p, "sets", "aff/default/web/tcp/80/10.42.0.5/8080", NULL);
     assert_non_null(set);
     assert_non_null(strstr(set, "timeout 10800s"));
