@@ -71,6 +71,28 @@ def wrk(url):
     return rps, p99, errs.group(1) if errs else "none"
 
 
+def dns_a(server, name, timeout=0.5):
+    """One A query over UDP: the answer count (0 for NXDOMAIN/NODATA), or None."""
+    import random
+    import socket
+    import struct
+    qid = random.randrange(65536)
+    q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    for label in name.split("."):
+        q += bytes([len(label)]) + label.encode()
+    q += b"\0" + struct.pack(">HH", 1, 1)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        s.sendto(q, (server, 53))
+        try:
+            a = s.recv(2048)
+        except socket.timeout:
+            return None
+    if struct.unpack(">H", a[:2])[0] != qid:
+        return None
+    return struct.unpack(">H", a[6:8])[0]
+
+
 def dnsperf(server, port, names, secs):
     """dnsperf -v for secs: (queries/s, p50 us, p99 us, lost)."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
@@ -188,6 +210,19 @@ def main():
         print("  p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms  (missed: %d)" % (
             pct(times, 50), pct(times, 90), pct(times, 99), max(times), missed))
         mon.proc.terminate()
+
+        print("== DNS follows the watch: Service created -> its name answers, 20 Services ==")
+        lags = []
+        for i in range(20):
+            name = "new%02d" % i
+            srv.kubectl("apply", "-f", "-", input=json.dumps(service(name, {"app": "web"})))
+            t0 = time.monotonic()
+            fqdn = "%s.default.svc.cluster.local" % name
+            while not dns_a(dns_ip, fqdn) and time.monotonic() - t0 < 10:
+                time.sleep(0.002)
+            lags.append((time.monotonic() - t0) * 1000)
+        print("  from kubectl's create returning to the first answer: p50 %.1f ms, max %.1f ms"
+              % (pct(lags, 50), max(lags)))
 
         print("== DNS, dnsperf -c4 for %ds ==" % SECS)
         names = ["web.default.svc.cluster.local", "one.default.svc.cluster.local",

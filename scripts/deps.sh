@@ -10,7 +10,7 @@ packages=(
   libh2o-dev libuv1-dev libjansson-dev libyaml-dev libsqlite3-dev libssl-dev zlib1g-dev
   libcurl4-openssl-dev libmimalloc-dev libarchive-dev libwslay-dev
   # the node agent's container runtime and pod networking
-  runc containernetworking-plugins iptables nftables util-linux iproute2
+  runc containernetworking-plugins iptables nftables conntrack util-linux iproute2
   # tests
   libcmocka-dev python3 python3-kubernetes python3-yaml curl openssl sqlite3 procps iputils-ping
   docker-registry skopeo prometheus bind9-dnsutils dnsmasq-base

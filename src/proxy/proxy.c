@@ -26,6 +26,7 @@ extern char **environ;
 #define ZK_PROXY_RETRY_MIN_MS 500
 #define ZK_PROXY_RETRY_MAX_MS 30000
 #define ZK_PROXY_NFT_TIMEOUT_MS 30000
+#define ZK_PROXY_CT_MAX 64     /* conntrack runs after one nft run */
 
 struct zk_proxy {
     uv_loop_t *loop;
@@ -40,6 +41,8 @@ struct zk_proxy {
     /* the nft run in flight */
     bool running;
     json_t *pending;           /* "ns/name" -> the plan this run writes (null: none) */
+    json_t *pending_ct;        /* conntrack argument lists to run once it is in */
+    bool ct_missing;           /* conntrack is not installed: said once */
     bool pending_full;
     uv_process_t proc;
     uv_pipe_t in, err;
@@ -225,6 +228,54 @@ static void timers_closed(uv_handle_t *h)
         proxy_free(p);
 }
 
+typedef struct ct_run {
+    uv_process_t proc;
+} ct_run;
+
+static void ct_closed(uv_handle_t *h) { free(h->data); }
+
+static void ct_exited(uv_process_t *proc, int64_t status, int sig)
+{
+    (void)sig;
+    /* 1: nothing matched, which is the usual case */
+    if (status > 1)
+        zk_debug("proxy: conntrack exited %lld", (long long)status);
+    uv_close((uv_handle_t *)proc, ct_closed);
+}
+
+/* Delete the conntrack entries the last run left stale (UDP flows whose
+ * endpoint went, or that were refused while there was none). */
+static void run_conntrack(zk_proxy *p)
+{
+    size_t i;
+    json_t *args;
+    json_array_foreach(p->pending_ct, i, args) {
+        if (i == ZK_PROXY_CT_MAX) {
+            zk_warn("proxy: %zu conntrack deletions at once; the rest wait for their timeouts",
+                    json_array_size(p->pending_ct));
+            break;
+        }
+        char *argv[12] = {0};
+        for (size_t k = 0; k < json_array_size(args) && k < 11; k++)
+            argv[k] = (char *)json_string_value(json_array_get(args, k));
+        ct_run *r = zk_xcalloc(1, sizeof(*r));
+        r->proc.data = r;
+        uv_stdio_container_t io[3] = {{.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_IGNORE}};
+        uv_process_options_t o = {.file = argv[0], .args = argv, .exit_cb = ct_exited,
+                                  .stdio_count = 3, .stdio = io};
+        int rc = uv_spawn(p->loop, &r->proc, &o);
+        if (rc < 0) {
+            if (!p->ct_missing)
+                zk_warn("proxy: cannot run conntrack (%s): UDP flows to endpoints that went "
+                        "keep going there until their entries time out",
+                        uv_strerror(rc));
+            p->ct_missing = true;
+            uv_close((uv_handle_t *)&r->proc, ct_closed);
+            break;
+        }
+    }
+}
+
 static void run_finish(zk_proxy *p)
 {
     p->running = false;
@@ -251,6 +302,7 @@ static void run_finish(zk_proxy *p)
         }
         p->stats.last_ms = took;
         p->retry_ms = 0;
+        run_conntrack(p);
     } else {
         /* what the table holds is unknown now: write all of it next time */
         p->stats.failures++;
@@ -267,6 +319,8 @@ static void run_finish(zk_proxy *p)
     }
     json_decref(p->pending);
     p->pending = NULL;
+    json_decref(p->pending_ct);
+    p->pending_ct = NULL;
     zk_buf_reset(&p->errbuf);
     if (p->stopping) {
         p->handles = 2;
@@ -355,10 +409,16 @@ static void run(uv_timer_t *t)
     p->pending = json_object();
     const char *k;
     json_t *v;
+    p->pending_ct = json_array();
     json_object_foreach(keys, k, v) {
         from[i] = p->pending_full ? NULL : json_object_get(p->state, k);
         to[i] = want(p, k);
         json_object_set(p->pending, k, to[i] ? to[i] : json_null());
+        /* against what was written before, also when all is written again;
+         * not on the first write after start: what an earlier run left is
+         * unknown, and live flows are not cut on a guess */
+        if (p->stats.synced)
+            zk_proxy_conntrack(json_object_get(p->state, k), to[i], p->pending_ct);
         i++;
     }
     zk_proxy_diff(&script, &p->cfg, from, to, n);

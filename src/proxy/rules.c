@@ -512,3 +512,42 @@ void zk_proxy_diff(zk_buf *out, const zk_proxy_cfg *cfg, json_t *const *from, js
             add_elements(out, t, maps[m][0], maps[m][1], from[i], to[i]);
     free(force);
 }
+
+/* ---- conntrack ---- */
+
+static void ct_cmd(json_t *list, const char *a1, const char *v1, const char *a2, const char *v2)
+{
+    json_array_append_new(list, json_pack("[s,s,s,s,s,s,s,s]", "conntrack", "-D", "-p", "udp", a1,
+                                          v1, a2, v2));
+}
+
+void zk_proxy_conntrack(const json_t *from, const json_t *to, json_t *argv_list)
+{
+    const char *k;
+    json_t *v;
+    /* ep/NS/NAME/udp/PORT/IP/TPORT chains that went */
+    json_object_foreach(json_object_get(from, "chains"), k, v) {
+        if (strncmp(k, "ep/", 3) || json_object_get(json_object_get(to, "chains"), k))
+            continue;
+        char ns[64], name[64], proto[8], ip[INET_ADDRSTRLEN];
+        int port, tport;
+        if (sscanf(k, "ep/%63[^/]/%63[^/]/%7[^/]/%d/%15[^/]/%d", ns, name, proto, &port, ip,
+                   &tport) != 6 || strcmp(proto, "udp"))
+            continue;
+        char tp[8];
+        snprintf(tp, sizeof(tp), "%d", tport);
+        ct_cmd(argv_list, "--reply-src", ip, "--reply-port-src", tp);
+    }
+    /* udp ports that now have endpoints and had none */
+    json_object_foreach(json_object_get(to, "vmap"), k, v) {
+        if (json_object_get(json_object_get(from, "vmap"), k))
+            continue;
+        char ip[INET_ADDRSTRLEN], proto[8];
+        int port;
+        if (sscanf(k, "%15s . %7s . %d", ip, proto, &port) != 3 || strcmp(proto, "udp"))
+            continue;
+        char p[8];
+        snprintf(p, sizeof(p), "%d", port);
+        ct_cmd(argv_list, "--orig-dst", ip, "--orig-port-dst", p);
+    }
+}

@@ -66,4 +66,13 @@ void zk_proxy_skeleton(zk_buf *out, const zk_proxy_cfg *cfg);
 void zk_proxy_diff(zk_buf *out, const zk_proxy_cfg *cfg, json_t *const *from, json_t *const *to,
                    size_t n);
 
+/* The conntrack entries a change leaves stale (UDP has no connection end, so
+ * a flow keeps its old translation until its entry times out): appends to
+ * argv_list one argument list ["conntrack", "-D", ...] per deletion:
+ *   - a UDP endpoint that went: flows answered by it;
+ *   - a UDP port that had no endpoints and has now: flows to it (refused
+ *     until now, and kept untranslated in conntrack).
+ * from/to as for zk_proxy_diff (either may be NULL). */
+void zk_proxy_conntrack(const json_t *from, const json_t *to, json_t *argv_list);
+
 #endif

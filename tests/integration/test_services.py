@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -378,6 +379,41 @@ class ServicesTest(unittest.TestCase):
         wait_for(lambda: set(b.split()[2][:5] for b in self.hits(10, "bg", 80)[0]) == {"green"},
                  15, "weight 0 to take blue out")
         self.srv.kubectl("delete", "svc,deployment", "bg", "blue", "green", check=False)
+
+    def test_udp_flow_follows_a_replaced_endpoint(self):
+        """A UDP flow (one source port) keeps its translation in conntrack;
+        when its endpoint goes, the proxy deletes that entry, so the flow's
+        next datagrams reach the new endpoint instead of a dead address."""
+        dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "udp"},
+               "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "udp"}},
+                        "template": {"metadata": {"labels": {"app": "udp"}},
+                                     "spec": {"terminationGracePeriodSeconds": 0, "containers": [{
+                                         "name": "u", "image": IMAGE, "args": ["udpecho", "9000"],
+                                         "ports": [{"name": "echo", "containerPort": 9000,
+                                                    "protocol": "UDP"}]}]}}}}
+        svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "udp"},
+               "spec": {"selector": {"app": "udp"}, "ports": [
+                   {"name": "echo", "port": 53, "protocol": "UDP", "targetPort": "echo"}]}}
+        self.apply(dep, svc)
+        wait_for(lambda: self.ready_endpoints("udp") == 1, 60, "the udp endpoint")
+        first = self.pod_names("udp")[0]
+        out = {}
+
+        def ask():
+            out["text"] = self.in_client("udpask", "udp", "53", "100", "200")
+        t = threading.Thread(target=ask)
+        t.start()
+        time.sleep(3)
+        self.srv.kubectl("delete", "pod", first, "--wait=false")
+        t.join(timeout=120)
+        lines = [l.split(" ", 1)[1] for l in out["text"].splitlines()]
+        self.assertEqual(lines[0], "hello from " + first, out["text"])
+        second = [p for p in self.pod_names("udp") if p != first]
+        self.assertEqual(len(second), 1)
+        # the flow ends on the new pod: without the conntrack deletion it
+        # would time out until the entry expires (30 s or more)
+        self.assertEqual(set(lines[-10:]), {"hello from " + second[0]}, out["text"])
+        self.srv.kubectl("delete", "deployment,service", "udp")
 
     def test_rules_removed_with_service_and_reconciled_after_kill9(self):
         self.apply(service("gone", {"app": "web"}))

@@ -20,6 +20,11 @@
  *                       resolve HOST, then N GETs of "/" on new connections
  *                       (each bounded to 3 s); prints "COUNT BODY" per
  *                       distinct answer and "failed COUNT ERRNO-NAME"
+ *   zkt udpecho PORT    UDP: answer each datagram with "hello from HOSTNAME"
+ *   zkt udpask HOST PORT N MS
+ *                       from one UDP socket (one source port: one conntrack
+ *                       flow), N datagrams MS apart, each answer awaited up
+ *                       to 1 s; prints "I BODY" or "I timeout" per datagram
  *   zkt connect HOST PORT
  *                       one TCP connect within 5 s: "connected", "refused"
  *                       or "timeout", and how long it took in ms */
@@ -373,6 +378,56 @@ int main(int argc, char **argv)
             printf("%s\n", ip);
         }
         freeaddrinfo(res);
+        return 0;
+    }
+    if (!strcmp(mode, "udpecho") && argc > 2) {
+        int u = socket(AF_INET, SOCK_DGRAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((unsigned short)atoi(argv[2]))};
+        if (bind(u, (struct sockaddr *)&a, sizeof(a)) < 0) {
+            perror("zkt: bind");
+            return 1;
+        }
+        char host[256] = "", out[300];
+        gethostname(host, sizeof(host) - 1);
+        int len = snprintf(out, sizeof(out), "hello from %s", host);
+        printf("zkt: udp echo on %s\n", argv[2]);
+        for (;;) {
+            char buf[2048];
+            struct sockaddr_in from;
+            socklen_t fl = sizeof(from);
+            if (recvfrom(u, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl) >= 0)
+                sendto(u, out, (size_t)len, 0, (struct sockaddr *)&from, fl);
+        }
+    }
+    if (!strcmp(mode, "udpask") && argc > 5) {
+        struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}, *res = NULL;
+        if (getaddrinfo(argv[2], argv[3], &hints, &res) != 0) {
+            printf("zkt: resolve %s failed\n", argv[2]);
+            return 1;
+        }
+        int u = socket(AF_INET, SOCK_DGRAM, 0);
+        struct timeval tv = {.tv_sec = 1};
+        setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        if (connect(u, res->ai_addr, res->ai_addrlen) < 0) {
+            perror("zkt: connect");
+            return 1;
+        }
+        freeaddrinfo(res);
+        int n = atoi(argv[4]), ms = atoi(argv[5]);
+        for (int i = 0; i < n; i++) {
+            char buf[512];
+            ssize_t k = -1;
+            if (send(u, "ping", 4, 0) == 4)
+                k = recv(u, buf, sizeof(buf) - 1, 0);
+            if (k > 0) {
+                buf[k] = '\0';
+                printf("%d %s\n", i, buf);
+            } else {
+                printf("%d timeout\n", i);
+            }
+            usleep((useconds_t)ms * 1000);
+        }
         return 0;
     }
     if (!strcmp(mode, "hits") && argc > 4)

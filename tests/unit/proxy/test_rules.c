@@ -244,6 +244,56 @@ static void test_diff_touches_only_what_changed(void **state)
     json_decref(svc);
 }
 
+static void test_conntrack_for_udp_changes(void **state)
+{
+    (void)state;
+    json_t *svc = svc_web();
+    zk_json_set_str(json_array_get(zk_json_path(svc, "spec", "ports", NULL), 0), "protocol", "UDP");
+    json_t *s1 = slice("10.42.0.5,10.42.0.6"), *s2 = slice("10.42.0.5"), *s0 = slice("!10.42.0.5");
+    /* the slice's port is TCP in slice(): make it UDP too */
+    json_t *sl[] = {s1, s2, s0};
+    for (size_t i = 0; i < 3; i++)
+        zk_json_set_str(json_array_get(json_object_get(sl[i], "ports"), 0), "protocol", "UDP");
+    json_t *a = plan_of(svc, s1), *b = plan_of(svc, s2), *none = plan_of(svc, s0);
+    json_t *cmds = json_array();
+    /* an endpoint went: flows it answered */
+    zk_proxy_conntrack(a, b, cmds);
+    assert_int_equal(json_array_size(cmds), 1);
+    char *text = json_dumps(json_array_get(cmds, 0), JSON_COMPACT);
+    assert_string_equal(text, "[\"conntrack\",\"-D\",\"-p\",\"udp\",\"--reply-src\",\"10.42.0.6\","
+                              "\"--reply-port-src\",\"8080\"]");
+    free(text);
+    json_array_clear(cmds);
+    /* endpoints came to a port that had none: flows to the cluster IP */
+    zk_proxy_conntrack(none, b, cmds);
+    assert_int_equal(json_array_size(cmds), 1);
+    text = json_dumps(json_array_get(cmds, 0), JSON_COMPACT);
+    assert_string_equal(text, "[\"conntrack\",\"-D\",\"-p\",\"udp\",\"--orig-dst\",\"10.43.0.20\","
+                              "\"--orig-port-dst\",\"80\"]");
+    free(text);
+    json_array_clear(cmds);
+    /* nothing went and nothing came: nothing; TCP never */
+    zk_proxy_conntrack(b, b, cmds);
+    assert_int_equal(json_array_size(cmds), 0);
+    json_t *tsvc = svc_web(), *t1 = slice("10.42.0.5,10.42.0.6"), *t2 = slice("10.42.0.5");
+    json_t *ta = plan_of(tsvc, t1), *tb = plan_of(tsvc, t2);
+    zk_proxy_conntrack(ta, tb, cmds);
+    assert_int_equal(json_array_size(cmds), 0);
+    json_decref(cmds);
+    json_decref(ta);
+    json_decref(tb);
+    json_decref(t1);
+    json_decref(t2);
+    json_decref(tsvc);
+    json_decref(a);
+    json_decref(b);
+    json_decref(none);
+    json_decref(s1);
+    json_decref(s2);
+    json_decref(s0);
+    json_decref(svc);
+}
+
 /* The scripts are ones nft takes: checked (not applied) with nft -c when
  * this runs as root with nft present; skipped otherwise, saying so. */
 static void test_nft_accepts_scripts(void **state)
@@ -291,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_weights),
         cmocka_unit_test(test_unsafe_or_headless_get_nothing),
         cmocka_unit_test(test_diff_touches_only_what_changed),
+        cmocka_unit_test(test_conntrack_for_udp_changes),
         cmocka_unit_test(test_nft_accepts_scripts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
