@@ -31,7 +31,13 @@ typedef struct fwd {
     struct fwd *next, *prev;   /* all in flight, oldest first */
     struct fwd *hnext;         /* bucket chain by new_id */
     uint16_t new_id, old_id;
-    zk_dns_question q;
+    zk_dns_question q;         /* the client's question */
+    /* an ExternalName's target asked for in its place (chase): the answer
+     * is made again for the client's question, with the CNAME first */
+    bool chase;
+    char target[ZK_DNS_NAME_TEXT_MAX];
+    bool rd, cd, edns;
+    uint16_t edns_size;
     uint64_t deadline_ms;
     int upstream, tries;
     tcpconn *conn;             /* a TCP client; NULL for UDP (or when it went away) */
@@ -208,6 +214,8 @@ typedef struct ctx {
     zk_dns *d;
     const zk_dns_query *q;
     zk_dns_writer w;
+    char *chase;               /* NULL, or where an ExternalName's target goes */
+    int depth;                 /* 1 inside an ExternalName's in-cluster target */
 } ctx;
 
 static void soa(ctx *c)
@@ -290,7 +298,7 @@ static bool srv(ctx *c, const json_t *svc, const char *sname, const char *ns, co
     return true;
 }
 
-typedef enum { R_NXDOMAIN, R_NODATA, R_ANSWERED } result;
+typedef enum { R_NXDOMAIN, R_NODATA, R_ANSWERED, R_CHASE } result;
 
 /* <svc>.<ns>.svc, <host>.<svc>.<ns>.svc, _<port>._<proto>.<svc>.<ns>.svc */
 static result svc_zone(ctx *c, char **l, int n)
@@ -323,8 +331,35 @@ static result svc_zone(ctx *c, char **l, int n)
             for (size_t i = 0; i < tl; i++)
                 if (text[i] >= 'A' && text[i] <= 'Z')
                     text[i] = (char)(text[i] - 'A' + 'a');
-            if (tl && zk_dns_add_name(&c->w, ZK_DNS_ANSWER, ZK_DNS_CNAME, c->q->q.name,
-                                      c->d->ttl, text) == 0)
+            if (!tl)
+                return R_NODATA;
+            char tbuf[ZK_DNS_NAME_TEXT_MAX];
+            char *tl2[ZK_DNS_LABELS_MAX];
+            int tn = split(c->d, text, tbuf, sizeof(tbuf), tl2);
+            if (tn >= 3 && !strcmp(tl2[0], "svc") && c->depth == 0 &&
+                zk_dns_add_name(&c->w, ZK_DNS_ANSWER, ZK_DNS_CNAME, c->q->q.name, c->d->ttl,
+                                text) == 0) {
+                /* a name of this cluster: the CNAME and the target's
+                 * records, from the caches (one level: no chase from there) */
+                zk_dns_query q2 = *c->q;
+                snprintf(q2.q.name, sizeof(q2.q.name), "%s", text);
+                ctx c2 = *c;
+                c2.q = &q2;
+                c2.chase = NULL;
+                c2.depth = 1;
+                svc_zone(&c2, tl2, tn);
+                c->w = c2.w;
+                return R_ANSWERED;
+            }
+            /* an address of it: the server asks upstream for the target and
+             * answers with the CNAME and what comes (clients' resolvers do
+             * not follow a CNAME alone) */
+            if (c->chase && (qt == ZK_DNS_A || qt == ZK_DNS_AAAA)) {
+                snprintf(c->chase, ZK_DNS_NAME_TEXT_MAX, "%s", text);
+                return R_CHASE;
+            }
+            if (zk_dns_add_name(&c->w, ZK_DNS_ANSWER, ZK_DNS_CNAME, c->q->q.name, c->d->ttl,
+                                text) == 0)
                 return R_ANSWERED;
             return R_NODATA;
         }
@@ -474,14 +509,18 @@ static size_t client_cap(const zk_dns_query *q, bool tcp, size_t cap)
     return want < cap ? want : cap;
 }
 
-zk_dns_action zk_dns_answer(zk_dns *d, const uint8_t *msg, size_t len, bool tcp, uint8_t *out,
-                            size_t cap, size_t *outlen)
+/* zk_dns_answer; with chase, an ExternalName's address query gives
+ * ZK_DNS_FORWARD and its target in chase (ZK_DNS_NAME_TEXT_MAX bytes). */
+static zk_dns_action answer(zk_dns *d, const uint8_t *msg, size_t len, bool tcp, uint8_t *out,
+                            size_t cap, size_t *outlen, char *chase)
 {
     zk_dns_query q;
     int rc = zk_dns_parse_query(msg, len, &q);
     if (rc < 0)
         return ZK_DNS_DROP;
-    ctx c = {.d = d, .q = &q};
+    if (chase)
+        chase[0] = '\0';
+    ctx c = {.d = d, .q = &q, .chase = chase};
     if (rc > 0) {
         zk_dns_writer_init(&c.w, out, client_cap(&q, tcp, cap), &q, rc, false);
         *outlen = zk_dns_writer_finish(&c.w);
@@ -526,6 +565,8 @@ zk_dns_action zk_dns_answer(zk_dns *d, const uint8_t *msg, size_t len, bool tcp,
     } else {
         r = R_NXDOMAIN;
     }
+    if (r == R_CHASE)
+        return ZK_DNS_FORWARD;
     if (r == R_NXDOMAIN) {
         zk_dns_writer_init(&c.w, out, client_cap(&q, tcp, cap), &q, ZK_DNS_NXDOMAIN, true);
         soa(&c);
@@ -536,6 +577,12 @@ zk_dns_action zk_dns_answer(zk_dns *d, const uint8_t *msg, size_t len, bool tcp,
         zk_dns_add_opt(&c.w, ZK_DNS_OUR_UDP, 0);
     *outlen = zk_dns_writer_finish(&c.w);
     return ZK_DNS_REPLY;
+}
+
+zk_dns_action zk_dns_answer(zk_dns *d, const uint8_t *msg, size_t len, bool tcp, uint8_t *out,
+                            size_t cap, size_t *outlen)
+{
+    return answer(d, msg, len, tcp, out, cap, outlen, NULL);
 }
 
 /* ---- forwarding ---- */
@@ -648,12 +695,49 @@ static uint16_t new_id(zk_dns *d)
     return 0;
 }
 
+/* A query for target (type qtype) in buf: RD, and an OPT of the client's
+ * size when it sent one. Its length, or 0. */
+static size_t chase_query(const zk_dns_query *q, const char *target, uint8_t *buf)
+{
+    memset(buf, 0, ZK_DNS_HEADER);
+    buf[2] = 0x01;   /* RD */
+    buf[5] = 1;
+    int n = zk_dns_name_encode(target, buf + ZK_DNS_HEADER);
+    if (n < 0)
+        return 0;
+    size_t len = ZK_DNS_HEADER + (size_t)n;
+    buf[len++] = (uint8_t)(q->q.qtype >> 8);
+    buf[len++] = (uint8_t)q->q.qtype;
+    buf[len++] = 0;
+    buf[len++] = ZK_DNS_IN;
+    if (q->edns) {
+        buf[11] = 1;
+        const uint8_t opt[] = {0, 0, ZK_DNS_OPT, (uint8_t)(q->edns_size >> 8), (uint8_t)q->edns_size,
+                               0, 0, 0, 0, 0, 0};
+        memcpy(buf + len, opt, sizeof(opt));
+        len += sizeof(opt);
+    }
+    return len;
+}
+
 static void forward(zk_dns *d, const uint8_t *msg, size_t len, bool tcp, tcpconn *conn,
-                    const struct sockaddr *client)
+                    const struct sockaddr *client, const char *chase)
 {
     zk_dns_query q;
     if (zk_dns_parse_query(msg, len, &q) != 0)
         return;
+    uint8_t cq[ZK_DNS_NAME_WIRE_MAX + ZK_DNS_HEADER + 32];
+    if (chase && *chase) {
+        len = chase_query(&q, chase, cq);
+        if (!len) {
+            fwd tmp = {.old_id = q.id, .q = q.q, .tcp = tcp, .conn = conn};
+            if (client)
+                memcpy(&tmp.client, client, sizeof(struct sockaddr_in));
+            servfail(d, &tmp);
+            return;
+        }
+        msg = cq;
+    }
     if (!d->nupstreams || d->nfwd >= ZK_DNS_FWD_MAX) {
         fwd tmp = {.old_id = q.id, .q = q.q, .tcp = tcp, .conn = conn};
         if (client)
@@ -665,6 +749,13 @@ static void forward(zk_dns *d, const uint8_t *msg, size_t len, bool tcp, tcpconn
     f->old_id = q.id;
     f->new_id = new_id(d);
     f->q = q.q;
+    f->chase = chase && *chase;
+    if (f->chase)
+        snprintf(f->target, sizeof(f->target), "%s", chase);
+    f->rd = q.rd;
+    f->cd = q.cd;
+    f->edns = q.edns;
+    f->edns_size = q.edns_size;
     f->tcp = tcp;
     f->conn = conn;
     if (conn)
@@ -691,6 +782,44 @@ static void forward(zk_dns *d, const uint8_t *msg, size_t len, bool tcp, tcpconn
     }
 }
 
+static void chase_add(void *arg, const zk_dns_record *r)
+{
+    zk_dns_writer *w = arg;
+    if (r->type == ZK_DNS_A)
+        zk_dns_add_a(w, ZK_DNS_ANSWER, r->name, r->ttl, r->addr);
+    else if (r->type == ZK_DNS_AAAA)
+        zk_dns_add_aaaa(w, ZK_DNS_ANSWER, r->name, r->ttl, r->addr);
+    else if (r->type == ZK_DNS_CNAME)
+        zk_dns_add_name(w, ZK_DNS_ANSWER, ZK_DNS_CNAME, r->name, r->ttl, r->target);
+}
+
+/* The client's answer to an ExternalName's address query: its CNAME, then
+ * the upstream's addresses (and CNAMEs) of the target, with its rcode. */
+static void chase_reply(zk_dns *d, fwd *f, const uint8_t *msg, size_t n)
+{
+    zk_dns_query q = {.id = f->old_id, .rd = f->rd, .cd = f->cd, .has_question = true, .q = f->q,
+                      .edns = f->edns, .edns_size = f->edns_size};
+    size_t cap = f->tcp ? ZK_DNS_MSG_MAX : f->edns ? f->edns_size : ZK_DNS_UDP_MIN;
+    uint8_t *out = zk_xmalloc(cap);
+    zk_dns_writer w;
+    /* the rcode is known only after reading: write, then set it */
+    zk_dns_writer_init(&w, out, cap, &q, ZK_DNS_NOERROR, false);
+    zk_dns_add_name(&w, ZK_DNS_ANSWER, ZK_DNS_CNAME, f->q.name, d->ttl, f->target);
+    int rcode = zk_dns_read_answers(msg, n, chase_add, &w);
+    if (rcode < 0) {
+        servfail(d, f);
+        free(out);
+        return;
+    }
+    if (f->edns)
+        zk_dns_add_opt(&w, ZK_DNS_OUR_UDP, 0);
+    size_t len = zk_dns_writer_finish(&w);
+    if (len >= ZK_DNS_HEADER)
+        out[3] = (uint8_t)((out[3] & 0xf0) | (rcode & 0x0f));
+    to_client(d, f, out, len);
+    free(out);
+}
+
 static void on_up_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
                        unsigned flags)
 {
@@ -708,11 +837,15 @@ static void on_up_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct
         return;
     const struct sockaddr_in *sin = (const struct sockaddr_in *)from, *want = &d->upstreams[f->upstream];
     if (sin->sin_addr.s_addr != want->sin_addr.s_addr || sin->sin_port != want->sin_port ||
-        strcmp(qu.name, f->q.name) || qu.qtype != f->q.qtype)
+        strcmp(qu.name, f->chase ? f->target : f->q.name) || qu.qtype != f->q.qtype)
         return;   /* not from whom we asked, or not what we asked: ignore it */
-    msg[0] = (uint8_t)(f->old_id >> 8);
-    msg[1] = (uint8_t)f->old_id;
-    to_client(d, f, msg, (size_t)n);
+    if (f->chase) {
+        chase_reply(d, f, msg, (size_t)n);
+    } else {
+        msg[0] = (uint8_t)(f->old_id >> 8);
+        msg[1] = (uint8_t)f->old_id;
+        to_client(d, f, msg, (size_t)n);
+    }
     fwd_remove(d, f);
 }
 
@@ -758,13 +891,14 @@ static void on_udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struc
     d->stats.queries++;
     uint8_t out[ZK_DNS_UDP_CAP];
     size_t len = 0;
-    switch (zk_dns_answer(d, (const uint8_t *)buf->base, (size_t)n, false, out, sizeof(out), &len)) {
+    char chase[ZK_DNS_NAME_TEXT_MAX];
+    switch (answer(d, (const uint8_t *)buf->base, (size_t)n, false, out, sizeof(out), &len, chase)) {
     case ZK_DNS_REPLY:
         d->stats.answered++;
         udp_reply(d, from, out, len);
         break;
     case ZK_DNS_FORWARD:
-        forward(d, (const uint8_t *)buf->base, (size_t)n, false, NULL, from);
+        forward(d, (const uint8_t *)buf->base, (size_t)n, false, NULL, from, chase);
         break;
     default:
         d->stats.dropped++;
@@ -886,13 +1020,14 @@ static void on_tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         d->stats.queries++;
         uint8_t *out = zk_xmalloc(ZK_DNS_MSG_MAX);
         size_t len = 0;
-        switch (zk_dns_answer(d, msg, mlen, true, out, ZK_DNS_MSG_MAX, &len)) {
+        char chase[ZK_DNS_NAME_TEXT_MAX];
+        switch (answer(d, msg, mlen, true, out, ZK_DNS_MSG_MAX, &len, chase)) {
         case ZK_DNS_REPLY:
             d->stats.answered++;
             tcp_reply(t, out, len);
             break;
         case ZK_DNS_FORWARD:
-            forward(d, msg, mlen, true, t, NULL);
+            forward(d, msg, mlen, true, t, NULL, chase);
             break;
         default:
             d->stats.dropped++;

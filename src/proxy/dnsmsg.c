@@ -217,6 +217,50 @@ int zk_dns_parse_response(const uint8_t *msg, size_t len, uint16_t *id, zk_dns_q
     return 0;
 }
 
+int zk_dns_read_answers(const uint8_t *msg, size_t len,
+                        void (*fn)(void *ctx, const zk_dns_record *r), void *ctx)
+{
+    uint16_t id;
+    zk_dns_question qu;
+    if (zk_dns_parse_response(msg, len, &id, &qu) < 0)
+        return -1;
+    if (len > ZK_DNS_MSG_MAX)
+        len = ZK_DNS_MSG_MAX;
+    size_t off = ZK_DNS_HEADER;
+    if (read_question(msg, len, &off, &qu) < 0)
+        return -1;
+    unsigned an = get16(msg + 6);
+    zk_dns_record out;
+    for (unsigned i = 0; i < an; i++) {
+        uint16_t pos[LABELS_MAX];
+        size_t n, next, start = off;
+        rr r;
+        if (read_rr(msg, len, &off, &r) < 0 || walk_name(msg, len, start, &next, pos, &n) < 0)
+            return -1;
+        memset(&out, 0, sizeof(out));
+        name_text(msg, pos, n, out.name);
+        out.type = r.type;
+        out.rclass = r.class;
+        out.ttl = r.ttl;
+        if (r.type == ZK_DNS_A && r.rdlen == 4) {
+            memcpy(out.addr, msg + r.rdata, 4);
+        } else if (r.type == ZK_DNS_AAAA && r.rdlen == 16) {
+            memcpy(out.addr, msg + r.rdata, 16);
+        } else if (r.type == ZK_DNS_CNAME) {
+            size_t tn, tnext;
+            /* the target must lie inside the record's data */
+            if (walk_name(msg, r.rdata + r.rdlen, r.rdata, &tnext, pos, &tn) < 0 ||
+                tnext != r.rdata + r.rdlen)
+                return -1;
+            name_text(msg, pos, tn, out.target);
+        } else {
+            continue;
+        }
+        fn(ctx, &out);
+    }
+    return msg[3] & 0x0f;
+}
+
 int zk_dns_name_encode(const char *text, uint8_t *out)
 {
     size_t o = 0;

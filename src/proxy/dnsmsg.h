@@ -89,6 +89,25 @@ int zk_dns_parse_query(const uint8_t *msg, size_t len, zk_dns_query *q);
  * when msg is no response with exactly one well-formed question. */
 int zk_dns_parse_response(const uint8_t *msg, size_t len, uint16_t *id, zk_dns_question *qu);
 
+/* One record of a response's answer section, as zk_dns_read_answers
+ * gives it: names in text form; addr for A (4 bytes) and AAAA (16);
+ * target for CNAME. */
+typedef struct zk_dns_record {
+    char name[ZK_DNS_NAME_TEXT_MAX];
+    uint16_t type, rclass;
+    uint32_t ttl;
+    uint8_t addr[16];
+    char target[ZK_DNS_NAME_TEXT_MAX];
+} zk_dns_record;
+
+/* Read a response's answer section (after its one question) and call fn
+ * for each A, AAAA and CNAME record in it; other types are skipped, and so
+ * are A and AAAA records whose data has the wrong length. Returns the
+ * response code (the header's four bits), or -1 when msg is no response
+ * with one question and well-formed answer records. */
+int zk_dns_read_answers(const uint8_t *msg, size_t len,
+                        void (*fn)(void *ctx, const zk_dns_record *r), void *ctx);
+
 /* Encode a text name (as above: lower case, no final dot, \DDD escapes
  * allowed) to wire form in out (at least ZK_DNS_NAME_WIRE_MAX bytes).
  * Returns the length, or -1 when it is no valid name (empty label, label

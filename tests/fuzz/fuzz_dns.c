@@ -297,6 +297,17 @@ static void answer(const zk_dns_query *q, int rc, size_t cap, const char *text)
         abort();
 }
 
+static void on_record(void *arg, const zk_dns_record *r)
+{
+    (void)arg;
+    if (r->type != ZK_DNS_A && r->type != ZK_DNS_AAAA && r->type != ZK_DNS_CNAME)
+        abort();
+    if (strlen(r->name) >= ZK_DNS_NAME_TEXT_MAX || strlen(r->target) >= ZK_DNS_NAME_TEXT_MAX)
+        abort();
+    if (r->type == ZK_DNS_CNAME && zk_dns_name_encode(r->target, (uint8_t[ZK_DNS_NAME_WIRE_MAX]){0}) < 0)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
@@ -312,6 +323,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data + from, tn);
     text[tn] = '\0';
     fuzz_encode(text);
+
+    /* the input as an upstream's response: every record given is whole
+     * text, of a type asked for */
+    int arc = zk_dns_read_answers(data, size, on_record, NULL);
+    if (arc < -1 || arc > 15)
+        abort();
 
     zk_dns_query q;
     int rc = zk_dns_parse_query(data, size, &q);

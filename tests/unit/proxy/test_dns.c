@@ -42,6 +42,8 @@ static const char manifests[] =
     "- {addresses: [10.42.0.9], conditions: {ready: false}}\n"
     "---\napiVersion: v1\nkind: Service\nmetadata: {name: ext, namespace: default}\n"
     "spec: {type: ExternalName, externalName: example.com.}\n"
+    "---\napiVersion: v1\nkind: Service\nmetadata: {name: alias, namespace: default}\n"
+    "spec: {type: ExternalName, externalName: web.default.svc.cluster.local}\n"
     "---\napiVersion: v1\nkind: Service\nmetadata: {name: big, namespace: default}\n"
     "spec: {clusterIP: None, ports: [{name: p, port: 1}]}\n";
 
@@ -364,6 +366,13 @@ static void test_pods_externalname_ptr(void **state)
     assert_int_equal(a.an, 1);
     assert_int_equal(a.rrs[0].type, ZK_DNS_CNAME);
     assert_string_equal(a.rrs[0].target, "example.com");   /* without the final dot */
+    /* an ExternalName inside the cluster: the CNAME and the target's address */
+    a = ask("alias.default.svc.cluster.local", ZK_DNS_A, false);
+    assert_int_equal(a.an, 2);
+    assert_int_equal(a.rrs[0].type, ZK_DNS_CNAME);
+    assert_string_equal(a.rrs[0].target, "web.default.svc.cluster.local");
+    assert_int_equal(a.rrs[1].type, ZK_DNS_A);
+    assert_memory_equal(a.rrs[1].data, ((uint8_t[]){10, 43, 0, 50}), 4);
     a = ask("50.0.43.10.in-addr.arpa", ZK_DNS_PTR, false);
     assert_int_equal(a.an, 1);
     assert_string_equal(a.rrs[0].target, "web.default.svc.cluster.local");
@@ -535,6 +544,72 @@ static void test_forwarding_takes_only_the_right_answer(void **state)
     close(c);
 }
 
+/* An ExternalName's address, asked by a client: the upstream is asked for
+ * the target; the client gets the CNAME and the target's records. */
+static void test_external_name_is_chased_upstream(void **state)
+{
+    (void)state;
+    int c = udp_client();
+    uint8_t q[600], buf[1500];
+    size_t ql = query(q, 0x5151, "ext.default.svc.cluster.local", ZK_DNS_A, 0);
+    assert_int_equal(send(c, q, ql, 0), (ssize_t)ql);
+    assert_true(pump(F->up, 3000));
+    struct sockaddr_in from;
+    socklen_t fl = sizeof(from);
+    ssize_t n = recvfrom(F->up, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+    assert_true(n > 12);
+    uint16_t id;
+    zk_dns_question qu;
+    buf[2] |= 0x80;   /* read it as a response to see its question */
+    assert_int_equal(zk_dns_parse_response(buf, (size_t)n, &id, &qu), 0);
+    assert_string_equal(qu.name, "example.com");
+    assert_int_equal(qu.qtype, ZK_DNS_A);
+    /* the upstream's answer: a CNAME on, then an address */
+    zk_dns_query uq = {.id = id, .rd = true, .has_question = true};
+    snprintf(uq.q.name, sizeof(uq.q.name), "example.com");
+    uq.q.qtype = ZK_DNS_A;
+    uq.q.qclass = ZK_DNS_IN;
+    uint8_t ans[512];
+    zk_dns_writer w;
+    zk_dns_writer_init(&w, ans, sizeof(ans), &uq, ZK_DNS_NOERROR, false);
+    zk_dns_add_name(&w, ZK_DNS_ANSWER, ZK_DNS_CNAME, "example.com", 60, "edge.example.net");
+    zk_dns_add_a(&w, ZK_DNS_ANSWER, "edge.example.net", 30, (const uint8_t[]){192, 0, 2, 10});
+    size_t al = zk_dns_writer_finish(&w);
+    assert_int_equal(sendto(F->up, ans, al, 0, (struct sockaddr *)&from, fl), (ssize_t)al);
+    assert_true(pump(c, 3000));
+    n = recv(c, buf, sizeof(buf), 0);
+    answer a = parse(buf, (size_t)n);
+    assert_int_equal(buf[0] << 8 | buf[1], 0x5151);
+    assert_int_equal(a.rcode, ZK_DNS_NOERROR);
+    assert_int_equal(a.an, 3);
+    assert_int_equal(a.rrs[0].type, ZK_DNS_CNAME);
+    assert_string_equal(a.rrs[0].target, "example.com");
+    assert_int_equal(a.rrs[1].type, ZK_DNS_CNAME);
+    assert_string_equal(a.rrs[1].target, "edge.example.net");
+    assert_int_equal(a.rrs[2].type, ZK_DNS_A);
+    assert_memory_equal(a.rrs[2].data, ((uint8_t[]){192, 0, 2, 10}), 4);
+    assert_int_equal(count_type(&a, ZK_DNS_OPT, a.nrr), 1);   /* the client sent EDNS */
+    /* the target does not exist: NXDOMAIN, with the CNAME */
+    ql = query(q, 0x5252, "ext.default.svc.cluster.local", ZK_DNS_A, -1);
+    assert_int_equal(send(c, q, ql, 0), (ssize_t)ql);
+    assert_true(pump(F->up, 3000));
+    fl = sizeof(from);
+    n = recvfrom(F->up, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+    assert_true(n > 12);
+    uq.id = (uint16_t)(buf[0] << 8 | buf[1]);
+    zk_dns_writer_init(&w, ans, sizeof(ans), &uq, ZK_DNS_NXDOMAIN, false);
+    al = zk_dns_writer_finish(&w);
+    assert_int_equal(sendto(F->up, ans, al, 0, (struct sockaddr *)&from, fl), (ssize_t)al);
+    assert_true(pump(c, 3000));
+    n = recv(c, buf, sizeof(buf), 0);
+    a = parse(buf, (size_t)n);
+    assert_int_equal(buf[0] << 8 | buf[1], 0x5252);
+    assert_int_equal(a.rcode, ZK_DNS_NXDOMAIN);
+    assert_int_equal(a.an, 1);
+    assert_int_equal(a.rrs[0].type, ZK_DNS_CNAME);
+    close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -544,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_truncation_edns_badvers),
         cmocka_unit_test(test_udp_and_tcp_clients),
         cmocka_unit_test(test_forwarding_takes_only_the_right_answer),
+        cmocka_unit_test(test_external_name_is_chased_upstream),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
