@@ -105,6 +105,13 @@ static int read_question(const uint8_t *msg, size_t len, size_t *off, zk_dns_que
     if (walk_name(msg, len, *off, &next, pos, &n) < 0 || len - next < 4)
         return -1;
     name_text(msg, pos, n, qu->name);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(qu->wire + o, msg + pos[i], 1u + msg[pos[i]]);
+        o += 1u + msg[pos[i]];
+    }
+    qu->wire[o++] = 0;   /* walk_name kept the total within ZK_DNS_NAME_WIRE_MAX */
+    qu->wire_len = (uint16_t)o;
     qu->qtype = get16(msg + next);
     qu->qclass = get16(msg + next + 2);
     *off = next + 4;
@@ -330,6 +337,21 @@ typedef struct rec {
     bool bad;                  /* a name in it could not be encoded */
 } rec;
 
+/* Labels equal but for the case of ASCII letters (names are). */
+static bool same_label(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (uint8_t)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = (uint8_t)(y - 'A' + 'a');
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
 /* Of the names written so far, the one sharing the most final labels with
  * the name in wire (labels at lab[0..nl)): how many it shares, with *target
  * where that suffix is in the message. */
@@ -345,7 +367,7 @@ static size_t best_suffix(const zk_dns_writer *w, const uint8_t *wire, const uin
         size_t k = 0;
         while (k < nl && k < np) {
             const uint8_t *a = wire + lab[nl - 1 - k], *b = w->buf + pos[np - 1 - k];
-            if (a[0] != b[0] || memcmp(a + 1, b + 1, a[0]) != 0)
+            if (a[0] != b[0] || !same_label(a + 1, b + 1, a[0]))
                 break;
             k++;
         }
@@ -409,7 +431,16 @@ void zk_dns_writer_init(zk_dns_writer *w, uint8_t *buf, size_t cap, const zk_dns
         return;
     rec r = {0};
     size_t at = w->len;
-    if (put_name(w, &r, q->q.name, false) && put16(w, q->q.qtype) && put16(w, q->q.qclass)) {
+    bool named;
+    if (q->q.wire_len > 0 && q->q.wire_len <= ZK_DNS_NAME_WIRE_MAX) {
+        /* the client's own bytes, its case kept; later names may point here */
+        named = put(w, q->q.wire, q->q.wire_len);
+        if (named && q->q.wire_len > 1)
+            w->names[w->nnames++] = (uint16_t)at;
+    } else {
+        named = put_name(w, &r, q->q.name, false);
+    }
+    if (named && put16(w, q->q.qtype) && put16(w, q->q.qclass)) {
         set16(w->buf + 4, 1);
         return;
     }

@@ -55,6 +55,11 @@ typedef enum { ZK_DNS_ANSWER, ZK_DNS_AUTHORITY, ZK_DNS_ADDITIONAL } zk_dns_secti
 typedef struct zk_dns_question {
     char name[ZK_DNS_NAME_TEXT_MAX];   /* text form, see above */
     uint16_t qtype, qclass;
+    /* the name as it came, in wire form without pointers and with its
+     * case (clients that mix the case of their questions check that the
+     * answer echoes it); wire_len 0: none, the writer encodes name */
+    uint8_t wire[ZK_DNS_NAME_WIRE_MAX];
+    uint16_t wire_len;
 } zk_dns_question;
 
 typedef struct zk_dns_query {

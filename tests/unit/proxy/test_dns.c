@@ -304,9 +304,15 @@ static void test_service_a_and_nodata(void **state)
     assert_int_equal(a.an, 0);
     assert_int_equal(a.ns, 1);
     assert_int_equal(a.rrs[0].type, ZK_DNS_SOA);
-    /* case does not matter */
+    /* case does not matter, and the question comes back as it was asked */
     a = ask("WEB.Default.SVC.cluster.local", ZK_DNS_A, false);
     assert_int_equal(a.an, 1);
+    uint8_t q[600], out[600];
+    size_t ql = query(q, 9, "web.default.svc.cluster.local", ZK_DNS_A, -1), ol = 0;
+    memcpy(q + 12, "\003WeB\007DEFAULT", 12);
+    assert_int_equal(zk_dns_answer(F->dns, q, ql, false, out, sizeof(out), &ol), ZK_DNS_REPLY);
+    assert_memory_equal(out + 12, "\003WeB\007DEFAULT\003svc", 16);
+    assert_int_equal(parse(out, ol).an, 1);
     a = ask("nope.default.svc.cluster.local", ZK_DNS_A, false);
     assert_int_equal(a.rcode, ZK_DNS_NXDOMAIN);
     assert_int_equal(a.rrs[0].type, ZK_DNS_SOA);
