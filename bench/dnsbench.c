@@ -15,6 +15,7 @@
 #include "kube/client.h"
 #include "kube/informer.h"
 #include "proxy/dns.h"
+#include "proxy/proxy.h"
 #include "proxy/dnsmsg.h"
 
 static uint64_t now_ns(void)
@@ -22,17 +23,6 @@ static uint64_t now_ns(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-static void slice_index(const json_t *obj, zk_kube_emit_fn emit, void *ectx)
-{
-    const char *svc = zk_json_path_str(obj, "metadata", "labels", "kubernetes.io/service-name", NULL);
-    char key[400];
-    if (svc) {
-        snprintf(key, sizeof(key), "%s/%s", zk_json_path_str(obj, "metadata", "namespace", NULL) ?: "",
-                 svc);
-        emit(ectx, key);
-    }
 }
 
 static int cmp(const void *a, const void *b)
@@ -62,7 +52,7 @@ int main(int argc, char **argv)
     }
     zk_kube_informer *svcs = zk_kube_informer_new(c, &zk_kube_services, NULL, NULL, NULL);
     zk_kube_informer *slices = zk_kube_informer_new(c, &zk_kube_endpointslices, NULL, NULL, NULL);
-    zk_kube_informer_add_index(slices, "svc", slice_index);
+    zk_kube_informer_add_index(slices, "svc", zk_proxy_slice_index);
     zk_kube_informer_start(svcs);
     zk_kube_informer_start(slices);
     uint64_t t0 = now_ns();

@@ -189,6 +189,20 @@ static void zk__boot_done(zk_apiserver *srv, void *ctx, const char *err)
 }
 
 /* Create doc (cluster object or namespaced) when missing. */
+/* Store doc (taken) at the next revision; b counts the write in flight. */
+static void zk__store(zk_apiserver *srv, zk__boot *b, zk_storage *st, json_t *doc)
+{
+    int64_t rev = zk_apis_next_rev(srv);
+    zk_apis_set_rv(doc, rev);
+    zk_obj *o = zk_obj_from_json(doc, rev);
+    json_decref(doc);
+    zk_write *w = zk_apis_write_new(srv, 1);
+    zk_apis_write_set(w, 0, st, o->ns, o->name, o);
+    if (b)
+        b->pending++;
+    zk_apis_write_submit(w, b ? zk__boot_done : NULL, b);
+}
+
 static void zk__ensure(zk_apiserver *srv, zk__boot *b, const zk_kind *k, json_t *doc)
 {
     zk_storage *st = zk_apis_storage(srv, k);
@@ -204,15 +218,7 @@ static void zk__ensure(zk_apiserver *srv, zk__boot *b, const zk_kind *k, json_t 
     zk_time_rfc3339(zk_wall_s(), now, sizeof(now));
     zk_json_set_str(meta, "uid", uid);
     zk_json_set_str(meta, "creationTimestamp", now);
-    int64_t rev = zk_apis_next_rev(srv);
-    zk_apis_set_rv(doc, rev);
-    zk_obj *o = zk_obj_from_json(doc, rev);
-    json_decref(doc);
-    zk_write *w = zk_apis_write_new(srv, 1);
-    zk_apis_write_set(w, 0, st, o->ns, o->name, o);
-    if (b)
-        b->pending++;
-    zk_apis_write_submit(w, b ? zk__boot_done : NULL, b);
+    zk__store(srv, b, st, doc);
 }
 
 /* Write doc unless the stored object has the same content already (the
@@ -242,15 +248,7 @@ static void zk__upsert(zk_apiserver *srv, zk__boot *b, const zk_kind *k, json_t 
         json_decref(doc);
         return;
     }
-    int64_t rev = zk_apis_next_rev(srv);
-    zk_apis_set_rv(doc, rev);
-    zk_obj *o = zk_obj_from_json(doc, rev);
-    json_decref(doc);
-    zk_write *w = zk_apis_write_new(srv, 1);
-    zk_apis_write_set(w, 0, st, o->ns, o->name, o);
-    if (b)
-        b->pending++;
-    zk_apis_write_submit(w, b ? zk__boot_done : NULL, b);
+    zk__store(srv, b, st, doc);
 }
 
 /* The address pods reach the API on: the bind address, or with a wildcard

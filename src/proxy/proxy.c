@@ -79,7 +79,7 @@ static bool slice_key(const json_t *obj, char *out, size_t n)
     return true;
 }
 
-static void slice_index(const json_t *obj, zk_kube_emit_fn emit, void *ectx)
+void zk_proxy_slice_index(const json_t *obj, zk_kube_emit_fn emit, void *ectx)
 {
     char key[400];
     if (slice_key(obj, key, sizeof(key)))
@@ -489,7 +489,7 @@ zk_proxy *zk_proxy_new(zk_kube_client *c, const zk_proxy_opts *o, zk_err *err)
     p->timer.data = p->limit.data = p;
     p->svcs = zk_kube_informer_new(c, &zk_kube_services, NULL, NULL, NULL);
     p->slices = zk_kube_informer_new(c, &zk_kube_endpointslices, NULL, NULL, NULL);
-    zk_kube_informer_add_index(p->slices, "svc", slice_index);
+    zk_kube_informer_add_index(p->slices, "svc", zk_proxy_slice_index);
     zk_kube_informer_on(p->svcs, &(zk_kube_handler){.add = svc_changed, .update = svc_updated,
                                                     .del = svc_changed, .ctx = p});
     zk_kube_informer_on(p->slices, &(zk_kube_handler){.add = slice_changed,

@@ -36,6 +36,11 @@ void zk_proxy_start(zk_proxy *p);
  * proxy is freed once a running nft has ended. */
 void zk_proxy_stop(zk_proxy *p, bool remove_rules);
 
+/* The index "svc" of EndpointSlices: "ns/service-name" from the slice's
+ * kubernetes.io/service-name label (none without it). The cluster DNS needs
+ * its slices informer to have it; zk_proxy's has. */
+void zk_proxy_slice_index(const json_t *obj, zk_kube_emit_fn emit, void *ectx);
+
 /* The caches, for the cluster DNS. */
 zk_kube_informer *zk_proxy_services(zk_proxy *p);
 zk_kube_informer *zk_proxy_slices(zk_proxy *p);

@@ -24,6 +24,7 @@
 #include "kube/client.h"
 #include "kube/informer.h"
 #include "proxy/dns.h"
+#include "proxy/proxy.h"
 #include "proxy/dnsmsg.h"
 
 #include "testsrv.h"
@@ -59,17 +60,6 @@ typedef struct fixture {
 } fixture;
 
 static fixture *F;
-
-static void slice_index(const json_t *obj, zk_kube_emit_fn emit, void *ectx)
-{
-    const char *svc = zk_json_path_str(obj, "metadata", "labels", "kubernetes.io/service-name", NULL);
-    char key[400];
-    if (svc) {
-        snprintf(key, sizeof(key), "%s/%s", zk_json_path_str(obj, "metadata", "namespace", NULL) ?: "",
-                 svc);
-        emit(ectx, key);
-    }
-}
 
 static int kubectl_apply(const char *dir, const char *yaml)
 {
@@ -117,7 +107,7 @@ static int setup(void **state)
     zk_kube_config_free(&cfg);
     f->svcs = zk_kube_informer_new(f->c, &zk_kube_services, NULL, NULL, NULL);
     f->slices = zk_kube_informer_new(f->c, &zk_kube_endpointslices, NULL, NULL, NULL);
-    zk_kube_informer_add_index(f->slices, "svc", slice_index);
+    zk_kube_informer_add_index(f->slices, "svc", zk_proxy_slice_index);
     zk_kube_informer_start(f->svcs);
     zk_kube_informer_start(f->slices);
     uint64_t deadline = zk_mono_ms() + 20000;
