@@ -814,8 +814,11 @@ static void chase_reply(zk_dns *d, fwd *f, const uint8_t *msg, size_t n)
     if (f->edns)
         zk_dns_add_opt(&w, ZK_DNS_OUR_UDP, 0);
     size_t len = zk_dns_writer_finish(&w);
-    if (len >= ZK_DNS_HEADER)
+    if (len >= ZK_DNS_HEADER) {
         out[3] = (uint8_t)((out[3] & 0xf0) | (rcode & 0x0f));
+        if (msg[2] & 0x02)
+            out[2] |= 0x02;   /* the upstream's answer was cut: so is this one */
+    }
     to_client(d, f, out, len);
     free(out);
 }

@@ -430,6 +430,7 @@ static void run(uv_timer_t *t)
     if (script.len == 0 && !p->pending_full) {
         /* nothing to change (a status-only update, say) */
         p->exit_status = 0;
+        p->term_signal = 0;
         p->started_ms = zk_mono_ms();
         zk_buf_free(&script);
         run_finish(p);
