@@ -88,4 +88,14 @@ static void server_kill(server *s)
     }
 }
 
+/* Kill the server and remove its temp dir. */
+static void server_remove(server *s)
+{
+    server_kill(s);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", s->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", s->dir);
+}
+
 #endif

@@ -42,11 +42,7 @@ static int server_setup(void **state)
 static int server_teardown(void **state)
 {
     server *s = *state;
-    server_kill(s);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", s->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", s->dir);
+    server_remove(s);
     free(s);
     return 0;
 }

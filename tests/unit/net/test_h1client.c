@@ -93,14 +93,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    server_kill(&f->srv);
+    server_remove(&f->srv);
     uv_run(&f->loop, UV_RUN_NOWAIT);
     uv_loop_close(&f->loop);
     SSL_CTX_free(f->ctx);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->srv.dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", f->srv.dir);
     free(f);
     return 0;
 }

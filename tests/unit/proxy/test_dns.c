@@ -160,11 +160,7 @@ static int teardown(void **state)
     assert_int_equal(uv_loop_close(&f->loop), 0);
     if (f->up >= 0)
         close(f->up);
-    server_kill(&f->srv);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->srv.dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", f->srv.dir);
+    server_remove(&f->srv);
     free(f);
     return 0;
 }
