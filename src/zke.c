@@ -93,7 +93,7 @@ static int start_agent(const zk_apis_ready *r, zk_err *err)
     cfg.server = zk_xstrdup(r->url);
     cfg.user_agent = zk_xstrdup("zke-agent/" ZK_VERSION);
     zk_agent_opts o = {.data_dir = r->data_dir, .node_name = host,
-                       .dns_upstreams = r->dns_upstreams};
+                       .dns_upstreams = r->dns_upstreams, .proxy_mode = r->proxy_mode};
     return zk_agent_start_thread(&o, &cfg, err);
 }
 

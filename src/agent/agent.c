@@ -139,8 +139,10 @@ void zk_agent_dns_addr(zk_agent *a, char *out, size_t n) { snprintf(out, n, "%s"
 static void record_network(zk_agent *a)
 {
     json_t *j = json_pack("{s:s,s:s}", "bridge", a->o.bridge, "podCIDR", a->pod_cidr);
-    if (a->proxy)
+    if (a->proxy) {
         zk_json_set_str(j, "table", a->o.bridge);
+        zk_json_set_str(j, "proxyMode", zk_proxy_mode_name(zk_proxy_get_mode(a->proxy)));
+    }
     zk_autofree char *path = zk_xasprintf("%s/network.json", a->dir);
     zk_autofree char *tmp = zk_xasprintf("%s.tmp", path);
     if (json_dump_file(j, tmp, JSON_COMPACT) < 0 || rename(tmp, path) < 0)
@@ -259,6 +261,7 @@ static zk_agent *agent_new(const zk_agent_opts *o, uv_loop_t *loop, const zk_kub
     a->o.reserved_cpu = opt_dup(o->reserved_cpu);
     a->o.reserved_memory = opt_dup(o->reserved_memory);
     a->o.dns_upstreams = opt_dup(o->dns_upstreams);
+    a->o.proxy_mode = opt_dup(o->proxy_mode);
     if (o->node_ip)
         snprintf(a->host.ip, sizeof(a->host.ip), "%s", o->node_ip);
     zk_agent_host_read(a->o.data_dir, &a->host);
@@ -326,7 +329,8 @@ static void agent_start(zk_agent *a)
     a->heartbeat.data = a;
     uv_timer_start(&a->heartbeat, heartbeat, 0, ZK_AGENT_HEARTBEAT_MS);
     if (!a->o.disable_proxy) {
-        zk_proxy_opts po = {.table = a->o.bridge, .cluster_cidr = ZK_AGENT_CLUSTER_CIDR};
+        zk_proxy_opts po = {.table = a->o.bridge, .cluster_cidr = ZK_AGENT_CLUSTER_CIDR,
+                            .mode = a->o.proxy_mode};
         zk_err err = {0};
         a->proxy = zk_proxy_new(a->client, &po, &err);
         if (a->proxy)
@@ -385,7 +389,8 @@ static void usage(FILE *f)
             "                 [--node-name N] [--node-ip IP] [--runtime runc]\n"
             "                 [--system-reserved cpu=100m,memory=256Mi] [--max-pods N]\n"
             "                 [--cni-bin-dir DIRS] [--bridge NAME]\n"
-            "                 [--disable-proxy] [--cluster-dns-upstream IP[:PORT],...]\n"
+            "                 [--disable-proxy] [--proxy-mode auto|nftables|iptables]\n"
+            "                 [--cluster-dns-upstream IP[:PORT],...]\n"
             "                 [--image-gc-high-threshold 85] [--image-gc-low-threshold 80]\n"
             "                 [--image-minimum-gc-age 2m] [--sync-frequency 1m]\n"
             "Runs a node agent: registers the node and runs the pods bound to it.\n");
@@ -412,6 +417,7 @@ int zk_agent_main(int argc, char **argv)
         {"cni-bin-dir", required_argument, NULL, 'c'},
         {"bridge", required_argument, NULL, 'b'},
         {"disable-proxy", no_argument, NULL, 'P'},
+        {"proxy-mode", required_argument, NULL, 'X'},
         {"cluster-dns-upstream", required_argument, NULL, 'U'},
         {"image-gc-high-threshold", required_argument, NULL, 'G'},
         {"image-gc-low-threshold", required_argument, NULL, 'g'},
@@ -441,6 +447,7 @@ int zk_agent_main(int argc, char **argv)
         case 'c': o.cni_bin = optarg; break;
         case 'b': o.bridge = optarg; break;
         case 'P': o.disable_proxy = true; break;
+        case 'X': o.proxy_mode = optarg; break;
         case 'U': o.dns_upstreams = optarg; break;
         case 'I': insecure = true; break;
         case 'G':

@@ -36,6 +36,7 @@ typedef struct zk_agent_opts {
     bool disable_proxy;
     int dns_port;                /* 0: 53 */
     const char *dns_upstreams;   /* "IP[:PORT],..."; NULL: the host's resolv.conf */
+    const char *proxy_mode;      /* "nftables", "iptables" or "auto" (NULL) */
 } zk_agent_opts;
 
 /* Run the agent in a new thread with its own loop (inside `zke server`).

@@ -1,8 +1,8 @@
 /* zke agent: `zke node-cleanup`, what a clean stop of a node leaves: no
- * containers, mounts, network namespaces (and so no veths), bridge, nft
- * table or masquerade rule of that node. The store keeps its objects: an
- * agent started later finds its pods without their containers and starts
- * them again, as after a reboot.
+ * containers, mounts, network namespaces (and so no veths), bridge, Service
+ * rules (nft or iptables) or masquerade rule of that node. The store keeps
+ * its objects: an agent started later finds its pods without their
+ * containers and starts them again, as after a reboot.
  *
  * The agent is stopped first (its containers run on without it, by
  * design); this undoes what it made, from what it wrote in its data dir:
@@ -23,6 +23,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "proxy/proxy.h"
 
 /* umount2 every mount under prefix, deepest first */
 static int unmount_under(const char *prefix)
@@ -89,7 +90,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: zke node-cleanup --data-dir DIR\n"
                "Stops every container of the node agent that used DIR and removes its pod\n"
-               "network: namespaces, bridge, nft table, masquerade rule. Stop the agent (or\n"
+               "network: namespaces, bridge, Service rules (nft or iptables), masquerade rule. Stop the agent (or\n"
                "server) first. The API objects stay; a later start runs the pods again.\n");
 }
 
@@ -152,10 +153,8 @@ int zk_agent_cleanup_main(int argc, char **argv)
     json_t *net = json_load_file(np, 0, NULL);
     const char *bridge = zk_json_str(net, "bridge"), *table = zk_json_str(net, "table");
     const char *cidr = zk_json_str(net, "podCIDR");
-    if (table) {
-        char *argv_nft[] = {"nft", "delete", "table", "ip", (char *)table, NULL};
-        run(argv_nft);
-    }
+    if (table)   /* the nft table, or the iptables chains */
+        zk_proxy_remove_host_rules(table);
     if (bridge) {
         char *argv_ip[] = {"ip", "link", "del", (char *)bridge, NULL};
         run(argv_ip);
@@ -168,7 +167,7 @@ int zk_agent_cleanup_main(int argc, char **argv)
         for (int i = 0; i < 16 && run(argv_ipt) == 0; i++)
             ;   /* there is one; an older agent may have added more */
     }
-    printf("zke node-cleanup: %d pod%s stopped%s, %d stray mount%s; bridge %s, nft table %s "
+    printf("zke node-cleanup: %d pod%s stopped%s, %d stray mount%s; bridge %s, Service rules of %s "
            "removed\n",
            pods, pods == 1 ? "" : "s", failed ? " (some with errors)" : "", mounts,
            mounts == 1 ? "" : "s", bridge ? bridge : "(none)", table ? table : "(none)");

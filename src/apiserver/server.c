@@ -31,6 +31,7 @@ typedef struct zk_server_opts {
     bool disable_agent;
     const char *node_name;
     const char *dns_upstreams;
+    const char *proxy_mode;
     bool disable_scheduler;
     bool disable_cm;
     const char *token_file;
@@ -431,6 +432,8 @@ static void zk__usage(FILE *f)
             "  --node-name NAME        the name of this machine's node (default: host name)\n"
             "  --cluster-dns-upstream IP[:PORT],...  where the node's cluster DNS sends\n"
             "                          other names (default: the host's resolv.conf)\n"
+            "  --proxy-mode MODE       the node's Service rules: nftables, iptables or auto\n"
+            "                          (default: nftables when nft is installed)\n"
             "  --disable-scheduler     do not run the scheduler in this process\n"
             "  --disable-controller-manager  do not run the controllers in this process\n"
             "  --request-timeout SECS  time a client has to send a whole request (default 30)\n"
@@ -451,6 +454,7 @@ static int zk__parse(int argc, char **argv, zk_server_opts *o)
         {"disable-agent", no_argument, NULL, 'n'},
         {"node-name", required_argument, NULL, 'N'},
         {"cluster-dns-upstream", required_argument, NULL, 'U'},
+        {"proxy-mode", required_argument, NULL, 'X'},
         {"disable-scheduler", no_argument, NULL, 'S'},
         {"disable-controller-manager", no_argument, NULL, 'C'},
         {"log-level", required_argument, NULL, 'l'},
@@ -495,6 +499,7 @@ static int zk__parse(int argc, char **argv, zk_server_opts *o)
         case 'n': o->disable_agent = true; break;
         case 'N': o->node_name = optarg; break;
         case 'U': o->dns_upstreams = optarg; break;
+        case 'X': o->proxy_mode = optarg; break;
         case 'S': o->disable_scheduler = true; break;
         case 'C': o->disable_cm = true; break;
         case 'k': {
@@ -704,6 +709,7 @@ int zk_apis_server_main(int argc, char **argv)
                               .disable_agent = o.disable_agent,
                               .node_name = o.node_name,
                               .dns_upstreams = o.dns_upstreams,
+                              .proxy_mode = o.proxy_mode,
                               .disable_scheduler = o.disable_scheduler,
                               .disable_controller_manager = o.disable_cm};
         if (zk__ready_hook(&info, &err) < 0)

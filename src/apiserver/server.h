@@ -14,6 +14,7 @@ typedef struct zk_apis_ready {
     const char *node_name;     /* --node-name, or NULL: the host name */
     bool disable_agent;
     const char *dns_upstreams; /* --cluster-dns-upstream: the agent's DNS forwards there */
+    const char *proxy_mode;    /* --proxy-mode: the agent's Service rules */
     bool disable_scheduler;
     bool disable_controller_manager;
 } zk_apis_ready;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/time.h"
+#include "proxy/iptrules.h"
 #include "proxy/rules.h"
 
 extern char **environ;
@@ -31,7 +33,9 @@ extern char **environ;
 struct zk_proxy {
     uv_loop_t *loop;
     zk_kube_client *client;
-    char *table, *cluster_cidr, *nft;
+    char *table, *cluster_cidr, *nft, *ipt_restore, *ipt_save;
+    zk_proxy_mode mode;
+    char prefix[ZK_PROXY_PREFIX_SIZE];   /* iptables chains */
     zk_proxy_cfg cfg;
     zk_kube_informer *svcs, *slices;
     json_t *state;             /* "ns/name" -> the plan nft has */
@@ -44,12 +48,16 @@ struct zk_proxy {
     json_t *pending_ct;        /* conntrack argument lists to run once it is in */
     bool ct_missing;           /* conntrack is not installed: said once */
     bool pending_full;
+    bool saving;               /* the run is iptables-save, before a whole write */
+    const char *prog;          /* the run's program */
     uv_process_t proc;
-    uv_pipe_t in, err;
+    uv_pipe_t in, out, err;
     uv_write_t wreq;
     char *script;
     size_t script_len;
     zk_buf errbuf;
+    zk_buf outbuf;             /* iptables-save's output */
+    bool out_over;             /* more than ZK_PROXY_SCRIPT_MAX */
     int handles;               /* open handles of the run */
     int64_t exit_status;
     int term_signal;
@@ -166,7 +174,7 @@ static void on_exit_cb(uv_process_t *proc, int64_t status, int sig)
 static void on_limit(uv_timer_t *t)
 {
     zk_proxy *p = t->data;
-    zk_warn("proxy: nft ran for %d s; killing it", ZK_PROXY_NFT_TIMEOUT_MS / 1000);
+    zk_warn("proxy: %s ran for %d s; killing it", p->prog, ZK_PROXY_NFT_TIMEOUT_MS / 1000);
     uv_process_kill(&p->proc, SIGKILL);
 }
 
@@ -174,7 +182,7 @@ static void on_written(uv_write_t *w, int status)
 {
     zk_proxy *p = w->data;
     if (status < 0)
-        zk_warn("proxy: writing the rules to nft: %s", uv_strerror(status));
+        zk_warn("proxy: writing the rules to %s: %s", p->prog, uv_strerror(status));
     free(p->script);
     p->script = NULL;
     uv_close((uv_handle_t *)&p->in, on_handle_closed);
@@ -200,6 +208,18 @@ static void on_err_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         uv_close((uv_handle_t *)s, on_handle_closed);
 }
 
+static void on_out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    zk_proxy *p = s->data;
+    if (n > 0) {
+        if (zk_buf_append(&p->outbuf, buf->base, (size_t)n) < 0)
+            p->out_over = true;
+        return;
+    }
+    if (n < 0)
+        uv_close((uv_handle_t *)s, on_handle_closed);
+}
+
 static void on_handle_closed(uv_handle_t *h)
 {
     zk_proxy *p = h->data;
@@ -215,9 +235,12 @@ static void proxy_free(zk_proxy *p)
     json_decref(p->dirty);
     json_decref(p->pending);
     zk_buf_free(&p->errbuf);
+    zk_buf_free(&p->outbuf);
     free(p->table);
     free(p->cluster_cidr);
     free(p->nft);
+    free(p->ipt_restore);
+    free(p->ipt_save);
     free(p);
 }
 
@@ -276,11 +299,28 @@ static void run_conntrack(zk_proxy *p)
     }
 }
 
+static void run_child(zk_proxy *p, char *const *argv, char *script, size_t len, bool capture);
+static void write_ipt_full(zk_proxy *p);
+
 static void run_finish(zk_proxy *p)
 {
     p->running = false;
     uint64_t took = zk_mono_ms() - p->started_ms;
     bool ok = p->exit_status == 0 && p->term_signal == 0;
+    if (p->saving) {
+        p->saving = false;
+        if (p->out_over) {
+            zk_buf_printf(&p->errbuf, "its output is over %u MiB", ZK_PROXY_SCRIPT_MAX >> 20);
+            ok = false;
+        }
+        if (ok && !p->stopping) {
+            write_ipt_full(p);
+            return;
+        }
+        ok = false;   /* nothing was written */
+    }
+    zk_buf_reset(&p->outbuf);
+    p->out_over = false;
     if (ok) {
         if (p->pending_full)
             json_object_clear(p->state);
@@ -296,8 +336,9 @@ static void run_finish(zk_proxy *p)
         if (p->pending_full) {
             p->stats.full_syncs++;
             if (!p->stats.synced)
-                zk_info("proxy: table ip %s written: %zu Services (%llu ms)", p->table,
-                        json_object_size(p->state), (unsigned long long)took);
+                zk_info("proxy: %s rules of %s written: %zu Services (%llu ms)",
+                        zk_proxy_mode_name(p->mode), p->table, json_object_size(p->state),
+                        (unsigned long long)took);
             p->stats.synced = true;
         }
         p->stats.last_ms = took;
@@ -310,9 +351,11 @@ static void run_finish(zk_proxy *p)
         size_t n = p->errbuf.len;
         while (n && (p->errbuf.data[n - 1] == '\n' || p->errbuf.data[n - 1] == ' '))
             n--;
-        zk_warn("proxy: nft failed (exit %lld%s%s): %.*s", (long long)p->exit_status,
-                p->term_signal ? ", signal " : "", p->term_signal ? strsignal(p->term_signal) : "",
-                (int)(n > 1500 ? 1500 : n), p->errbuf.data ? p->errbuf.data : "");
+        if (!p->stopping)
+            zk_warn("proxy: %s failed (exit %lld%s%s): %.*s", p->prog, (long long)p->exit_status,
+                    p->term_signal ? ", signal " : "",
+                    p->term_signal ? strsignal(p->term_signal) : "", (int)(n > 1500 ? 1500 : n),
+                    p->errbuf.data ? p->errbuf.data : "");
         p->retry_ms = p->retry_ms ? p->retry_ms * 2 : ZK_PROXY_RETRY_MIN_MS;
         if (p->retry_ms > ZK_PROXY_RETRY_MAX_MS)
             p->retry_ms = ZK_PROXY_RETRY_MAX_MS;
@@ -334,49 +377,95 @@ static void run_finish(zk_proxy *p)
         schedule(p, 0);
 }
 
-/* Start nft with script on stdin (taken). */
-static void run_nft(zk_proxy *p, char *script, size_t len)
+/* Start argv[0] with script (taken; may be NULL) on stdin, its stdout
+ * gathered in outbuf when capture is set. */
+static void run_child(zk_proxy *p, char *const *argv, char *script, size_t len, bool capture)
 {
     p->running = true;
-    p->started_ms = zk_mono_ms();
+    p->prog = argv[0];
     p->script = script;
     p->script_len = len;
     p->exit_status = -1;
     p->term_signal = 0;
     uv_pipe_init(p->loop, &p->in, 0);
+    uv_pipe_init(p->loop, &p->out, 0);
     uv_pipe_init(p->loop, &p->err, 0);
-    p->in.data = p->err.data = p->proc.data = p;
+    p->in.data = p->out.data = p->err.data = p->proc.data = p;
     uv_stdio_container_t io[3] = {
         {.flags = UV_CREATE_PIPE | UV_READABLE_PIPE, .data.stream = (uv_stream_t *)&p->in},
-        {.flags = UV_IGNORE},
+        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->out},
         {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->err},
     };
-    char *argv[] = {p->nft, "-f", "-", NULL};
-    uv_process_options_t o = {.file = p->nft, .args = argv, .exit_cb = on_exit_cb,
+    if (!capture)
+        io[1] = (uv_stdio_container_t){.flags = UV_IGNORE};
+    uv_process_options_t o = {.file = argv[0], .args = (char **)argv, .exit_cb = on_exit_cb,
                               .stdio_count = 3, .stdio = io};
     int rc = uv_spawn(p->loop, &p->proc, &o);
-    p->handles = 3;
+    p->handles = 4;
     if (rc < 0) {
-        zk_buf_printf(&p->errbuf, "cannot start %s: %s", p->nft, uv_strerror(rc));
+        zk_buf_printf(&p->errbuf, "cannot start %s: %s", argv[0], uv_strerror(rc));
         free(p->script);
         p->script = NULL;
         p->exit_status = 127;
         uv_close((uv_handle_t *)&p->proc, on_handle_closed);
         uv_close((uv_handle_t *)&p->in, on_handle_closed);
+        uv_close((uv_handle_t *)&p->out, on_handle_closed);
         uv_close((uv_handle_t *)&p->err, on_handle_closed);
         return;
     }
     uv_timer_start(&p->limit, on_limit, ZK_PROXY_NFT_TIMEOUT_MS, 0);
     uv_read_start((uv_stream_t *)&p->err, on_alloc, on_err_read);
+    if (capture)
+        uv_read_start((uv_stream_t *)&p->out, on_alloc, on_out_read);
+    else
+        uv_close((uv_handle_t *)&p->out, on_handle_closed);
+    if (!script) {
+        uv_close((uv_handle_t *)&p->in, on_handle_closed);
+        return;
+    }
     uv_buf_t b = uv_buf_init(p->script, (unsigned)p->script_len);
     p->wreq.data = p;
     rc = uv_write(&p->wreq, (uv_stream_t *)&p->in, &b, 1, on_written);
     if (rc < 0) {
-        zk_buf_printf(&p->errbuf, "writing to nft: %s", uv_strerror(rc));
+        zk_buf_printf(&p->errbuf, "writing to %s: %s", argv[0], uv_strerror(rc));
         free(p->script);
         p->script = NULL;
         uv_close((uv_handle_t *)&p->in, on_handle_closed);
     }
+}
+
+static void run_script(zk_proxy *p, char *script, size_t len)
+{
+    if (p->mode == ZK_PROXY_IPTABLES) {
+        char *argv[] = {p->ipt_restore, "-w", "5", "--noflush", NULL};
+        run_child(p, argv, script, len, false);
+    } else {
+        char *argv[] = {p->nft, "-f", "-", NULL};
+        run_child(p, argv, script, len, false);
+    }
+}
+
+/* iptables-save has said what is there: write all of it. */
+static void write_ipt_full(zk_proxy *p)
+{
+    json_t *seen = zk_proxy_ipt_seen(p->outbuf.data ? p->outbuf.data : "", p->outbuf.len, p->prefix);
+    zk_buf_reset(&p->outbuf);
+    zk_buf_reset(&p->errbuf);   /* iptables-save's warnings are not the restore's */
+    size_t n = json_object_size(p->pending), i = 0;
+    json_t **plans = zk_xcalloc(n ? n : 1, sizeof(*plans));
+    const char *k;
+    json_t *v;
+    json_object_foreach(p->pending, k, v)
+        plans[i++] = json_is_null(v) ? NULL : v;
+    zk_buf script;
+    zk_buf_init(&script, ZK_PROXY_SCRIPT_MAX);
+    zk_proxy_ipt_full(&script, &p->cfg, seen, plans, n);
+    free(plans);
+    json_decref(seen);
+    size_t len = 0;
+    char *text = zk_buf_steal(&script, &len);
+    zk_debug("proxy: iptables-restore input of %zu bytes (everything)", len);
+    run_script(p, text, len);
 }
 
 static void run(uv_timer_t *t)
@@ -393,8 +482,12 @@ static void run(uv_timer_t *t)
     zk_buf_init(&script, ZK_PROXY_SCRIPT_MAX);
     json_t *keys;
     p->pending_full = p->full;
-    if (p->full) {
+    p->started_ms = zk_mono_ms();
+    if (p->full && p->mode == ZK_PROXY_NFTABLES) {
         zk_proxy_skeleton(&script, &p->cfg);
+        keys = json_object();
+        zk_kube_informer_each(p->svcs, collect, keys);
+    } else if (p->full) {
         keys = json_object();
         zk_kube_informer_each(p->svcs, collect, keys);
     } else {
@@ -421,7 +514,10 @@ static void run(uv_timer_t *t)
             zk_proxy_conntrack(json_object_get(p->state, k), to[i], p->pending_ct);
         i++;
     }
-    zk_proxy_diff(&script, &p->cfg, from, to, n);
+    if (p->mode == ZK_PROXY_NFTABLES)
+        zk_proxy_diff(&script, &p->cfg, from, to, n);
+    else if (!p->pending_full)
+        zk_proxy_ipt_diff(&script, &p->cfg, from, to, n);
     for (i = 0; i < n; i++)
         json_decref(to[i]);
     free(from);
@@ -436,10 +532,19 @@ static void run(uv_timer_t *t)
         run_finish(p);
         return;
     }
+    if (p->pending_full && p->mode == ZK_PROXY_IPTABLES) {
+        /* what an earlier run left decides what the script deletes */
+        zk_buf_free(&script);
+        p->saving = true;
+        char *argv[] = {p->ipt_save, NULL};
+        run_child(p, argv, NULL, 0, true);
+        return;
+    }
     size_t len = 0;
     char *text = zk_buf_steal(&script, &len);
-    zk_debug("proxy: nft script of %zu bytes (%s)", len, p->pending_full ? "whole table" : "changes");
-    run_nft(p, text, len);
+    zk_debug("proxy: %s input of %zu bytes (%s)", p->mode == ZK_PROXY_NFTABLES ? "nft" : "iptables-restore",
+             len, p->pending_full ? "everything" : "changes");
+    run_script(p, text, len);
 }
 
 static void schedule(zk_proxy *p, uint64_t delay_ms)
@@ -462,6 +567,135 @@ static void sysctl_on(const char *path, const char *why)
         close(fd);
 }
 
+/* Whether prog runs: a path that is executable, or a name found on PATH. */
+static bool on_path(const char *prog)
+{
+    if (strchr(prog, '/'))
+        return access(prog, X_OK) == 0;
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    while (*path) {
+        const char *end = strchr(path, ':');
+        size_t n = end ? (size_t)(end - path) : strlen(path);
+        char file[4096];
+        if (n && snprintf(file, sizeof(file), "%.*s/%s", (int)n, path, prog) < (int)sizeof(file) &&
+            access(file, X_OK) == 0)
+            return true;
+        path += n + (end ? 1 : 0);
+    }
+    return false;
+}
+
+/* Run argv; in (may be NULL) is its stdin, its stdout goes to out (may be
+ * NULL: dropped), stderr is dropped. Blocks; returns the exit status, or
+ * -1 when it could not run or was killed. */
+static int run_sync(char *const *argv, const char *in, size_t inlen, zk_buf *out)
+{
+    int pin[2] = {-1, -1}, pout[2] = {-1, -1};
+    if ((in && pipe2(pin, O_CLOEXEC) < 0) || (out && pipe2(pout, O_CLOEXEC) < 0)) {
+        if (pin[0] >= 0) {
+            close(pin[0]);
+            close(pin[1]);
+        }
+        return -1;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (in)
+        posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
+    else
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (out)
+        posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
+    else
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (in)
+        close(pin[0]);
+    if (out)
+        close(pout[1]);
+    if (rc == 0 && in) {
+        /* a closed pipe is an error here, not a signal */
+        void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+        for (size_t off = 0; off < inlen;) {
+            ssize_t w = write(pin[1], in + off, inlen - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+        signal(SIGPIPE, old);
+    }
+    if (in)
+        close(pin[1]);
+    if (rc == 0 && out) {
+        char chunk[8192];
+        for (;;) {
+            ssize_t r = read(pout[0], chunk, sizeof(chunk));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                break;
+            zk_buf_append(out, chunk, (size_t)r);
+        }
+    }
+    if (out)
+        close(pout[0]);
+    if (rc != 0)
+        return -1;
+    int st = -1;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Remove the iptables chains of prefix and the jumps to them; true if
+ * there were any and they went. */
+static bool ipt_remove(const char *save, const char *restore, const char *prefix)
+{
+    zk_buf out;
+    zk_buf_init(&out, ZK_PROXY_SCRIPT_MAX);
+    char *argv_save[] = {(char *)save, NULL};
+    bool done = false;
+    if (on_path(save) && run_sync(argv_save, NULL, 0, &out) == 0) {
+        json_t *seen = zk_proxy_ipt_seen(out.data ? out.data : "", out.len, prefix);
+        zk_buf_reset(&out);
+        zk_proxy_ipt_cleanup(&out, seen);
+        json_decref(seen);
+        char *argv_restore[] = {(char *)restore, "-w", "5", "--noflush", NULL};
+        if (out.len)
+            done = run_sync(argv_restore, out.data, out.len, NULL) == 0;
+    }
+    zk_buf_free(&out);
+    return done;
+}
+
+static bool nft_remove(const char *nft, const char *table)
+{
+    char *argv[] = {(char *)nft, "delete", "table", "ip", (char *)table, NULL};
+    return on_path(nft) && run_sync(argv, NULL, 0, NULL) == 0;
+}
+
+int zk_proxy_remove_host_rules(const char *table)
+{
+    char prefix[ZK_PROXY_PREFIX_SIZE];
+    zk_proxy_ipt_prefix(table, prefix);
+    return (int)nft_remove("nft", table) +
+           (int)ipt_remove("iptables-save", "iptables-restore", prefix);
+}
+
+const char *zk_proxy_mode_name(zk_proxy_mode m)
+{
+    return m == ZK_PROXY_IPTABLES ? "iptables" : "nftables";
+}
+
+zk_proxy_mode zk_proxy_get_mode(const zk_proxy *p) { return p->mode; }
+
 /* ---- life ---- */
 
 zk_proxy *zk_proxy_new(zk_kube_client *c, const zk_proxy_opts *o, zk_err *err)
@@ -474,17 +708,48 @@ zk_proxy *zk_proxy_new(zk_kube_client *c, const zk_proxy_opts *o, zk_err *err)
                    table);
         return NULL;
     }
+    const char *nft = o && o->nft ? o->nft : "nft";
+    const char *restore = o && o->iptables_restore ? o->iptables_restore : "iptables-restore";
+    const char *save = o && o->iptables_save ? o->iptables_save : "iptables-save";
+    const char *m = o && o->mode ? o->mode : "auto";
+    zk_proxy_mode mode;
+    if (!strcmp(m, "nftables")) {
+        mode = ZK_PROXY_NFTABLES;
+    } else if (!strcmp(m, "iptables")) {
+        mode = ZK_PROXY_IPTABLES;
+    } else if (!strcmp(m, "auto")) {
+        if (on_path(nft)) {
+            mode = ZK_PROXY_NFTABLES;
+        } else if (on_path(restore) && on_path(save)) {
+            mode = ZK_PROXY_IPTABLES;
+        } else {
+            zk_err_set(err, ZK_EINVAL,
+                       "proxy: neither %s nor %s is on PATH: install nftables (or iptables) "
+                       "for Services to work on this node",
+                       nft, restore);
+            return NULL;
+        }
+    } else {
+        zk_err_set(err, ZK_EINVAL, "proxy: mode \"%.40s\": use nftables, iptables or auto", m);
+        return NULL;
+    }
     zk_proxy *p = zk_xcalloc(1, sizeof(*p));
     p->client = c;
+    p->mode = mode;
+    zk_proxy_ipt_prefix(table, p->prefix);
+    p->ipt_restore = zk_xstrdup(restore);
+    p->ipt_save = zk_xstrdup(save);
     p->loop = zk_kube_client_loop(c);
     p->table = zk_xstrdup(table);
     p->cluster_cidr = zk_xstrdup(o && o->cluster_cidr ? o->cluster_cidr : "10.42.0.0/16");
-    p->nft = zk_xstrdup(o && o->nft ? o->nft : "nft");
-    p->cfg = (zk_proxy_cfg){.table = p->table, .cluster_cidr = p->cluster_cidr};
+    p->nft = zk_xstrdup(nft);
+    p->cfg = (zk_proxy_cfg){.table = p->table, .cluster_cidr = p->cluster_cidr, .mode = mode,
+                            .prefix = p->prefix};
     p->state = json_object();
     p->dirty = json_object();
     p->full = true;
     zk_buf_init(&p->errbuf, ZK_PROXY_STDERR_MAX + 1);
+    zk_buf_init(&p->outbuf, ZK_PROXY_SCRIPT_MAX);
     uv_timer_init(p->loop, &p->timer);
     uv_timer_init(p->loop, &p->limit);
     p->timer.data = p->limit.data = p;
@@ -518,22 +783,14 @@ void zk_proxy_stop(zk_proxy *p, bool remove_rules)
     p->remove_rules = remove_rules;
     uv_timer_stop(&p->timer);
     if (remove_rules) {
-        /* a clean stop: take the table away (synchronously: the loop may
+        /* a clean stop: take the rules away (synchronously: the loop may
          * not run again) */
-        char *argv[] = {p->nft, "delete", "table", "ip", p->table, NULL};
-        pid_t pid;
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-        int st = -1;
-        if (posix_spawnp(&pid, p->nft, &fa, NULL, argv, environ) == 0)
-            while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-                ;
-        posix_spawn_file_actions_destroy(&fa);
-        if (st != 0)
-            zk_debug("proxy: no table %s to delete", p->table);
+        bool gone = p->mode == ZK_PROXY_IPTABLES ? ipt_remove(p->ipt_save, p->ipt_restore, p->prefix)
+                                                 : nft_remove(p->nft, p->table);
+        if (gone)
+            zk_info("proxy: %s rules of %s deleted", zk_proxy_mode_name(p->mode), p->table);
         else
-            zk_info("proxy: table ip %s deleted", p->table);
+            zk_debug("proxy: no %s rules of %s to delete", zk_proxy_mode_name(p->mode), p->table);
     }
     if (p->running)
         return;   /* run_finish closes the timers */

@@ -1,5 +1,6 @@
 /* zke proxy: the nftables rules of Services (see rules.h). */
 #include "proxy/rules.h"
+#include "proxy/rules_port.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -65,12 +66,7 @@ static const char *proto_lower(const char *p)
 
 /* ---- endpoints ---- */
 
-typedef struct ep {
-    char ip[INET_ADDRSTRLEN];
-    int port;
-    int weight;
-    const char *pod;          /* targetRef name, borrowed; may be NULL */
-} ep;
+typedef zk_proxy_ep ep;
 
 static int ep_cmp(const void *a, const void *b)
 {
@@ -208,10 +204,7 @@ static json_t *obj_at(json_t *plan, const char *key)
     return o;
 }
 
-/* plan[what][printf(fmt, ...)] = val (taken) */
-static void put(json_t *plan, const char *what, json_t *val, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void put(json_t *plan, const char *what, json_t *val, const char *fmt, ...)
+void zk_proxy_put(json_t *plan, const char *what, json_t *val, const char *fmt, ...)
 {
     char key[512];
     va_list ap;
@@ -221,7 +214,7 @@ static void put(json_t *plan, const char *what, json_t *val, const char *fmt, ..
     json_object_set_new(obj_at(plan, what), key, val);
 }
 
-static void add_rule(json_t *plan, const char *chain, char *rule /* taken */)
+void zk_proxy_add_rule(json_t *plan, const char *chain, char *rule /* taken */)
 {
     json_t *chains = obj_at(plan, "chains");
     json_t *rules = json_object_get(chains, chain);
@@ -233,53 +226,28 @@ static void add_rule(json_t *plan, const char *chain, char *rule /* taken */)
     free(rule);
 }
 
-static void plan_port(json_t *plan, const zk_proxy_cfg *cfg, const json_t *svc, const char *ns,
-                      const char *name, const char *vip, const json_t *sport, json_t *const *slices,
-                      size_t nslices)
+/* The nft part of one Service port (see rules.h for the table). */
+static void nft_port(json_t *plan, const zk_proxy_cfg *cfg, const zk_proxy_port *pt)
 {
-    const char *proto = proto_lower(zk_json_str(sport, "protocol"));
-    int port = (int)zk_json_int(sport, "port", 0);
-    int nodeport = (int)zk_json_int(sport, "nodePort", 0);
-    const char *type = zk_json_path_str(svc, "spec", "type", NULL);
-    if (!type || (strcmp(type, "NodePort") && strcmp(type, "LoadBalancer")))
-        nodeport = 0;
-    zk_autofree char *id = zk_xasprintf("%s/%s/%s/%d", ns, name, proto, port);
+    const char *proto = pt->proto, *id = pt->id;
+    int port = pt->port, nodeport = pt->nodeport;
+    const ep *eps = pt->eps;
+    size_t neps = pt->neps;
     zk_autofree char *svc_chain = zk_xasprintf("svc/%s", id);
     zk_autofree char *ext_chain = zk_xasprintf("ext/%s", id);
-    /* the addresses this port answers on: the cluster IP and any external IPs */
-    char addrs[17][INET_ADDRSTRLEN];
-    size_t naddrs = 0;
-    if (vip)
-        snprintf(addrs[naddrs++], INET_ADDRSTRLEN, "%s", vip);
-    size_t i;
-    json_t *x;
-    json_array_foreach(zk_json_path(svc, "spec", "externalIPs", NULL), i, x) {
-        if (naddrs < 17 && ipv4(json_string_value(x), addrs[naddrs]))
-            naddrs++;
-    }
-    size_t neps = 0;
-    zk_autofree ep *eps = endpoints(svc, sport, slices, nslices, &neps);
     if (!neps) {
-        for (size_t a = 0; a < naddrs; a++)
-            put(plan, "noep", json_true(), "%s . %s . %d", addrs[a], proto, port);
-        if (nodeport > 0 && nodeport < 65536)
-            put(plan, "nonp", json_true(), "%s . %d", proto, nodeport);
+        for (size_t a = 0; a < pt->naddrs; a++)
+            zk_proxy_put(plan, "noep", json_true(), "%s . %s . %d", pt->addrs[a], proto, port);
+        if (nodeport)
+            zk_proxy_put(plan, "nonp", json_true(), "%s . %d", proto, nodeport);
         return;
     }
-    bool affinity = !strcmp(zk_json_path_str(svc, "spec", "sessionAffinity", NULL) ?: "", "ClientIP");
-    json_int_t timeout = ZK_PROXY_AFFINITY_DEFAULT_S;
-    json_t *t = zk_json_path(svc, "spec", "sessionAffinityConfig", "clientIP", "timeoutSeconds",
-                             NULL);
-    if (json_is_integer(t) && json_integer_value(t) > 0 &&
-        json_integer_value(t) <= ZK_PROXY_AFFINITY_MAX_S)
-        timeout = json_integer_value(t);
-
     /* the svc/ chain: masquerade what comes from outside the pods and from
      * off this host. This host's own connections are not: the pods answer
      * through it anyway, and sharing the bridge address among them breaks
      * short connections (the pod's TIME_WAIT sockets reject SYNs whose
      * timestamps came from another connection: PAWS) */
-    add_rule(plan, svc_chain,
+    zk_proxy_add_rule(plan, svc_chain,
              zk_xasprintf("ip saddr != %s fib saddr type != local jump to-masq", cfg->cluster_cidr));
     zk_buf pick;
     zk_buf_init(&pick, 1u << 20);
@@ -287,16 +255,16 @@ static void plan_port(json_t *plan, const zk_proxy_cfg *cfg, const json_t *svc, 
     for (size_t e = 0; e < neps; e++) {
         zk_autofree char *ep_chain = zk_xasprintf("ep/%s/%s/%d", id, eps[e].ip, eps[e].port);
         zk_autofree char *aff = zk_xasprintf("aff/%s/%s/%d", id, eps[e].ip, eps[e].port);
-        if (affinity) {
+        if (pt->affinity) {
             zk_autofree char *decl = zk_xasprintf(
-                "{ type ipv4_addr; flags dynamic,timeout; timeout %llds; }", (long long)timeout);
-            put(plan, "sets", json_string(decl), "%s", aff);
-            add_rule(plan, svc_chain, zk_xasprintf("ip saddr @%s goto %s", aff, ep_chain));
+                "{ type ipv4_addr; flags dynamic,timeout; timeout %llds; }", pt->timeout);
+            zk_proxy_put(plan, "sets", json_string(decl), "%s", aff);
+            zk_proxy_add_rule(plan, svc_chain, zk_xasprintf("ip saddr @%s goto %s", aff, ep_chain));
         }
-        add_rule(plan, ep_chain, zk_xasprintf("ip saddr %s jump to-masq", eps[e].ip));
-        if (affinity)
-            add_rule(plan, ep_chain, zk_xasprintf("update @%s { ip saddr }", aff));
-        add_rule(plan, ep_chain,
+        zk_proxy_add_rule(plan, ep_chain, zk_xasprintf("ip saddr %s jump to-masq", eps[e].ip));
+        if (pt->affinity)
+            zk_proxy_add_rule(plan, ep_chain, zk_xasprintf("update @%s { ip saddr }", aff));
+        zk_proxy_add_rule(plan, ep_chain,
                  zk_xasprintf("meta l4proto %s dnat to %s:%d", proto, eps[e].ip, eps[e].port));
         if (eps[e].weight == 1)
             zk_buf_printf(&pick, "%s%d : goto %s", e ? ", " : "", total, ep_chain);
@@ -305,25 +273,76 @@ static void plan_port(json_t *plan, const zk_proxy_cfg *cfg, const json_t *svc, 
                           total + eps[e].weight - 1, ep_chain);
         total += eps[e].weight;
     }
-    add_rule(plan, svc_chain,
+    zk_proxy_add_rule(plan, svc_chain,
              zk_xasprintf("numgen random mod %d vmap { %.*s }", total, (int)pick.len, pick.data));
     zk_buf_free(&pick);
-    for (size_t a = 0; a < naddrs; a++) {
-        bool external = !vip || strcmp(addrs[a], vip);
+    for (size_t a = 0; a < pt->naddrs; a++) {
+        bool external = !pt->vip || strcmp(pt->addrs[a], pt->vip);
         zk_autofree char *verdict = zk_xasprintf("goto %s", external ? ext_chain : svc_chain);
-        put(plan, "vmap", json_string(verdict), "%s . %s . %d", addrs[a], proto, port);
+        zk_proxy_put(plan, "vmap", json_string(verdict), "%s . %s . %d", pt->addrs[a], proto, port);
     }
-    if (naddrs > (vip ? 1u : 0u) || (nodeport > 0 && nodeport < 65536)) {
+    if (zk_proxy_port_has_ext(pt)) {
         /* from off the host: the reply must come back through it; from
          * 127/8 (route_localnet): the pod cannot answer that address */
-        add_rule(plan, ext_chain, zk_xstrdup("ip saddr 127.0.0.0/8 jump to-masq"));
-        add_rule(plan, ext_chain, zk_xstrdup("fib saddr type != local jump to-masq"));
-        add_rule(plan, ext_chain, zk_xasprintf("goto %s", svc_chain));
+        zk_proxy_add_rule(plan, ext_chain, zk_xstrdup("ip saddr 127.0.0.0/8 jump to-masq"));
+        zk_proxy_add_rule(plan, ext_chain, zk_xstrdup("fib saddr type != local jump to-masq"));
+        zk_proxy_add_rule(plan, ext_chain, zk_xasprintf("goto %s", svc_chain));
     }
-    if (nodeport > 0 && nodeport < 65536) {
+    if (nodeport) {
         zk_autofree char *verdict = zk_xasprintf("goto %s", ext_chain);
-        put(plan, "npmap", json_string(verdict), "%s . %d", proto, nodeport);
+        zk_proxy_put(plan, "npmap", json_string(verdict), "%s . %d", proto, nodeport);
     }
+}
+
+bool zk_proxy_port_has_ext(const zk_proxy_port *pt)
+{
+    return pt->naddrs > (pt->vip ? 1u : 0u) || pt->nodeport;
+}
+
+/* One Service port: what both kinds of rules need, then the rules. */
+static void plan_port(json_t *plan, const zk_proxy_cfg *cfg, const json_t *svc, const char *ns,
+                      const char *name, const char *vip, const json_t *sport, json_t *const *slices,
+                      size_t nslices)
+{
+    zk_proxy_port pt = {.proto = proto_lower(zk_json_str(sport, "protocol")),
+                        .port = (int)zk_json_int(sport, "port", 0), .vip = vip};
+    int nodeport = (int)zk_json_int(sport, "nodePort", 0);
+    const char *type = zk_json_path_str(svc, "spec", "type", NULL);
+    if (type && (!strcmp(type, "NodePort") || !strcmp(type, "LoadBalancer")) && nodeport > 0 &&
+        nodeport < 65536)
+        pt.nodeport = nodeport;
+    zk_autofree char *id = zk_xasprintf("%s/%s/%s/%d", ns, name, pt.proto, pt.port);
+    pt.id = id;
+    /* the addresses this port answers on: the cluster IP and any external IPs */
+    if (vip)
+        snprintf(pt.addrs[pt.naddrs++], INET_ADDRSTRLEN, "%s", vip);
+    size_t i;
+    json_t *x;
+    json_array_foreach(zk_json_path(svc, "spec", "externalIPs", NULL), i, x) {
+        if (pt.naddrs < ZK_PROXY_ADDRS_MAX && ipv4(json_string_value(x), pt.addrs[pt.naddrs]))
+            pt.naddrs++;
+    }
+    zk_autofree ep *eps = endpoints(svc, sport, slices, nslices, &pt.neps);
+    pt.eps = eps;
+    pt.affinity = !strcmp(zk_json_path_str(svc, "spec", "sessionAffinity", NULL) ?: "", "ClientIP");
+    pt.timeout = ZK_PROXY_AFFINITY_DEFAULT_S;
+    json_t *t = zk_json_path(svc, "spec", "sessionAffinityConfig", "clientIP", "timeoutSeconds",
+                             NULL);
+    if (json_is_integer(t) && json_integer_value(t) > 0 &&
+        json_integer_value(t) <= ZK_PROXY_AFFINITY_MAX_S)
+        pt.timeout = json_integer_value(t);
+    /* for conntrack (either kind of rules): UDP endpoints, and the UDP
+     * addresses and ports that have endpoints */
+    if (!strcmp(pt.proto, "udp")) {
+        for (size_t e = 0; e < pt.neps; e++)
+            zk_proxy_put(plan, "udp-eps", json_true(), "%s %d", eps[e].ip, eps[e].port);
+        for (size_t a = 0; a < pt.naddrs && pt.neps; a++)
+            zk_proxy_put(plan, "udp-live", json_true(), "%s %d", pt.addrs[a], pt.port);
+    }
+    if (cfg->mode == ZK_PROXY_IPTABLES)
+        zk_proxy_ipt_port(plan, cfg, &pt);
+    else
+        nft_port(plan, cfg, &pt);
 }
 
 json_t *zk_proxy_plan(const zk_proxy_cfg *cfg, const json_t *svc, json_t *const *slices,
@@ -525,29 +544,19 @@ void zk_proxy_conntrack(const json_t *from, const json_t *to, json_t *argv_list)
 {
     const char *k;
     json_t *v;
-    /* ep/NS/NAME/udp/PORT/IP/TPORT chains that went */
-    json_object_foreach(json_object_get(from, "chains"), k, v) {
-        if (strncmp(k, "ep/", 3) || json_object_get(json_object_get(to, "chains"), k))
+    char ip[INET_ADDRSTRLEN], port[8];
+    /* UDP endpoints that went */
+    json_object_foreach(json_object_get(from, "udp-eps"), k, v) {
+        if (json_object_get(json_object_get(to, "udp-eps"), k) ||
+            sscanf(k, "%15s %7s", ip, port) != 2)
             continue;
-        char ns[64], name[64], proto[8], ip[INET_ADDRSTRLEN];
-        int port, tport;
-        if (sscanf(k, "ep/%63[^/]/%63[^/]/%7[^/]/%d/%15[^/]/%d", ns, name, proto, &port, ip,
-                   &tport) != 6 || strcmp(proto, "udp"))
-            continue;
-        char tp[8];
-        snprintf(tp, sizeof(tp), "%d", tport);
-        ct_cmd(argv_list, "--reply-src", ip, "--reply-port-src", tp);
+        ct_cmd(argv_list, "--reply-src", ip, "--reply-port-src", port);
     }
-    /* udp ports that now have endpoints and had none */
-    json_object_foreach(json_object_get(to, "vmap"), k, v) {
-        if (json_object_get(json_object_get(from, "vmap"), k))
+    /* UDP addresses and ports that now have endpoints and had none */
+    json_object_foreach(json_object_get(to, "udp-live"), k, v) {
+        if (json_object_get(json_object_get(from, "udp-live"), k) ||
+            sscanf(k, "%15s %7s", ip, port) != 2)
             continue;
-        char ip[INET_ADDRSTRLEN], proto[8];
-        int port;
-        if (sscanf(k, "%15s . %7s . %d", ip, proto, &port) != 3 || strcmp(proto, "udp"))
-            continue;
-        char p[8];
-        snprintf(p, sizeof(p), "%d", port);
-        ct_cmd(argv_list, "--orig-dst", ip, "--orig-port-dst", p);
+        ct_cmd(argv_list, "--orig-dst", ip, "--orig-port-dst", port);
     }
 }

@@ -25,7 +25,9 @@
  * A Service's part of the table is a plan: a JSON object
  *   {"chains": {name: [rule, ...]}, "sets": {name: declaration},
  *    "vmap": {key: verdict}, "npmap": {key: verdict},
- *    "noep": {key: true}, "nonp": {key: true}}
+ *    "noep": {key: true}, "nonp": {key: true},
+ *    "udp-eps": {"IP PORT": true}, "udp-live": {"IP PORT": true}}
+ * (the last two, for conntrack, are in iptables plans too)
  * zk_proxy_diff turns programmed plans into wanted ones with the fewest
  * commands: unchanged chains are not touched. */
 #ifndef ZK_PROXY_RULES_H
@@ -39,15 +41,23 @@
 
 #define ZK_PROXY_MASQ_MARK 0x4000u
 
+typedef enum zk_proxy_mode {
+    ZK_PROXY_NFTABLES = 0,      /* one nft table (this file) */
+    ZK_PROXY_IPTABLES = 1,      /* chains in the iptables tables (iptrules.h) */
+} zk_proxy_mode;
+
 typedef struct zk_proxy_cfg {
     const char *table;          /* nft table name (family ip) */
     const char *cluster_cidr;   /* pods: traffic from elsewhere to a cluster IP is masqueraded */
+    zk_proxy_mode mode;
+    const char *prefix;         /* iptables: what every chain's name starts with
+                                   (zk_proxy_ipt_prefix) */
 } zk_proxy_cfg;
 
 /* Whether name may be a table name (it goes into nft scripts as is). */
 bool zk_proxy_table_name_ok(const char *name);
 
-/* The plan of one Service from its EndpointSlices (those labelled with its
+/* The plan of one Service (nft or iptables, by cfg->mode) from its EndpointSlices (those labelled with its
  * name). Headless and ExternalName Services, and ones whose fields cannot
  * be used safely (bad address, bad name), get an empty plan; *why (may be
  * NULL) then says what was wrong, or is "" when nothing was. The caller
