@@ -1,6 +1,7 @@
 """Pack one static program into an OCI image layout archive that
 `zke image import` takes: the program as /bin/NAME (the entrypoint), an
-/etc/passwd, /tmp. For the demo's images; no Docker needed.
+/etc/passwd, /tmp. For the demo's images and the tests' (testimg.py); no
+Docker needed.
 
     python3 examples/mkimage.py PROGRAM REF OUT.tar [CMD...]
 """
@@ -29,25 +30,26 @@ def add(t, name, data=None, mode=0o644, directory=False):
         t.addfile(info, io.BytesIO(data))
 
 
-def main():
-    if len(sys.argv) < 4:
-        sys.exit(__doc__)
-    prog, ref, out, cmd = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-    name = os.path.basename(prog)
-    with open(prog, "rb") as f:
+def pack(program, ref, out, cmd=(), env=("PATH=/bin",), dirs=("bin", "etc", "tmp"),
+         shell="/bin/false"):
+    """Write the archive for program (as /bin/NAME, the entrypoint) tagged
+    ref to out; dirs are made at the root (tmp sticky and world-writable),
+    shell is the login shell in /etc/passwd. Returns the manifest digest."""
+    name = os.path.basename(program)
+    with open(program, "rb") as f:
         binary = f.read()
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w") as t:
-        add(t, "bin", mode=0o755, directory=True)
-        add(t, "etc", mode=0o755, directory=True)
-        add(t, "tmp", mode=0o1777, directory=True)
+        for d in dirs:
+            add(t, d, mode=0o1777 if d == "tmp" else 0o755, directory=True)
         add(t, "bin/" + name, binary, mode=0o755)
-        add(t, "etc/passwd", b"root:x:0:0:root:/root:/bin/false\nnobody:x:65534:65534:nobody:/:/bin/false\n")
+        add(t, "etc/passwd", ("root:x:0:0:root:/root:%s\nnobody:x:65534:65534:nobody:/:%s\n"
+                              % (shell, shell)).encode())
     layer_tar = raw.getvalue()
     layer = gzip.compress(layer_tar, mtime=0)
     config = json.dumps({"architecture": "amd64", "os": "linux",
-                         "config": {"Entrypoint": ["/bin/" + name], "Cmd": cmd,
-                                    "Env": ["PATH=/bin"], "WorkingDir": "/"},
+                         "config": {"Entrypoint": ["/bin/" + name], "Cmd": list(cmd),
+                                    "Env": list(env), "WorkingDir": "/"},
                          "rootfs": {"type": "layers", "diff_ids": [digest(layer_tar)]}}).encode()
     manifest = json.dumps({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -65,6 +67,13 @@ def main():
         add(t, "index.json", index)
         for blob in (manifest, config, layer):
             add(t, "blobs/sha256/" + digest(blob)[7:], blob)
+    return digest(manifest)
+
+
+def main():
+    if len(sys.argv) < 4:
+        sys.exit(__doc__)
+    pack(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:])
 
 
 if __name__ == "__main__":

@@ -447,7 +447,14 @@ int zk_agent_main(int argc, char **argv)
         case 'c': o.cni_bin = optarg; break;
         case 'b': o.bridge = optarg; break;
         case 'P': o.disable_proxy = true; break;
-        case 'X': o.proxy_mode = optarg; break;
+        case 'X':
+            if (strcmp(optarg, "auto") && strcmp(optarg, "nftables") && strcmp(optarg, "iptables")) {
+                fprintf(stderr, "zke agent: --proxy-mode \"%s\": use auto, nftables or iptables\n",
+                        optarg);
+                return 2;
+            }
+            o.proxy_mode = optarg;
+            break;
         case 'U': o.dns_upstreams = optarg; break;
         case 'I': insecure = true; break;
         case 'G':

@@ -499,7 +499,14 @@ static int zk__parse(int argc, char **argv, zk_server_opts *o)
         case 'n': o->disable_agent = true; break;
         case 'N': o->node_name = optarg; break;
         case 'U': o->dns_upstreams = optarg; break;
-        case 'X': o->proxy_mode = optarg; break;
+        case 'X':
+            if (strcmp(optarg, "auto") && strcmp(optarg, "nftables") && strcmp(optarg, "iptables")) {
+                fprintf(stderr, "zke server: --proxy-mode \"%s\": use auto, nftables or iptables\n",
+                        optarg);
+                return -1;
+            }
+            o->proxy_mode = optarg;
+            break;
         case 'S': o->disable_scheduler = true; break;
         case 'C': o->disable_cm = true; break;
         case 'k': {

@@ -21,7 +21,7 @@ import time
 import unittest
 
 import testimg
-from zke import ZKE, Server, agent_cleanup, bridge_name, free_port, wait_for
+from zke import ZKE, Server, agent_cleanup, bridge_name, free_port, ipt_chain, ipt_prefix, wait_for
 
 IMAGE = "zke.test/zkt:1"
 
@@ -62,35 +62,11 @@ def ipt(*args):
                           timeout=30)
 
 
-def fnv32(text):
-    h = 2166136261
-    for b in text.encode():
-        h = ((h ^ b) * 16777619) & 0xffffffff
-    return h
-
-
-def fnv64(text):
-    h = 14695981039346656037
-    for b in text.encode():
-        h = ((h ^ b) * 1099511628211) & 0xffffffffffffffff
-    return h
-
-
-def ipt_prefix(table):
-    """The agent's iptables chain prefix (iptrules.h): Z, FNV-1a of its table name."""
-    return "Z%08x-" % fnv32(table)
-
-
-def ipt_chain(prefix, nft_name):
-    """The iptables chain of an nft chain name (svc/..., ext/..., ep/...)."""
-    kind = {"svc": "SVC", "ext": "EXT", "ep": "SEP"}[nft_name.split("/")[0]]
-    return "%s%s-%014x" % (prefix, kind, fnv64(nft_name) >> 8)
-
-
-@unittest.skipUnless(have_runtime(), SKIP_WHY)
-class ServicesTest(unittest.TestCase):
-    NODE = "zk-svc-it"
-    MODE = None   # the agent's default: nftables where nft is installed
+class ServicesCases:
+    """The Service tests of either proxy mode (a mixin: the classes below
+    are the test cases)."""
+    NODE = None
+    MODE = None
 
     @classmethod
     def setUpClass(cls):
@@ -146,6 +122,15 @@ class ServicesTest(unittest.TestCase):
             shutil.rmtree(cls.build, ignore_errors=True)
 
     # ---- helpers ----
+
+    @classmethod
+    def check_mode(cls, want):
+        """The agent runs its rules in mode want (network.json says so)."""
+        with open(os.path.join(cls.srv.dir, "agent", "network.json")) as f:
+            mode = json.load(f).get("proxyMode")
+        if mode != want:
+            cls.tearDownClass()
+            raise AssertionError("the agent's proxy mode is %r, not %r" % (mode, want))
 
     @classmethod
     def node_cidr(cls):
@@ -356,55 +341,6 @@ class ServicesTest(unittest.TestCase):
             wait_for(ok, 15, "node port %d on %s" % (np, host))
         self.srv.kubectl("delete", "svc", "web-np")
 
-    def test_headless_service_and_srv_records(self):
-        self.apply(service("web-hl", {"app": "web"}, clusterIP="None"))
-        ips = sorted(p["status"]["podIP"] for p in self.srv.kjson("get", "pods", "-l", "app=web")["items"])
-        wait_for(lambda: self.dig_short("web-hl.default.svc.cluster.local") == ips, 15,
-                 "the headless name to give the pod IPs")
-        self.assertEqual(sorted(self.in_client("resolve", "web-hl").split()), ips)
-        # SRV of a named port: the cluster IP's name for a normal Service,
-        # every endpoint (and its target port) for a headless one
-        self.assertEqual(self.dig_short("_http._tcp.web.default.svc.cluster.local", "SRV"),
-                         ["0 100 80 web.default.svc.cluster.local."])
-        srv = self.dig_short("_http._tcp.web-hl.default.svc.cluster.local", "SRV")
-        self.assertEqual(len(srv), 3, srv)
-        for line in srv:
-            prio, weight, port, target = line.split()
-            self.assertEqual(port, "8080")
-            self.assertTrue(target.endswith(".web-hl.default.svc.cluster.local."), target)
-            # the target resolves to one of the pods
-            self.assertEqual(len(self.dig_short(target)), 1)
-            self.assertIn(self.dig_short(target)[0], ips)
-        self.assertIn("status: NXDOMAIN", self.dig("_nope._tcp.web.default.svc.cluster.local", "SRV"))
-        self.srv.kubectl("delete", "svc", "web-hl")
-
-    def test_pod_records_forwarding_and_nxdomain(self):
-        self.assertEqual(self.dig_short("10-42-7-9.default.pod.cluster.local"), ["10.42.7.9"])
-        out = self.dig("nosuch.default.svc.cluster.local")
-        self.assertIn("status: NXDOMAIN", out)
-        self.assertIn("flags: qr aa rd ra", out)
-        self.assertEqual(self.dig_short("web.default.svc.cluster.local", "AAAA"), [])
-        # not the cluster's: dnsmasq answers through the cluster DNS
-        self.assertEqual(self.dig_short("upstream.zke.test"), ["192.0.2.77"])
-        self.assertEqual(self.in_client("resolve", "upstream.zke.test").split(), ["192.0.2.77"])
-        # over TCP too
-        self.assertEqual(sorted(x for x in self.dig("web.default.svc.cluster.local", "A", "+tcp",
-                                                    "+short").splitlines() if x),
-                         [self.cluster_ip("web")])
-        # a cluster IP's PTR
-        ip = self.cluster_ip("web").split(".")
-        self.assertEqual(self.dig_short("%s.%s.%s.%s.in-addr.arpa" % (ip[3], ip[2], ip[1], ip[0]),
-                                        "PTR"), ["web.default.svc.cluster.local."])
-
-    def test_dns_follows_the_watch(self):
-        self.apply(service("late", {"app": "web"}))
-        ip = self.cluster_ip("late")
-        wait_for(lambda: self.dig_short("late.default.svc.cluster.local") == [ip], 5,
-                 "the new Service's name")
-        self.srv.kubectl("delete", "svc", "late")
-        wait_for(lambda: "NXDOMAIN" in self.dig("late.default.svc.cluster.local"), 5,
-                 "the deleted Service's name to go")
-
     def test_session_affinity_client_ip(self):
         self.apply(service("web-aff", {"app": "web"}, sessionAffinity="ClientIP"))
         wait_for(lambda: self.ready_endpoints("web-aff") == 3, 30, "web-aff endpoints")
@@ -491,13 +427,74 @@ class ServicesTest(unittest.TestCase):
         self.assertEqual((failed, sum(counts.values())), (0, 6))
 
 
+@unittest.skipUnless(have_runtime(), SKIP_WHY)
+class ServicesTest(ServicesCases, unittest.TestCase):
+    """The agent's default mode (auto: nftables, since nft is installed),
+    and the cluster DNS."""
+    NODE = "zk-svc-it"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.check_mode("nftables")
+
+    def test_headless_service_and_srv_records(self):
+        self.apply(service("web-hl", {"app": "web"}, clusterIP="None"))
+        ips = sorted(p["status"]["podIP"] for p in self.srv.kjson("get", "pods", "-l", "app=web")["items"])
+        wait_for(lambda: self.dig_short("web-hl.default.svc.cluster.local") == ips, 15,
+                 "the headless name to give the pod IPs")
+        self.assertEqual(sorted(self.in_client("resolve", "web-hl").split()), ips)
+        # SRV of a named port: the cluster IP's name for a normal Service,
+        # every endpoint (and its target port) for a headless one
+        self.assertEqual(self.dig_short("_http._tcp.web.default.svc.cluster.local", "SRV"),
+                         ["0 100 80 web.default.svc.cluster.local."])
+        srv = self.dig_short("_http._tcp.web-hl.default.svc.cluster.local", "SRV")
+        self.assertEqual(len(srv), 3, srv)
+        for line in srv:
+            prio, weight, port, target = line.split()
+            self.assertEqual(port, "8080")
+            self.assertTrue(target.endswith(".web-hl.default.svc.cluster.local."), target)
+            # the target resolves to one of the pods
+            self.assertEqual(len(self.dig_short(target)), 1)
+            self.assertIn(self.dig_short(target)[0], ips)
+        self.assertIn("status: NXDOMAIN", self.dig("_nope._tcp.web.default.svc.cluster.local", "SRV"))
+        self.srv.kubectl("delete", "svc", "web-hl")
+
+    def test_pod_records_forwarding_and_nxdomain(self):
+        self.assertEqual(self.dig_short("10-42-7-9.default.pod.cluster.local"), ["10.42.7.9"])
+        out = self.dig("nosuch.default.svc.cluster.local")
+        self.assertIn("status: NXDOMAIN", out)
+        self.assertIn("flags: qr aa rd ra", out)
+        self.assertEqual(self.dig_short("web.default.svc.cluster.local", "AAAA"), [])
+        # not the cluster's: dnsmasq answers through the cluster DNS
+        self.assertEqual(self.dig_short("upstream.zke.test"), ["192.0.2.77"])
+        self.assertEqual(self.in_client("resolve", "upstream.zke.test").split(), ["192.0.2.77"])
+        # over TCP too
+        self.assertEqual(sorted(x for x in self.dig("web.default.svc.cluster.local", "A", "+tcp",
+                                                    "+short").splitlines() if x),
+                         [self.cluster_ip("web")])
+        # a cluster IP's PTR
+        ip = self.cluster_ip("web").split(".")
+        self.assertEqual(self.dig_short("%s.%s.%s.%s.in-addr.arpa" % (ip[3], ip[2], ip[1], ip[0]),
+                                        "PTR"), ["web.default.svc.cluster.local."])
+
+    def test_dns_follows_the_watch(self):
+        self.apply(service("late", {"app": "web"}))
+        ip = self.cluster_ip("late")
+        wait_for(lambda: self.dig_short("late.default.svc.cluster.local") == [ip], 5,
+                 "the new Service's name")
+        self.srv.kubectl("delete", "svc", "late")
+        wait_for(lambda: "NXDOMAIN" in self.dig("late.default.svc.cluster.local"), 5,
+                 "the deleted Service's name to go")
+
+
 def have_iptables():
     return shutil.which("iptables-save") is not None and shutil.which("iptables-restore") is not None
 
 
 @unittest.skipUnless(have_runtime() and have_iptables(),
                      SKIP_WHY + "; and iptables-save and iptables-restore")
-class ServicesIptablesTest(ServicesTest):
+class ServicesIptablesTest(ServicesCases, unittest.TestCase):
     """The same Services with --proxy-mode iptables, what a host without nft
     gets: the rules are chains in the iptables tables (iptrules.h). The DNS
     tests are ServicesTest's alone: the cluster DNS does not use the rules."""
@@ -508,18 +505,7 @@ class ServicesIptablesTest(ServicesTest):
     def setUpClass(cls):
         super().setUpClass()
         cls.P = ipt_prefix(cls.TABLE)
-        # the mode was taken, not just asked for
-        with open(os.path.join(cls.srv.dir, "agent", "network.json")) as f:
-            assert json.load(f)["proxyMode"] == "iptables"
-
-    def test_headless_service_and_srv_records(self):
-        self.skipTest("the cluster DNS does not depend on the proxy mode (ServicesTest)")
-
-    def test_pod_records_forwarding_and_nxdomain(self):
-        self.skipTest("the cluster DNS does not depend on the proxy mode (ServicesTest)")
-
-    def test_dns_follows_the_watch(self):
-        self.skipTest("the cluster DNS does not depend on the proxy mode (ServicesTest)")
+        cls.check_mode("iptables")
 
     def save(self):
         p = subprocess.run(["iptables-save"], capture_output=True, text=True, timeout=30)
@@ -591,6 +577,13 @@ class ServicesIptablesTest(ServicesTest):
         self.assertEqual(ipt("-t", "nat", "-N", P + "SVC-00000000000000").returncode, 0)
         self.assertEqual(ipt("-A", P + "NOEP", "-d", "10.43.9.9/32", "-p", "tcp", "-m", "tcp",
                              "--dport", "9", "-j", P + "REJECT").returncode, 0)
+
+    def test_unknown_proxy_mode_is_refused(self):
+        for cmd in (["agent", "--data-dir", self.build], ["server", "--data-dir", self.build]):
+            p = subprocess.run([ZKE] + cmd + ["--proxy-mode", "ipvs"], capture_output=True,
+                               text=True, timeout=30)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn('--proxy-mode "ipvs": use auto, nftables or iptables', p.stderr)
 
     def test_clean_stop_removes_chains_and_jumps(self):
         """What the agent's rules leave after node-cleanup: nothing of its

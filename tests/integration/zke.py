@@ -264,12 +264,36 @@ class Sim:
         self.stop()
 
 
-def bridge_name(node):
-    """The pod bridge the agent makes for a node: "zke" + FNV-1a of its name."""
+def fnv32(text):
     h = 2166136261
-    for b in node.encode():
+    for b in text.encode():
         h = ((h ^ b) * 16777619) & 0xffffffff
-    return "zke%08x" % h
+    return h
+
+
+def fnv64(text):
+    h = 14695981039346656037
+    for b in text.encode():
+        h = ((h ^ b) * 1099511628211) & 0xffffffffffffffff
+    return h
+
+
+def bridge_name(node):
+    """The pod bridge the agent makes for a node: "zke" + FNV-1a of its name.
+    Its nft table has the same name."""
+    return "zke%08x" % fnv32(node)
+
+
+def ipt_prefix(table):
+    """The agent's iptables chain prefix (src/proxy/iptrules.h): Z, FNV-1a
+    of its table name."""
+    return "Z%08x-" % fnv32(table)
+
+
+def ipt_chain(prefix, nft_name):
+    """The iptables chain of an nft chain name (svc/..., ext/..., ep/...)."""
+    kind = {"svc": "SVC", "ext": "EXT", "ep": "SEP"}[nft_name.split("/")[0]]
+    return "%s%s-%014x" % (prefix, kind, fnv64(nft_name) >> 8)
 
 
 def agent_cleanup(data_dir, node):
