@@ -19,6 +19,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/str.h"
 #include "base/time.h"
 #include "proxy/dns.h"
 #include "proxy/proxy.h"
@@ -240,14 +241,6 @@ static int mkdirs(const char *path, mode_t mode)
     return mkdir(buf, mode) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-static uint32_t fnv(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
 static zk_agent *agent_new(const zk_agent_opts *o, uv_loop_t *loop, const zk_kube_config *cfg,
                            zk_err *err)
 {
@@ -269,7 +262,7 @@ static zk_agent *agent_new(const zk_agent_opts *o, uv_loop_t *loop, const zk_kub
     if (o->bridge) {
         a->o.bridge = zk_xstrdup(o->bridge);
     } else {
-        a->o.bridge = zk_xasprintf("zke%08x", fnv(a->o.node_name));
+        a->o.bridge = zk_xasprintf("zke%08x", zk_fnv1a32(a->o.node_name));
     }
     if (o->zke_bin) {
         a->exe = zk_xstrdup(o->zke_bin);

@@ -86,3 +86,19 @@ int zk_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
     }
     return (int)n;
 }
+
+uint32_t zk_fnv1a32(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+uint64_t zk_fnv1a64(const char *s)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}

@@ -14,6 +14,11 @@ size_t zk_str_concat(char *out, size_t n, ...) __attribute__((sentinel));
 /* v in decimal into out, which has room for 21 bytes; returns the length. */
 size_t zk_str_i64(char *out, int64_t v);
 
+/* FNV-1a of a string, 32 and 64 bit: names derived from names (a node's
+ * bridge, a Service port's iptables chains), stable across versions. */
+uint32_t zk_fnv1a32(const char *s);
+uint64_t zk_fnv1a64(const char *s);
+
 /* n bytes as 2n lower-case hex digits into out (no NUL added). */
 void zk_str_hex(char *out, const unsigned char *bytes, size_t n);
 

@@ -8,28 +8,14 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "base/str.h"
 #include "proxy/rules_port.h"
 
 #define ZK_IPT_LINE_MAX 4096   /* longer iptables-save lines are not ours */
 
-static uint64_t fnv64(const char *s)
-{
-    uint64_t h = 14695981039346656037ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 void zk_proxy_ipt_prefix(const char *table, char out[ZK_PROXY_PREFIX_SIZE])
 {
-    uint32_t h = 2166136261u;
-    for (const char *s = table; s && *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 16777619u;
-    }
-    snprintf(out, ZK_PROXY_PREFIX_SIZE, "Z%08x-", h);
+    snprintf(out, ZK_PROXY_PREFIX_SIZE, "Z%08x-", zk_fnv1a32(table ? table : ""));
 }
 
 /* P-KIND-<14 hex of the nft chain name> */
@@ -43,7 +29,7 @@ static char *chain(const zk_proxy_cfg *cfg, const char *kind, const char *fmt, .
     vsnprintf(ident, sizeof(ident), fmt, ap);
     va_end(ap);
     return zk_xasprintf("%s%s-%014llx", cfg->prefix, kind,
-                        (unsigned long long)(fnv64(ident) >> 8));
+                        (unsigned long long)(zk_fnv1a64(ident) >> 8));
 }
 
 /* ---- plans ---- */

@@ -15,48 +15,12 @@
 #include "proxy/iptrules.h"
 #include "proxy/rules.h"
 
+#include "fixtures.h"
+
 #define P "Ztest0001-"
 
 static const zk_proxy_cfg cfg = {.table = "zketest", .cluster_cidr = "10.42.0.0/16",
                                  .mode = ZK_PROXY_IPTABLES, .prefix = P};
-
-static json_t *js(const char *text)
-{
-    json_error_t e;
-    json_t *j = json_loads(text, 0, &e);
-    if (!j)
-        fail_msg("bad JSON in test: %s: %s", e.text, text);
-    return j;
-}
-
-static json_t *svc_web(void)
-{
-    return js("{\"metadata\":{\"namespace\":\"default\",\"name\":\"web\"},"
-              "\"spec\":{\"clusterIP\":\"10.43.0.20\",\"type\":\"ClusterIP\","
-              "\"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":\"TCP\",\"targetPort\":\"http\"}]}}");
-}
-
-/* a slice of ready endpoints "ip[=pod],..." on target port 8080 */
-static json_t *slice(const char *addrs)
-{
-    json_t *s = js("{\"metadata\":{\"namespace\":\"default\",\"name\":\"web-x\","
-                   "\"labels\":{\"kubernetes.io/service-name\":\"web\"}},\"addressType\":\"IPv4\","
-                   "\"ports\":[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"}],"
-                   "\"endpoints\":[]}");
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%s", addrs);
-    char *save = NULL;
-    for (char *a = strtok_r(buf, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(a, '=');
-        const char *pod = eq ? eq + 1 : a;
-        if (eq)
-            *eq = '\0';
-        json_t *e = json_pack("{s:[s],s:{s:b},s:{s:s}}", "addresses", a, "conditions", "ready", 1,
-                              "targetRef", "name", pod);
-        json_array_append_new(json_object_get(s, "endpoints"), e);
-    }
-    return s;
-}
 
 static json_t *plan_of(json_t *svc, json_t *sl)
 {
@@ -66,7 +30,7 @@ static json_t *plan_of(json_t *svc, json_t *sl)
     return p;
 }
 
-/* The name of the chain made for an nft chain name, as the plan has it. */
+/* The nth chain of the plan whose name is P KIND-..., or NULL. */
 static const char *chain_named(json_t *plan, const char *kind, size_t nth)
 {
     const char *k;
@@ -83,15 +47,6 @@ static const char *chain_named(json_t *plan, const char *kind, size_t nth)
 static const char *rule(json_t *plan, const char *chain, size_t i)
 {
     return json_string_value(json_array_get(zk_json_path(plan, "chains", chain, NULL), i));
-}
-
-static bool has_line(const char *text, const char *line)
-{
-    size_t n = strlen(line);
-    for (const char *p = text; (p = strstr(p, line)); p += n)
-        if ((p == text || p[-1] == '\n') && p[n] == '\n')
-            return true;
-    return false;
 }
 
 static void test_prefix_and_chain_names(void **state)

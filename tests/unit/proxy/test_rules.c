@@ -13,46 +13,9 @@
 #include "base/json.h"
 #include "proxy/rules.h"
 
+#include "fixtures.h"
+
 static const zk_proxy_cfg cfg = {.table = "zketest", .cluster_cidr = "10.42.0.0/16"};
-
-static json_t *js(const char *text)
-{
-    json_error_t e;
-    json_t *j = json_loads(text, 0, &e);
-    if (!j)
-        fail_msg("bad JSON in test: %s: %s", e.text, text);
-    return j;
-}
-
-static json_t *svc_web(void)
-{
-    return js("{\"metadata\":{\"namespace\":\"default\",\"name\":\"web\"},"
-              "\"spec\":{\"clusterIP\":\"10.43.0.20\",\"type\":\"ClusterIP\","
-              "\"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":\"TCP\",\"targetPort\":\"http\"}]}}");
-}
-
-/* a slice with the given endpoint addresses (ready unless prefixed '!',
- * serving+terminating if prefixed '~') on target port 8080 */
-static json_t *slice(const char *addrs)
-{
-    json_t *s = js("{\"metadata\":{\"namespace\":\"default\",\"name\":\"web-x\","
-                   "\"labels\":{\"kubernetes.io/service-name\":\"web\"}},\"addressType\":\"IPv4\","
-                   "\"ports\":[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"}],"
-                   "\"endpoints\":[]}");
-    char buf[512];
-    snprintf(buf, sizeof(buf), "%s", addrs);
-    char *save = NULL;
-    for (char *a = strtok_r(buf, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
-        bool ready = a[0] != '!' && a[0] != '~', term = a[0] == '~';
-        if (!ready)
-            a++;
-        json_t *e = json_pack("{s:[s],s:{s:b,s:b,s:b},s:{s:s}}", "addresses", a, "conditions",
-                              "ready", ready, "serving", ready || term, "terminating", term,
-                              "targetRef", "name", a);
-        json_array_append_new(json_object_get(s, "endpoints"), e);
-    }
-    return s;
-}
 
 static json_t *plan_of(json_t *svc, json_t *sl)
 {
@@ -190,15 +153,6 @@ static void test_unsafe_or_headless_get_nothing(void **state)
     assert_false(zk_proxy_table_name_ok("zke table"));
     assert_false(zk_proxy_table_name_ok("1zke"));
     assert_false(zk_proxy_table_name_ok(""));
-}
-
-static bool has_line(const char *text, const char *line)
-{
-    size_t n = strlen(line);
-    for (const char *p = text; (p = strstr(p, line)); p++)
-        if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
-            return true;
-    return false;
 }
 
 static void test_diff_touches_only_what_changed(void **state)
