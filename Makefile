@@ -15,7 +15,7 @@ $(BUILD)/build.ninja:
 
 # Meson reads the source lists at configure time; reconfigure when they change.
 build: $(BUILD)/build.ninja
-	@list=$$(cd src && ls */*.c; cd ../tests && ls unit/*/test_*.c fuzz/fuzz_*.c 2>/dev/null); \
+	@list=$$(cd src && ls */*.c; cd ../tests && ls unit/*/test_*.c fuzz/fuzz_*.c 2>/dev/null; cd ../deploy && ls crds/*.yaml); \
 	if [ "$$list" != "$$(cat $(BUILD)/.zk-files 2>/dev/null)" ]; then \
 	  meson setup --reconfigure $(BUILD) >/dev/null && echo "$$list" > $(BUILD)/.zk-files; fi
 	ninja -C $(BUILD)

@@ -213,25 +213,32 @@ bool zk_apis_hook_create(zk_call *c, json_t *obj)
     } else if (zk__is(k, "", "services")) {
         return zk__service_allocate(c, obj, NULL);
     } else if (zk__is(k, "apiextensions.k8s.io", "customresourcedefinitions")) {
-        json_t *names = zk_json_path(obj, "spec", "names", NULL);
-        json_t *stored = json_array();
-        json_t *versions = zk_json_path(obj, "spec", "versions", NULL);
-        size_t i;
-        json_t *v;
-        json_array_foreach(versions, i, v) if (zk_json_bool(v, "storage", false) && zk_json_str(v, "name")) json_array_append_new(stored, json_string(zk_json_str(v, "name")));
-        char now[32];
-        zk_time_rfc3339(zk_wall_s(), now, sizeof(now));
-        json_t *status = json_pack(
-            "{s:O,s:[{s:s,s:s,s:s,s:s,s:s},{s:s,s:s,s:s,s:s,s:s}],s:o}", "acceptedNames",
-            names ? names : json_object(), "conditions", "type", "NamesAccepted", "status", "True",
-            "lastTransitionTime", now, "reason", "NoConflicts", "message", "no conflicts found",
-            "type", "Established", "status", "True", "lastTransitionTime", now, "reason",
-            "InitialNamesAccepted", "message", "the initial names have been accepted",
-            "storedVersions", stored);
+        json_t *status = zk_apis_crd_status(obj);
         if (status)
             json_object_set_new(obj, "status", status);
     }
     return true;
+}
+
+json_t *zk_apis_crd_status(const json_t *crd)
+{
+    json_t *names = zk_json_path(crd, "spec", "names", NULL);
+    json_t *stored = json_array();
+    json_t *versions = zk_json_path(crd, "spec", "versions", NULL);
+    size_t i;
+    json_t *v;
+    json_array_foreach(versions, i, v) {
+        if (zk_json_bool(v, "storage", false) && zk_json_str(v, "name"))
+            json_array_append_new(stored, json_string(zk_json_str(v, "name")));
+    }
+    char now[32];
+    zk_time_rfc3339(zk_wall_s(), now, sizeof(now));
+    return json_pack("{s:O,s:[{s:s,s:s,s:s,s:s,s:s},{s:s,s:s,s:s,s:s,s:s}],s:o}", "acceptedNames",
+                     names ? names : json_object(), "conditions", "type", "NamesAccepted", "status",
+                     "True", "lastTransitionTime", now, "reason", "NoConflicts", "message",
+                     "no conflicts found", "type", "Established", "status", "True",
+                     "lastTransitionTime", now, "reason", "InitialNamesAccepted", "message",
+                     "the initial names have been accepted", "storedVersions", stored);
 }
 
 bool zk_apis_hook_update(zk_call *c, json_t *obj, const json_t *old)

@@ -337,6 +337,8 @@ void zk_apis_quota_written(zk_apiserver *srv, zk_storage *st, const char *key, z
 struct zk_field_errors;
 void zk_apis_crd_validate(const zk_kind *k, json_t *obj, struct zk_field_errors *errs);
 void zk_apis_crd_register(zk_apiserver *srv, const json_t *crd);
+/* The status of a CRD being stored: names accepted, established. */
+json_t *zk_apis_crd_status(const json_t *crd);
 void zk_apis_crd_unregister(zk_apiserver *srv, const json_t *crd);
 
 /* ---- shared by crud.c and sub.c ---- */

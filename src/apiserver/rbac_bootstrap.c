@@ -183,7 +183,7 @@ static const role_def roles[] = {
         .name = "system:kube-controller-manager",
         .rules = {
             {"*", "core apps batch discovery.k8s.io coordination.k8s.io events.k8s.io policy "
-                  "autoscaling networking.k8s.io", "*", NULL},
+                  "autoscaling networking.k8s.io zke.io", "*", NULL},
             {READ, "rbac.authorization.k8s.io apiextensions.k8s.io metrics.k8s.io", "*", NULL},
             {"create", "authentication.k8s.io", "tokenreviews", NULL},
             {"create", "authorization.k8s.io", "subjectaccessreviews", NULL},

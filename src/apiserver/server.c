@@ -16,12 +16,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "apiserver/crds_builtin.h"
 #include "apiserver/internal.h"
 #include "apiserver/rbac.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/time.h"
+#include "base/yaml.h"
 #include "net/pki.h"
 
 typedef struct zk_server_opts {
@@ -348,8 +350,20 @@ static void zk__bootstrap(zk_apiserver *srv, zk__boot *b, int port, const char *
     json_array_foreach(rbac, i, o) {
         const char *kind = zk_json_str(o, "kind");
         const zk_kind *k = zk_kinds_find_kind("rbac.authorization.k8s.io", "v1", kind ? kind : "");
-        if (k)
-            zk__ensure(srv, b, k, json_incref(o));
+        if (!k)
+            continue;
+        /* as kube-apiserver reconciles its bootstrap roles: a newer zke's
+         * rules replace an older one's, unless the stored object says
+         * rbac.authorization.kubernetes.io/autoupdate: "false" */
+        zk_storage *st = zk_apis_storage(srv, k);
+        zk_obj *cur = zk_storage_latest(st, "", zk_json_path_str(o, "metadata", "name", NULL) ?: "");
+        json_t *old = cur ? zk_json_read(cur->json, cur->len, false) : NULL;
+        const char *au = zk_json_path_str(old, "metadata", "annotations",
+                                          "rbac.authorization.kubernetes.io/autoupdate", NULL);
+        bool keep = au && !strcmp(au, "false");
+        json_decref(old);
+        if (!keep)
+            zk__upsert(srv, b, k, json_incref(o));
     }
     json_decref(rbac);
     const zk_kind *svck = zk_kinds_find("", "v1", "services");
@@ -377,6 +391,33 @@ static void zk__bootstrap(zk_apiserver *srv, zk__boot *b, int port, const char *
                          "kubernetes.io/service-name", "kubernetes", "addressType", "IPv4",
                          "endpoints", "addresses", addr, "conditions", "ready", 1, "ports", "name",
                          "https", "port", port, "protocol", "TCP"));
+}
+
+/* zke.io's CRDs (deploy/crds/): stored when missing or when this build's
+ * spec differs from the stored one, and served. */
+static void zk__builtin_crds(zk_apiserver *srv, zk__boot *b)
+{
+    const zk_kind *ck = zk_kinds_find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+    zk_storage *st = zk_apis_storage(srv, ck);
+    for (size_t i = 0; zk_builtin_crds[i]; i++) {
+        json_t *doc = NULL;
+        zk_err err = {0};
+        if (zk_yaml_decode(zk_builtin_crds[i], strlen(zk_builtin_crds[i]), &doc, &err) < 0) {
+            zk_error("built-in CRD %s: %s", zk_builtin_crds_names[i], err.msg);
+            continue;
+        }
+        const char *name = zk_json_path_str(doc, "metadata", "name", NULL);
+        zk_obj *cur = name ? zk_storage_latest(st, "", name) : NULL;
+        json_t *old = cur ? zk_json_read(cur->json, cur->len, false) : NULL;
+        bool same = old && json_equal(json_object_get(old, "spec"), json_object_get(doc, "spec"));
+        json_decref(old);
+        if (!same) {
+            json_object_set_new(doc, "status", zk_apis_crd_status(doc));
+            zk_apis_crd_register(srv, doc);
+            zk__upsert(srv, b, ck, json_incref(doc));
+        }
+        json_decref(doc);
+    }
 }
 
 /* ---- periodic work ---- */
@@ -691,6 +732,7 @@ int zk_apis_server_main(int argc, char **argv)
 
     zk__boot boot = {0};
     zk__bootstrap(srv, &boot, port, zk__endpoint_address(o.bind, o.advertise));
+    zk__builtin_crds(srv, &boot);
     while (boot.pending > 0)
         uv_run(srv->loop, UV_RUN_ONCE);
     zk__namespace_defaults(srv, &boot);

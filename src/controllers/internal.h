@@ -16,6 +16,20 @@ extern const zk_ctl_def zk_ctl_serviceaccount, zk_ctl_serviceaccount_token;
 extern const zk_ctl_def zk_ctl_nodelifecycle, zk_ctl_podgc, zk_ctl_nodeipam;
 extern const zk_ctl_def zk_ctl_daemonset;
 extern const zk_ctl_def zk_ctl_statefulset;
+extern const zk_ctl_def zk_ctl_hostgroup;
+extern const zk_kube_resource zk_kube_hostgroups;
+
+/* ---- host groups (hostgroup.c) ---- */
+
+/* Does the HostGroup take the node: named in spec.nodes, or matched by a
+ * non-empty spec.nodeSelector (and the group is not being deleted). */
+bool zk_ctl_hostgroup_selects(const json_t *group, const json_t *node);
+/* The group a node belongs to: the first by name of those that select it;
+ * NULL when none does. */
+const json_t *zk_ctl_hostgroup_of(const json_t *node, json_t *const *groups, size_t n);
+/* Make the node's label zke.io/host-group and its zke.io/exclusive taint
+ * say that it is in group (NULL: in none); returns whether it changed. */
+bool zk_ctl_hostgroup_apply(json_t *node, const json_t *group);
 
 /* qsort order of pods to delete first (unscheduled, pending, not ready,
  * low deletion cost, ready for less time, more restarts, newer). */

@@ -222,6 +222,17 @@ void zk_kube_informer_each(const zk_kube_informer *inf, void (*fn)(void *ctx, js
         fn(ctx, v);
 }
 
+size_t zk_kube_informer_list(const zk_kube_informer *inf, json_t ***out)
+{
+    size_t n = zk_map_count(inf->cache), i = 0;
+    *out = zk_xcalloc(n ? n : 1, sizeof(**out));
+    size_t pos = 0;
+    void *v;
+    while (i < n && zk_map_next(inf->cache, &pos, NULL, &v))
+        (*out)[i++] = v;
+    return i;
+}
+
 void zk_kube_informer_observe(zk_kube_informer *inf, json_t *obj)
 {
     if (!json_is_object(obj))

@@ -60,6 +60,9 @@ json_t *zk_kube_informer_get(const zk_kube_informer *inf, const char *ns, const 
 /* Call fn for each cached object (do not change the informer from fn). */
 void zk_kube_informer_each(const zk_kube_informer *inf, void (*fn)(void *ctx, json_t *obj),
                            void *ctx);
+/* Every cached object, borrowed, in *out (an array the caller frees with
+ * free()); returns the count. */
+size_t zk_kube_informer_list(const zk_kube_informer *inf, json_t ***out);
 /* The objects whose index `index` has `value`, borrowed, in *out (an array
  * the caller frees with free()); returns the count. */
 size_t zk_kube_informer_by_index(const zk_kube_informer *inf, const char *index,
