@@ -11,6 +11,7 @@
 #include <mimalloc.h>
 #endif
 
+#include "admission/webhook.h"
 #include "agent/agent.h"
 #include "agent/shim.h"
 #include "apiserver/server.h"
@@ -152,6 +153,7 @@ static void usage(FILE *f)
             "  image     import and list the images of a node's image store\n"
             "  token     create a join token for node agents (token create)\n"
             "  node-cleanup  stop a stopped node's containers, remove its pod network\n"
+            "  webhook   zke's policies as admission webhooks for other clusters\n"
             "  version   print the version\n"
             "\n"
             "Run 'zke <command> --help' for a command's options.\n");
@@ -200,6 +202,7 @@ int main(int argc, char **argv)
         {"token", zk_cli_token_main},
         {"shim", zk_agent_shim_main},
         {"node-cleanup", zk_agent_cleanup_main},
+        {"webhook", zk_adm_webhook_main},
     };
     if (argc < 2) {
         usage(stderr);

@@ -6,10 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admission/antiaffinity.h"
 #include "admission/limitranger.h"
-#include "admission/overcommit.h"
-#include "admission/strategies.h"
+#include "admission/review.h"
 #include "admission/quota.h"
 #include "admission/tolerationseconds.h"
 #include "apiserver/internal.h"
@@ -282,28 +280,22 @@ static json_t *zk__namespace_obj(zk_apiserver *srv, const char *name)
     return o ? zk_obj_parse(o) : NULL;
 }
 
-/* The scheduling strategy of a pod or a workload's template: refused with
- * 403 when it cannot be honoured; a pod gets it as affinity. */
-static bool zk__strategy(zk_call *c, const zk_kind *k, json_t *obj, const json_t *ann, bool pod)
+static json_t *zk__src_namespace(void *ctx, const char *name)
 {
-    if (!zk_adm_strategies_wanted(ann))
-        return true;
-    zk__list groups = {0}, nodes = {0};
-    zk__list_zke(c->srv, "hostgroups", &groups);
-    zk__list_ns(c->srv, "", "nodes", "", &nodes);
-    char *why = NULL;
-    if (pod)
-        zk_adm_strategies_pod(obj, groups.v, groups.n, nodes.v, nodes.n, &why);
+    return zk__namespace_obj(ctx, name);
+}
+
+static size_t zk__src_list(void *ctx, const char *resource, const char *ns, json_t ***out)
+{
+    zk__list l = {0};
+    if (!strcmp(resource, "nodes"))
+        zk__list_ns(ctx, "", "nodes", "", &l);
+    else if (!strcmp(resource, "limitranges"))
+        zk__list_ns(ctx, "", "limitranges", ns ? ns : "", &l);
     else
-        why = zk_adm_strategies_check(ann, groups.v, groups.n, nodes.v, nodes.n);
-    zk__list_free(&groups);
-    zk__list_free(&nodes);
-    if (why) {
-        zk__forbidden(c, k, obj, why);
-        free(why);
-        return false;
-    }
-    return true;
+        zk__list_zke(ctx, resource, &l);
+    *out = l.v;
+    return l.n;
 }
 
 /* ---- mutating ---- */
@@ -320,79 +312,34 @@ bool zk_apis_adm_mutate(zk_call *c, json_t *obj)
     zk__list_ns(c->srv, "", "limitranges", ns, &ranges);
     if (ranges.n)
         zk_adm_limitranger_default(obj, (const json_t *const *)ranges.v, ranges.n);
-    /* zke's policies, where Kubernetes runs mutating webhooks: after the
-     * built-in plugins */
-    zk__list policies = {0};
-    zk__list_zke(c->srv, "overcommitpolicies", &policies);
-    json_t *nso = zk__namespace_obj(c->srv, ns);
-    bool ok = true;
-    if (policies.n) {
-        char *why = NULL;
-        if (zk_adm_overcommit(obj, nso, policies.v, policies.n, (const json_t *const *)ranges.v,
-                              ranges.n, &why) < 0) {
-            zk__forbidden(c, k, obj, why);
-            free(why);
-            ok = false;
-        }
-    }
-    zk__list_free(&policies);
     zk__list_free(&ranges);
-    if (ok)
-        ok = zk__strategy(c, k, obj, zk_json_path(obj, "metadata", "annotations", NULL), true);
-    if (ok) {
-        json_t *sys = zk__namespace_obj(c->srv, "kube-system");
-        zk_adm_soft_anti_affinity(obj, nso, sys);
-        json_decref(sys);
-    }
-    json_decref(nso);
-    if (!ok)
+    /* zke's policies (admission/review.h), where Kubernetes runs mutating
+     * webhooks: after the built-in plugins */
+    zk_adm_sources src = {c->srv, zk__src_namespace, zk__src_list};
+    char *why = zk_adm_policies_pod(obj, ns, &src);
+    if (why) {
+        zk__forbidden(c, k, obj, why);
+        free(why);
         return false;
+    }
     zk_adm_default_toleration_seconds(obj, ZK_ADM_DEFAULT_TOLERATION_SECONDS);
     return true;
 }
 
 /* ---- validating ---- */
 
-/* Workloads whose pod template may ask for a scheduling strategy. */
-static bool zk__workload(const zk_kind *k)
-{
-    if (!strcmp(k->group, "apps"))
-        return !strcmp(k->resource, "deployments") || !strcmp(k->resource, "replicasets") ||
-               !strcmp(k->resource, "statefulsets") || !strcmp(k->resource, "daemonsets");
-    if (!strcmp(k->group, "batch"))
-        return !strcmp(k->resource, "jobs") || !strcmp(k->resource, "cronjobs");
-    return false;
-}
-
 bool zk_apis_adm_validate(zk_call *c, const json_t *obj, const json_t *old)
 {
     const zk_kind *k = zk_apis_storage_kind(c->kind);
-    if (zk__is(k, "zke.io", "overcommitpolicies")) {
-        zk_autofree char *why = zk_adm_overcommit_check_policy(obj);
-        if (why) {
-            zk__forbidden(c, k, obj, why);
-            return false;
-        }
-        return true;
+    /* zke's policies: OvercommitPolicies, workloads' templates */
+    zk_adm_sources psrc = {c->srv, zk__src_namespace, zk__src_list};
+    zk_autofree char *why_policy = zk_adm_policies_check(k->group, k->resource, obj, old, &psrc);
+    if (why_policy) {
+        zk__forbidden(c, k, obj, why_policy);
+        return false;
     }
     if (!k->namespaced)
         return true;
-    /* a workload's strategy is checked when it is written, so kubectl apply
-     * says what is wrong (its pods would be refused one by one) */
-    if (zk__workload(k)) {
-        const json_t *ann = zk_adm_template_annotations(k->resource, obj);
-        const json_t *oann = old ? zk_adm_template_annotations(k->resource, old) : NULL;
-        bool same = oann && ann && json_equal(ann, oann);
-        if (!same) {
-            zk_autofree char *why = zk_adm_overcommit_check_annotations(ann);
-            if (why) {
-                zk__forbidden(c, k, obj, why);
-                return false;
-            }
-            if (!zk__strategy(c, k, (json_t *)obj, ann, false))
-                return false;
-        }
-    }
     const char *ns = zk_json_path_str(obj, "metadata", "namespace", NULL);
     if (!ns)
         return true;

@@ -26,5 +26,7 @@ void zk_str_hex(char *out, const unsigned char *bytes, size_t n);
  * skipped) into out (at most cap bytes). Returns the length, or -1 for a
  * character outside the alphabet or an output over cap. */
 int zk_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap);
+/* Standard base64 of len bytes, padded, NUL-terminated (caller frees). */
+char *zk_base64_encode(const void *in, size_t len);
 
 #endif

@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
@@ -559,4 +561,77 @@ int zk_kube_patch_json(const json_t *doc, const json_t *patch, json_t **out, zk_
     }
     *out = c.root;
     return 0;
+}
+
+/* ---- the patch between two documents ---- */
+
+/* path + "/" + the key escaped (~0, ~1) */
+static char *diff_path(const char *path, const char *key)
+{
+    zk_buf b;
+    zk_buf_init(&b, SIZE_MAX);
+    zk_buf_printf(&b, "%s/", path);
+    for (const char *p = key; *p; p++) {
+        if (*p == '~')
+            zk_buf_puts(&b, "~0");
+        else if (*p == '/')
+            zk_buf_puts(&b, "~1");
+        else
+            zk_buf_putc(&b, *p);
+    }
+    zk_buf_putc(&b, '\0');
+    return zk_buf_steal(&b, NULL);
+}
+
+static void diff_op(json_t *ops, const char *op, const char *path, const json_t *value)
+{
+    json_t *o = json_pack("{s:s,s:s}", "op", op, "path", path);
+    if (value)
+        json_object_set_new(o, "value", json_deep_copy(value));
+    json_array_append_new(ops, o);
+}
+
+static void diff_into(json_t *ops, const char *path, const json_t *a, const json_t *b)
+{
+    if (json_equal(a, b))
+        return;
+    if (json_is_object(a) && json_is_object(b)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)a, k, v) {
+            if (!json_object_get(b, k)) {
+                char *p = diff_path(path, k);
+                diff_op(ops, "remove", p, NULL);
+                free(p);
+            }
+        }
+        json_object_foreach((json_t *)b, k, v) {
+            char *p = diff_path(path, k);
+            json_t *old = json_object_get(a, k);
+            if (!old)
+                diff_op(ops, "add", p, v);
+            else
+                diff_into(ops, p, old, v);
+            free(p);
+        }
+        return;
+    }
+    if (json_is_array(a) && json_is_array(b) && json_array_size(a) == json_array_size(b)) {
+        for (size_t i = 0; i < json_array_size(a); i++) {
+            char idx[24];
+            snprintf(idx, sizeof(idx), "%zu", i);
+            char *p = diff_path(path, idx);
+            diff_into(ops, p, json_array_get(a, i), json_array_get(b, i));
+            free(p);
+        }
+        return;
+    }
+    diff_op(ops, "replace", path, b);
+}
+
+json_t *zk_kube_patch_diff(const json_t *from, const json_t *to)
+{
+    json_t *ops = json_array();
+    diff_into(ops, "", from, to);
+    return ops;
 }

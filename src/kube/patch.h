@@ -65,6 +65,13 @@ zk_kube_patch_type zk_kube_patch_type_of(const char *content_type);
  * ZK_KUBE_PATCH_MAX_COPIED values. On success *out is a new reference. */
 int zk_kube_patch_json(const json_t *doc, const json_t *patch, json_t **out, zk_err *err);
 
+/* The RFC 6902 JSON Patch that turns from into to (a new array; empty when
+ * they are equal): objects member by member (remove, add, or recursively),
+ * arrays of equal length element by element, anything else replaced
+ * whole. Keys are escaped per RFC 6901. zk_kube_patch_json(from, diff)
+ * gives back to. What admission webhooks answer with. */
+json_t *zk_kube_patch_diff(const json_t *from, const json_t *to);
+
 /* Apply an RFC 7386 JSON Merge Patch: null deletes a member, objects merge
  * recursively, anything else (arrays included) replaces. Any JSON value is
  * accepted as doc and patch, as in the RFC. *out is a new reference; this

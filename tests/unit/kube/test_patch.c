@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/json.h"
@@ -791,9 +792,49 @@ static void test_type_of(void **state)
     assert_int_equal(zk_kube_patch_type_of(NULL), ZK_KUBE_PATCH_UNKNOWN);
 }
 
+/* The patch between two documents gives back the second, and says only
+ * what changed. */
+static void test_diff(void **state)
+{
+    (void)state;
+    static const char *const pairs[][2] = {
+        {"{\"a\":1,\"b\":{\"c\":[1,2],\"d\":\"x\"}}", "{\"a\":1,\"b\":{\"c\":[1,3],\"e\":null}}"},
+        {"{\"m\":{\"policy.zke.io/x\":\"1\",\"a~b\":2}}", "{\"m\":{\"policy.zke.io/x\":\"2\"}}"},
+        {"{\"l\":[1,2,3]}", "{\"l\":[1]}"},
+        {"{\"o\":{}}", "{\"o\":[],\"n\":{\"deep\":{\"er\":true}}}"},
+        {"[1,{\"a\":2}]", "[1,{\"a\":3}]"},
+        {"{}", "{}"},
+    };
+    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        json_t *a = json_loads(pairs[i][0], 0, NULL), *b = json_loads(pairs[i][1], 0, NULL);
+        json_t *ops = zk_kube_patch_diff(a, b), *out = NULL;
+        zk_err err = {0};
+        assert_int_equal(zk_kube_patch_json(a, ops, &out, &err), 0);
+        assert_true(json_equal(out, b));
+        json_decref(out);
+        json_decref(ops);
+        json_decref(a);
+        json_decref(b);
+    }
+    /* escaped keys; unchanged members are not named */
+    json_t *a = json_loads(pairs[1][0], 0, NULL), *b = json_loads(pairs[1][1], 0, NULL);
+    json_t *ops = zk_kube_patch_diff(a, b);
+    char *text = json_dumps(ops, JSON_COMPACT);
+    assert_string_equal(text, "[{\"op\":\"remove\",\"path\":\"/m/a~0b\"},{\"op\":\"replace\","
+                              "\"path\":\"/m/policy.zke.io~1x\",\"value\":\"2\"}]");
+    free(text);
+    json_decref(ops);
+    json_decref(a);
+    json_decref(b);
+    ops = zk_kube_patch_diff(json_true(), json_true());
+    assert_int_equal(json_array_size(ops), 0);
+    json_decref(ops);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_diff),
         cmocka_unit_test(test_json_patch),
         cmocka_unit_test(test_json_patch_bounds),
         cmocka_unit_test(test_merge_patch),
