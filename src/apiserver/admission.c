@@ -309,14 +309,16 @@ bool zk_apis_adm_mutate(zk_call *c, json_t *obj)
     if (!ns)
         return true;
     zk__list ranges = {0};
-    zk__list_ns(c->srv, "", "limitranges", ns, &ranges);
+    if (!(c->srv->adm_disabled & ZK_ADM_OFF_LIMITRANGER))
+        zk__list_ns(c->srv, "", "limitranges", ns, &ranges);
     if (ranges.n)
         zk_adm_limitranger_default(obj, (const json_t *const *)ranges.v, ranges.n);
     zk__list_free(&ranges);
     /* zke's policies (admission/review.h), where Kubernetes runs mutating
      * webhooks: after the built-in plugins */
     zk_adm_sources src = {c->srv, zk__src_namespace, zk__src_list};
-    char *why = zk_adm_policies_pod(obj, ns, &src);
+    char *why = c->srv->adm_disabled & ZK_ADM_OFF_POLICIES ? NULL
+                                                            : zk_adm_policies_pod(obj, ns, &src);
     if (why) {
         zk__forbidden(c, k, obj, why);
         free(why);
@@ -333,7 +335,10 @@ bool zk_apis_adm_validate(zk_call *c, const json_t *obj, const json_t *old)
     const zk_kind *k = zk_apis_storage_kind(c->kind);
     /* zke's policies: OvercommitPolicies, workloads' templates */
     zk_adm_sources psrc = {c->srv, zk__src_namespace, zk__src_list};
-    zk_autofree char *why_policy = zk_adm_policies_check(k->group, k->resource, obj, old, &psrc);
+    zk_autofree char *why_policy = c->srv->adm_disabled & ZK_ADM_OFF_POLICIES
+                                       ? NULL
+                                       : zk_adm_policies_check(k->group, k->resource, obj, old,
+                                                               &psrc);
     if (why_policy) {
         zk__forbidden(c, k, obj, why_policy);
         return false;
@@ -346,6 +351,8 @@ bool zk_apis_adm_validate(zk_call *c, const json_t *obj, const json_t *old)
     /* LimitRanger: pods when created (their resources cannot change
      * afterwards), claims when created or updated, nothing on its way out */
     bool lr = (zk__is(k, "", "pods") && !old) || zk__is(k, "", "persistentvolumeclaims");
+    if (c->srv->adm_disabled & ZK_ADM_OFF_LIMITRANGER)
+        lr = false;
     if (old && zk_json_path(old, "metadata", "deletionTimestamp", NULL))
         lr = false;
     if (lr) {
@@ -363,6 +370,8 @@ bool zk_apis_adm_validate(zk_call *c, const json_t *obj, const json_t *old)
     }
     /* ResourceQuota: creates, and updates of what can grow through one */
     bool quota = !old || zk__is(k, "", "services") || zk__is(k, "", "persistentvolumeclaims");
+    if (c->srv->adm_disabled & ZK_ADM_OFF_QUOTA)
+        quota = false;
     if (quota && zk__any_in_ns(c->srv, "", "resourcequotas", ns)) {
         zk__list quotas = {0};
         zk__list_ns(c->srv, "", "resourcequotas", ns, &quotas);

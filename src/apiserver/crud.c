@@ -680,6 +680,41 @@ void zk_apis_already_exists(zk_call *c, const char *name)
     zk_apis_status(c->req, 409, "AlreadyExists", msg, d);
 }
 
+/* After the validating webhooks: store it unless the name was taken
+ * meanwhile. */
+static void zk__create_validated(zk_call *c, json_t *doc, void *ctx)
+{
+    zk_storage *st = ctx;
+    if (!doc)
+        return;
+    if (!c->req) {   /* the client went away while webhooks ran */
+        json_decref(doc);
+        return;
+    }
+    const char *ns = zk_json_path_str(doc, "metadata", "namespace", NULL);
+    const char *name = zk_json_path_str(doc, "metadata", "name", NULL);
+    if (zk_storage_latest(st, ns ? ns : "", name ? name : "")) {
+        zk_apis_already_exists(c, name ? name : "");
+        json_decref(doc);
+        return;
+    }
+    zk_apis_write_one(c, st, doc, 201);
+}
+
+/* After the mutating webhooks: server hooks, validation, validating
+ * admission, then the validating webhooks. */
+static void zk__create_mutated(zk_call *c, json_t *doc, void *ctx)
+{
+    if (!doc)
+        return;
+    if (!c->req || !zk_apis_hook_create(c, doc) || !zk_apis_admit(c, doc, NULL) ||
+        !zk_apis_adm_validate(c, doc, NULL)) {
+        json_decref(doc);
+        return;
+    }
+    zk_apis_webhooks_run(c, false, "CREATE", doc, NULL, zk__create_validated, ctx);
+}
+
 static void zk__create(zk_call *c, zk_storage *st, const char *ns)
 {
     zk_autojson json_t *doc = zk_apis_read_body(c);
@@ -743,16 +778,10 @@ static void zk__create(zk_call *c, zk_storage *st, const char *ns)
      * and as kubelet, KWOK and `zke sim` do */
     if ((c->kind->subresources & ZK_SUB_STATUS) && !(!c->kind->group[0] && !strcmp(c->kind->kind, "Node")))
         json_object_del(doc, "status");
-    if (!zk_apis_adm_mutate(c, doc) || !zk_apis_hook_create(c, doc))
+    if (!zk_apis_adm_mutate(c, doc))
         return;
-    if (!zk_apis_admit(c, doc, NULL) || !zk_apis_adm_validate(c, doc, NULL))
-        return;
-    name = zk_json_str(meta, "name");
-    if (zk_storage_latest(st, ns, name)) {
-        zk_apis_already_exists(c, name);
-        return;
-    }
-    zk_apis_write_one(c, st, zk_steal(&doc), 201);
+    /* the mutating webhooks, then the rest (zk__create_mutated) */
+    zk_apis_webhooks_run(c, true, "CREATE", zk_steal(&doc), NULL, zk__create_mutated, st);
 }
 
 /* ---------------------------------------------------------------- update */
@@ -806,6 +835,76 @@ static void zk__conflict(zk_call *c, const char *name)
     json_t *d = json_pack("{s:s,s:s,s:s}", "name", name, "group", c->kind->group, "kind",
                           c->kind->resource);
     zk_apis_status(c->req, 409, "Conflict", msg, d);
+}
+
+/* An update between its webhook phases. */
+typedef struct zk__upd {
+    zk_storage *st;
+    zk_obj *cur;               /* the version the update was made against */
+    bool status_only;
+} zk__upd;
+
+static void zk__upd_free(zk__upd *u)
+{
+    zk_obj_unref(u->cur);
+    free(u);
+}
+
+/* Still the version the update was made against? Webhooks take time, and
+ * another write may have come in meanwhile: then it is a conflict, as a
+ * resourceVersion mismatch in kube-apiserver's store would make it. */
+static bool zk__upd_current(zk_call *c, zk__upd *u)
+{
+    if (zk_storage_latest(u->st, u->cur->ns, u->cur->name) == u->cur)
+        return true;
+    zk__conflict(c, u->cur->name);
+    return false;
+}
+
+/* After the validating webhooks: store it. */
+static void zk__update_validated(zk_call *c, json_t *doc, void *ctx)
+{
+    zk__upd *u = ctx;
+    if (!doc || !c->req || !zk__upd_current(c, u)) {
+        json_decref(doc);
+        zk__upd_free(u);
+        return;
+    }
+    zk_obj *cur = u->cur;
+    zk_autojson json_t *old = zk_obj_tree(cur);
+    /* a terminating object whose last finalizer went away is deleted now */
+    json_t *fins = zk_json_path(doc, "metadata", "finalizers", NULL);
+    if (cur->terminating && !(json_is_array(fins) && json_array_size(fins))) {
+        zk_apis_finish_delete(c, u->st, doc);
+    } else if (zk__json_equal_ignoring_rv(doc, old)) {
+        /* nothing changed: no new revision, as kube-apiserver does */
+        zk_apis_respond_obj(c, 200, cur);
+        json_decref(doc);
+    } else {
+        zk_apis_write_one(c, u->st, doc, 200);
+    }
+    zk__upd_free(u);
+}
+
+/* After the mutating webhooks: validation, validating admission, then the
+ * validating webhooks. */
+static void zk__update_mutated(zk_call *c, json_t *doc, void *ctx)
+{
+    zk__upd *u = ctx;
+    if (!doc || !c->req || !zk__upd_current(c, u)) {
+        json_decref(doc);
+        zk__upd_free(u);
+        return;
+    }
+    zk_autojson json_t *old = zk_obj_tree(u->cur);
+    if (!u->status_only || c->kind->flags & ZK_KF_CRD) {
+        if (!zk_apis_admit(c, doc, old) || !zk_apis_adm_validate(c, doc, old)) {
+            json_decref(doc);
+            zk__upd_free(u);
+            return;
+        }
+    }
+    zk_apis_webhooks_run(c, false, "UPDATE", doc, old, zk__update_validated, u);
 }
 
 void zk_apis_update_obj(zk_call *c, zk_storage *st, zk_obj *cur, json_t *doc,
@@ -889,22 +988,11 @@ void zk_apis_update_obj(zk_call *c, zk_storage *st, zk_obj *cur, json_t *doc,
     }
     if (!zk_apis_hook_update(c, doc, old))
         return;
-    if (!status_only || c->kind->flags & ZK_KF_CRD) {
-        if (!zk_apis_admit(c, doc, old) || !zk_apis_adm_validate(c, doc, old))
-            return;
-    }
-    /* a terminating object whose last finalizer went away is deleted now */
-    json_t *fins = json_object_get(meta, "finalizers");
-    if (cur->terminating && !(json_is_array(fins) && json_array_size(fins))) {
-        zk_apis_finish_delete(c, st, zk_steal(&owned));
-        return;
-    }
-    if (zk__json_equal_ignoring_rv(doc, old)) {
-        /* nothing changed: no new revision, as kube-apiserver does */
-        zk_apis_respond_obj(c, 200, cur);
-        return;
-    }
-    zk_apis_write_one(c, st, zk_steal(&owned), 200);
+    zk__upd *u = zk_xcalloc(1, sizeof(*u));
+    u->st = st;
+    u->cur = zk_obj_ref(cur);
+    u->status_only = status_only;
+    zk_apis_webhooks_run(c, true, "UPDATE", zk_steal(&owned), old, zk__update_mutated, u);
 }
 
 static void zk__update(zk_call *c, zk_storage *st, const char *ns, bool status_only)

@@ -128,6 +128,8 @@ struct zk_apiserver {
     uint64_t bookmark_ms;      /* interval of BOOKMARK events */
 
     struct zk_apis_quota_state *quota; /* admission.c */
+    struct zk_apis_webhooks *webhooks; /* webhooks.c */
+    unsigned adm_disabled;     /* ZK_ADM_OFF_*: admission plugins turned off */
 };
 
 /* ---- status.c: Kubernetes Status responses ---- */
@@ -337,6 +339,23 @@ void zk_apis_quota_written(zk_apiserver *srv, zk_storage *st, const char *key, z
 struct zk_field_errors;
 void zk_apis_crd_validate(const zk_kind *k, json_t *obj, struct zk_field_errors *errs);
 void zk_apis_crd_register(zk_apiserver *srv, const json_t *crd);
+/* ---- admission.c: the built-in plugins that can be turned off ---- */
+#define ZK_ADM_OFF_LIMITRANGER 1u
+#define ZK_ADM_OFF_QUOTA 2u
+#define ZK_ADM_OFF_POLICIES 4u
+
+/* ---- webhooks.c: admission webhooks ---- */
+
+/* What comes after a webhook phase: doc (taken) is the object to go on
+ * with, or NULL when the call has been answered (a refusal, a failure). */
+typedef void (*zk_apis_wh_next)(zk_call *c, json_t *doc, void *ctx);
+/* Run the mutating or validating webhooks this write (op "CREATE" or
+ * "UPDATE"; old NULL for a create) concerns, on doc (taken), then next.
+ * With none concerned next runs at once; else later, on the loop. */
+void zk_apis_webhooks_run(zk_call *c, bool mutating, const char *op, json_t *doc,
+                          const json_t *old, zk_apis_wh_next next, void *ctx);
+void zk_apis_webhooks_free(zk_apiserver *srv);
+
 /* The status of a CRD being stored: names accepted, established. */
 json_t *zk_apis_crd_status(const json_t *crd);
 void zk_apis_crd_unregister(zk_apiserver *srv, const json_t *crd);

@@ -36,6 +36,7 @@ typedef struct zk_server_opts {
     const char *proxy_mode;
     bool disable_scheduler;
     bool disable_cm;
+    unsigned adm_disabled;     /* ZK_ADM_OFF_* */
     const char *token_file;
     const char *advertise;
     int sync;
@@ -477,6 +478,9 @@ static void zk__usage(FILE *f)
             "                          (default: nftables when nft is installed)\n"
             "  --disable-scheduler     do not run the scheduler in this process\n"
             "  --disable-controller-manager  do not run the controllers in this process\n"
+            "  --disable-admission-plugins LIST  of LimitRanger, ResourceQuota, ZkePolicies\n"
+            "                          (overcommit, scheduling strategies, soft anti-affinity:\n"
+            "                          off when `zke webhook` serves them instead)\n"
             "  --request-timeout SECS  time a client has to send a whole request (default 30)\n"
             "  --watch-history N       events kept for watch resume (default 20000)\n"
             "  --watch-bookmark-interval SECS  BOOKMARK events on watches that allow them (60)\n"
@@ -498,6 +502,7 @@ static int zk__parse(int argc, char **argv, zk_server_opts *o)
         {"proxy-mode", required_argument, NULL, 'X'},
         {"disable-scheduler", no_argument, NULL, 'S'},
         {"disable-controller-manager", no_argument, NULL, 'C'},
+        {"disable-admission-plugins", required_argument, NULL, 'A'},
         {"log-level", required_argument, NULL, 'l'},
         {"request-timeout", required_argument, NULL, 'r'},
         {"watch-history", required_argument, NULL, 'w'},
@@ -550,6 +555,25 @@ static int zk__parse(int argc, char **argv, zk_server_opts *o)
             break;
         case 'S': o->disable_scheduler = true; break;
         case 'C': o->disable_cm = true; break;
+        case 'A': {
+            char list[512];
+            snprintf(list, sizeof(list), "%s", optarg);
+            char *save = NULL;
+            for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                if (!strcmp(t, "LimitRanger"))
+                    o->adm_disabled |= ZK_ADM_OFF_LIMITRANGER;
+                else if (!strcmp(t, "ResourceQuota"))
+                    o->adm_disabled |= ZK_ADM_OFF_QUOTA;
+                else if (!strcmp(t, "ZkePolicies"))
+                    o->adm_disabled |= ZK_ADM_OFF_POLICIES;
+                else {
+                    fprintf(stderr, "zke server: --disable-admission-plugins: unknown plugin "
+                                    "\"%s\" (LimitRanger, ResourceQuota, ZkePolicies)\n", t);
+                    return -1;
+                }
+            }
+            break;
+        }
         case 'k': {
             char *end;
             long b = strtol(optarg, &end, 10);
@@ -686,6 +710,7 @@ int zk_apis_server_main(int argc, char **argv)
     zk_apis_commit_init(srv);
     srv->hist_cap = (size_t)o.watch_history;
     srv->bookmark_ms = (uint64_t)o.bookmark_s * 1000;
+    srv->adm_disabled = o.adm_disabled;
     zk_apis_watch_init(srv);
     int64_t rev = 0;
     if (zk_store_load(srv->store, zk__load_each, srv, &rev, &err) < 0) {

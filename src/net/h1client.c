@@ -20,6 +20,7 @@ typedef struct conn conn;
 struct zk_h1c {
     uv_loop_t *loop;
     char host[256];
+    char server_name[256];     /* what the certificate must say; "" = host */
     int port;
     bool tls, host_is_ip;
     SSL_CTX *ctx;
@@ -470,7 +471,10 @@ static void on_connect(uv_connect_t *cr, int status)
     cn->wbio = BIO_new(BIO_s_mem());
     SSL_set_bio(cn->ssl, cn->rbio, cn->wbio);
     SSL_set_connect_state(cn->ssl);
-    if (c->host_is_ip) {
+    if (c->server_name[0]) {
+        SSL_set_tlsext_host_name(cn->ssl, c->server_name);
+        SSL_set1_host(cn->ssl, c->server_name);
+    } else if (c->host_is_ip) {
         X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(cn->ssl), c->host);
     } else {
         SSL_set_tlsext_host_name(cn->ssl, c->host);
@@ -611,6 +615,8 @@ zk_h1c *zk_h1c_new(uv_loop_t *loop, const zk_h1c_opts *o, zk_err *err)
     }
     unsigned char ip[16];
     c->host_is_ip = inet_pton(AF_INET, c->host, ip) == 1 || inet_pton(AF_INET6, c->host, ip) == 1;
+    if (o->server_name && strlen(o->server_name) < sizeof(c->server_name))
+        snprintf(c->server_name, sizeof(c->server_name), "%s", o->server_name);
     if (tls) {
         SSL_CTX_up_ref(o->tls);
         c->ctx = o->tls;

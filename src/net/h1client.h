@@ -34,6 +34,9 @@ typedef struct zk_h1c_opts {
                                * client takes a reference */
     int idle_max;             /* idle connections kept (default 4) */
     int connect_timeout_ms;   /* to connect and finish the TLS handshake (default 10000) */
+    const char *server_name;  /* https: the name the certificate must hold (and SNI) when
+                               * it is not the URL's host (a webhook Service reached at its
+                               * endpoint's address); NULL: the URL's host */
 } zk_h1c_opts;
 
 typedef struct zk_h1c_cb {
