@@ -144,7 +144,7 @@ static void usage(FILE *f)
             "(workloads, OvercommitPolicies), GET /healthz.\n"
             "\n"
             "  --kubeconfig FILE      the cluster whose objects the policies read\n"
-            "                         (default: $KUBECONFIG)\n"
+            "                         (default: $KUBECONFIG, else the pod's service account)\n"
             "  --tls-cert FILE        the serving certificate (PEM)\n"
             "  --tls-key FILE         its key\n"
             "  --bind-address ADDR    default 0.0.0.0\n"
@@ -207,11 +207,6 @@ int zk_adm_webhook_main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (!kubeconfig) {
-        fprintf(stderr, "zke webhook: --kubeconfig (or $KUBECONFIG) is required: the policies "
-                        "read the cluster's objects\n");
-        return 2;
-    }
     if (!cert || !key) {
         fprintf(stderr, "zke webhook: --tls-cert and --tls-key are required: kube-apiserver "
                         "calls webhooks over HTTPS only\n");
@@ -220,8 +215,12 @@ int zk_adm_webhook_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     zk_err err = {0};
     zk_kube_config cfg = {0};
-    if (zk_kube_config_load(kubeconfig, &cfg, &err) < 0) {
-        fprintf(stderr, "zke webhook: %s\n", err.msg);
+    /* a flag or $KUBECONFIG; in a pod, its service account */
+    int lrc = kubeconfig ? zk_kube_config_load(kubeconfig, &cfg, &err)
+                         : zk_kube_config_in_cluster(NULL, &cfg, &err);
+    if (lrc < 0) {
+        fprintf(stderr, "zke webhook: %s%s\n", err.msg,
+                kubeconfig ? "" : " (give --kubeconfig outside a pod)");
         return 1;
     }
     if (!cfg.user_agent)

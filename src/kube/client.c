@@ -187,6 +187,37 @@ int zk_kube_config_load(const char *path, zk_kube_config *out, zk_err *err)
     return rc < 0 ? zk_err_wrap(err, "kubeconfig %s", path) : 0;
 }
 
+int zk_kube_config_in_cluster(const char *dir, zk_kube_config *out, zk_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    const char *host = getenv("KUBERNETES_SERVICE_HOST");
+    const char *port = getenv("KUBERNETES_SERVICE_PORT");
+    if (!host || !*host || !port || !*port)
+        return zk_err_set(err, ZK_ENOTFOUND,
+                          "not in a pod: KUBERNETES_SERVICE_HOST and _PORT are not set");
+    if (!dir)
+        dir = "/var/run/secrets/kubernetes.io/serviceaccount";
+    char path[4096];
+    size_t len = 0;
+    snprintf(path, sizeof(path), "%s/token", dir);
+    char *token = NULL;
+    if (zk_net_pki_read_file(path, 64u << 10, &token, &len, err) < 0)
+        return zk_err_wrap(err, "in-cluster config");
+    while (len && (token[len - 1] == '\n' || token[len - 1] == '\r' || token[len - 1] == ' '))
+        token[--len] = '\0';
+    snprintf(path, sizeof(path), "%s/ca.crt", dir);
+    char *ca = NULL;
+    if (zk_net_pki_read_file(path, 1u << 20, &ca, &len, err) < 0) {
+        free(token);
+        return zk_err_wrap(err, "in-cluster config");
+    }
+    bool v6 = strchr(host, ':') != NULL;
+    out->server = zk_xasprintf("https://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port);
+    out->token = token;
+    out->ca_pem = ca;
+    return 0;
+}
+
 int zk_kube_config_parse(const char *text, size_t len, const char *dir, zk_kube_config *out,
                          zk_err *err)
 {

@@ -42,6 +42,13 @@ struct ssl_ctx_st *zk_kube_tls_ctx(const zk_kube_config *cfg, zk_err *err);
  * authority(-data), client-certificate(-data), client-key(-data), token,
  * tokenFile and insecure-skip-tls-verify. */
 int zk_kube_config_load(const char *path, zk_kube_config *out, zk_err *err);
+/* The config of a process in a pod: https://$KUBERNETES_SERVICE_HOST:
+ * $KUBERNETES_SERVICE_PORT with the token and CA of the pod's service
+ * account, from dir (NULL: /var/run/secrets/kubernetes.io/serviceaccount).
+ * -ZK_ENOTFOUND when this is no pod (no such variables or files). The token
+ * is read once (kube-apiserver's bound tokens stay valid for a year by
+ * default for that reason). */
+int zk_kube_config_in_cluster(const char *dir, zk_kube_config *out, zk_err *err);
 /* The same from text; relative file names are resolved against dir (NULL:
  * file references are refused). */
 int zk_kube_config_parse(const char *text, size_t len, const char *dir, zk_kube_config *out,

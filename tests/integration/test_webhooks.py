@@ -229,6 +229,70 @@ class WebhooksTest(unittest.TestCase):
         self.srv.kubectl("delete", "mutatingwebhookconfiguration,validatingwebhookconfiguration",
                          "zke-policies")
 
+    def test_deploy_manifests_and_a_service_reference(self):
+        """deploy/crds and deploy/webhook go into a cluster as they are, and
+        certs.sh makes the certificate and fills in the caBundle. The
+        registrations name the Service zke-system/zke-webhook; with no pod
+        behind it, pod creation fails closed with a clear message; with an
+        endpoint (here: a zke webhook on this machine, given the certificate
+        certs.sh made for zke-webhook.zke-system.svc) the pods get the
+        policies through the Service reference."""
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        self.srv.kubectl("apply", "-f", os.path.join(root, "deploy", "crds"))
+        self.srv.kubectl("apply", "-f", os.path.join(root, "deploy", "webhook"))
+        env = dict(os.environ, KUBECONFIG=self.srv.kubeconfig)
+        p = subprocess.run(["bash", os.path.join(root, "deploy", "webhook", "certs.sh")],
+                           env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        cfg = self.srv.kjson("get", "mutatingwebhookconfiguration", "zke-policies")
+        self.assertTrue(cfg["webhooks"][0]["clientConfig"]["caBundle"])
+        sec = self.srv.kjson("get", "secret", "-n", "zke-system", "zke-webhook-tls")
+        d = tempfile.mkdtemp(prefix="zke-wh-svc-", dir=self.tmp)
+        for k in ("tls.crt", "tls.key"):
+            with open(os.path.join(d, k), "wb") as f:
+                f.write(base64.b64decode(sec["data"][k]))
+        os.chmod(os.path.join(d, "tls.key"), 0o600)
+        self.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "viasvc"}})
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p1", "namespace": "viasvc"},
+               "spec": {"containers": [{"name": "c", "image": "x",
+                                        "resources": {"limits": {"cpu": "1"}}}]}}
+        proc = None
+        try:
+            r = self.apply(pod, False)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn('failed calling webhook "mutate.policies.zke.io": failed to call webhook: '
+                          'service "zke-system/zke-webhook" has no ready endpoint for port 443',
+                          r.stderr)
+            port = free_port()
+            proc = subprocess.Popen(
+                [ZKE, "webhook", "--kubeconfig", self.srv.kubeconfig, "--tls-cert",
+                 os.path.join(d, "tls.crt"), "--tls-key", os.path.join(d, "tls.key"),
+                 "--bind-address", "127.0.0.1", "--port", str(port)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+            # the Service's endpoint: that process (a slice of our own, as a
+            # controller outside the cluster would keep it)
+            self.apply({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                        "metadata": {"name": "zke-webhook-local", "namespace": "zke-system",
+                                     "labels": {"kubernetes.io/service-name": "zke-webhook",
+                                                "endpointslice.kubernetes.io/managed-by": "test"}},
+                        "addressType": "IPv4",
+                        "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}],
+                        "ports": [{"name": "https", "port": port, "protocol": "TCP"}]})
+            self.apply({"apiVersion": "zke.io/v1alpha1", "kind": "OvercommitPolicy",
+                        "metadata": {"name": "default"}, "spec": {}})
+
+            def created():
+                return self.apply(pod, False).returncode == 0
+            wait_for(created, WAIT, "the pod through the Service reference")
+            got = self.srv.kjson("get", "pod", "-n", "viasvc", "p1")
+            self.assertEqual(got["spec"]["containers"][0]["resources"]["requests"], {"cpu": "100m"})
+        finally:
+            if proc:
+                proc.terminate()
+                proc.wait(timeout=30)
+            self.srv.kubectl("delete", "mutatingwebhookconfiguration,validatingwebhookconfiguration",
+                             "zke-policies", check=False)
+
     # ---- zke server calling webhooks ----
 
     def test_patch_warning_selectors_and_order(self):

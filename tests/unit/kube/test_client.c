@@ -604,12 +604,53 @@ static void test_queue_workers(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* A process in a pod: the service account's token and CA, the API's
+ * address from the environment. */
+static void test_config_in_cluster(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/zke-sa-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/token", dir);
+    FILE *f = fopen(path, "w");
+    fputs("tok-123\n", f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/ca.crt", dir);
+    f = fopen(path, "w");
+    fputs("-----BEGIN CERTIFICATE-----\n", f);
+    fclose(f);
+    zk_kube_config cfg;
+    zk_err err = {0};
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    assert_int_equal(zk_kube_config_in_cluster(dir, &cfg, &err), -ZK_ENOTFOUND);
+    setenv("KUBERNETES_SERVICE_HOST", "10.43.0.1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+    assert_int_equal(zk_kube_config_in_cluster(dir, &cfg, &err), 0);
+    assert_string_equal(cfg.server, "https://10.43.0.1:443");
+    assert_string_equal(cfg.token, "tok-123");
+    assert_string_equal(cfg.ca_pem, "-----BEGIN CERTIFICATE-----\n");
+    zk_kube_config_free(&cfg);
+    setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+    assert_int_equal(zk_kube_config_in_cluster(dir, &cfg, &err), 0);
+    assert_string_equal(cfg.server, "https://[fd00::1]:443");
+    zk_kube_config_free(&cfg);
+    unlink(path);   /* no CA: refused */
+    assert_true(zk_kube_config_in_cluster(dir, &cfg, &err) < 0);
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    unsetenv("KUBERNETES_SERVICE_PORT");
+    snprintf(path, sizeof(path), "%s/token", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     srand((unsigned)getpid());
     const struct CMUnitTest pure[] = {
         cmocka_unit_test(test_path),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_config_in_cluster),
         cmocka_unit_test(test_queue_dedupe_and_order),
         cmocka_unit_test(test_queue_backoff),
         cmocka_unit_test(test_queue_workers),
