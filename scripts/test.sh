@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 passed=0
 failed=0
 failures=()
@@ -44,6 +44,28 @@ run_integration() { # zke binary, label
 
 stage() { echo "== $1 (at ${SECONDS}s)"; }
 
+# The sanitizer and fuzz trees build while the first suites run: one job,
+# lowest priority, so the tests keep the other core (they wait on
+# processes far more than they compute). Each writes its exit status.
+pre=$(mktemp -d)
+(
+  if [ ! -f build-asan/build.ninja ]; then
+    meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false --werror >/dev/null
+  else
+    meson setup --reconfigure build-asan >/dev/null
+  fi
+  nice -n 19 ninja -C build-asan -j1 >"$pre/asan.log" 2>&1
+  echo $? >"$pre/asan.rc"
+  if [ ! -f build-fuzz/build.ninja ]; then
+    CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+  else
+    meson setup --reconfigure build-fuzz >/dev/null
+  fi
+  nice -n 19 ninja -C build-fuzz -j1 >"$pre/fuzz.log" 2>&1
+  echo $? >"$pre/fuzz.rc"
+) &
+prebuild=$!
+
 stage "unit tests"
 log=$(mktemp)
 meson test -C build --suite unit --print-errorlogs 2>&1 | tee "$log"
@@ -53,12 +75,9 @@ stage "integration tests"
 run_integration "$PWD/build/zke" "integration"
 
 stage "sanitizers (ASan+UBSan): unit and integration"
-if [ ! -f build-asan/build.ninja ]; then
-  meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false --werror >/dev/null
-else
-  meson setup --reconfigure build-asan >/dev/null
-fi
-if ninja -C build-asan >/dev/null; then
+while [ ! -f "$pre/asan.rc" ] && kill -0 "$prebuild" 2>/dev/null; do sleep 1; done
+# what the background build left (nothing, if it finished), at full speed
+if [ "$(cat "$pre/asan.rc" 2>/dev/null)" = 0 ] || ninja -C build-asan >/dev/null; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     meson test -C build-asan --suite unit --print-errorlogs 2>&1 | tee "$log"
   count_meson build-asan "$log" "unit (asan)"
@@ -70,11 +89,7 @@ else
 fi
 
 stage "fuzz targets, ${FUZZ_SECONDS}s each, $(nproc) at a time"
-if [ ! -f build-fuzz/build.ninja ]; then
-  CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
-else
-  meson setup --reconfigure build-fuzz >/dev/null
-fi
+wait "$prebuild"
 # one target, in the background: its exit status and log land in $2
 fuzz_one() { # target name, results dir
   local work corpus=tests/fuzz/corpus/${1#fuzz_}
@@ -85,7 +100,7 @@ fuzz_one() { # target name, results dir
   echo $? >"$2/$1.rc"
   rm -rf "$work"
 }
-if ninja -C build-fuzz >/dev/null; then
+if [ "$(cat "$pre/fuzz.rc" 2>/dev/null)" = 0 ] || ninja -C build-fuzz >/dev/null; then
   # as many targets at once as there are cores: nothing else runs now
   results=$(mktemp -d)
   jobs_max=$(nproc)
@@ -114,6 +129,7 @@ else
   failed=$((failed + 1))
 fi
 rm -f "$log"
+rm -rf "$pre"
 
 stage "done"
 if [ "${#failures[@]}" -gt 0 ]; then

@@ -17,6 +17,7 @@
 #include "apiserver/server.h"
 #include "base/mem.h"
 #include "cli/image.h"
+#include "cli/restart.h"
 #include "cli/token.h"
 #include "controllers/host.h"
 #include "net/pki.h"
@@ -154,6 +155,7 @@ static void usage(FILE *f)
             "  token     create a join token for node agents (token create)\n"
             "  node-cleanup  stop a stopped node's containers, remove its pod network\n"
             "  webhook   zke's policies as admission webhooks for other clusters\n"
+            "  restart   restart many workloads, a few at a time (a BatchRestart)\n"
             "  version   print the version\n"
             "\n"
             "Run 'zke <command> --help' for a command's options.\n");
@@ -203,6 +205,7 @@ int main(int argc, char **argv)
         {"shim", zk_agent_shim_main},
         {"node-cleanup", zk_agent_cleanup_main},
         {"webhook", zk_adm_webhook_main},
+        {"restart", zk_cli_restart_main},
     };
     if (argc < 2) {
         usage(stderr);

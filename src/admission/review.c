@@ -109,6 +109,34 @@ char *zk_adm_policies_check(const char *group, const char *resource, const json_
     return why;
 }
 
+void zk_adm_record_requester(json_t *obj, const json_t *old, const json_t *user)
+{
+    json_t *meta = json_object_get(obj, "metadata");
+    if (!json_is_object(meta))
+        return;
+    json_t *ann = json_object_get(meta, "annotations");
+    if (!json_is_object(ann)) {
+        ann = json_object();
+        json_object_set_new(meta, "annotations", ann);
+    }
+    if (old) {
+        const char *was = zk_json_path_str(old, "metadata", "annotations", ZK_ADM_REQUESTED_BY,
+                                           NULL);
+        if (was)
+            zk_json_set_str(ann, ZK_ADM_REQUESTED_BY, was);
+        else
+            json_object_del(ann, ZK_ADM_REQUESTED_BY);
+        return;
+    }
+    json_t *groups = json_object_get(user, "groups");
+    json_t *who = json_pack("{s:s,s:O}", "username", zk_json_str(user, "username") ?: "",
+                            "groups", json_is_array(groups) ? groups : json_array());
+    char *text = json_dumps(who, JSON_COMPACT);
+    zk_json_set_str(ann, ZK_ADM_REQUESTED_BY, text);
+    free(text);
+    json_decref(who);
+}
+
 json_t *zk_adm_review(const json_t *review, bool mutate, const zk_adm_sources *src, char **why)
 {
     *why = NULL;
@@ -147,6 +175,23 @@ json_t *zk_adm_review(const json_t *review, bool mutate, const zk_adm_sources *s
             json_decref(ops);
         }
         json_decref(pod);
+    } else if (mutate && op && (!strcmp(op, "CREATE") || !strcmp(op, "UPDATE")) &&
+               is(req, "zke.io", "batchrestarts") && json_is_object(obj)) {
+        json_t *copy = json_deep_copy(obj);
+        json_t *old = json_object_get(req, "oldObject");
+        zk_adm_record_requester(copy, !strcmp(op, "UPDATE") && json_is_object(old) ? old : NULL,
+                                json_object_get(req, "userInfo"));
+        json_t *ops = zk_kube_patch_diff(obj, copy);
+        if (json_array_size(ops)) {
+            char *text = json_dumps(ops, JSON_COMPACT);
+            char *b64 = zk_base64_encode(text, strlen(text));
+            json_object_set_new(resp, "patchType", json_string("JSONPatch"));
+            json_object_set_new(resp, "patch", json_string(b64));
+            free(b64);
+            free(text);
+        }
+        json_decref(ops);
+        json_decref(copy);
     } else if (!mutate && op && (!strcmp(op, "CREATE") || !strcmp(op, "UPDATE")) &&
                json_is_object(obj)) {
         const char *g = zk_json_path_str(req, "resource", "group", NULL);

@@ -40,6 +40,14 @@ char *zk_adm_policies_pod(json_t *pod, const char *ns, const zk_adm_sources *src
 char *zk_adm_policies_check(const char *group, const char *resource, const json_t *obj,
                             const json_t *old, const zk_adm_sources *src);
 
+#define ZK_ADM_REQUESTED_BY "zke.io/requested-by"
+
+/* A BatchRestart's requester, recorded for its controller (which restarts
+ * only what the requester may patch): on a create the annotation
+ * zke.io/requested-by becomes user ({"username", "groups"}, as JSON); on
+ * an update it keeps old's value, whatever obj says. */
+void zk_adm_record_requester(json_t *obj, const json_t *old, const json_t *user);
+
 /* The AdmissionReview answering review (a new reference), or NULL with
  * *why (caller frees) when review is not an AdmissionReview request. */
 json_t *zk_adm_review(const json_t *review, bool mutate, const zk_adm_sources *src, char **why);

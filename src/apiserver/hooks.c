@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admission/review.h"
 #include "apiserver/internal.h"
 #include "base/json.h"
 #include "base/mem.h"
@@ -196,6 +197,19 @@ static bool zk__service_allocate(zk_call *c, json_t *svc, const json_t *old)
     return true;
 }
 
+/* Who asked for a BatchRestart (admission/review.h), from the request's
+ * user: its controller restarts only what that user may patch. */
+static void zk__record_requester(zk_call *c, json_t *obj, const json_t *old)
+{
+    json_t *groups = json_array();
+    for (size_t i = 0; i < c->user.ngroups; i++)
+        json_array_append_new(groups, json_string(c->user.groups[i]));
+    json_t *user = json_pack("{s:s,s:o}", "username", c->user.name ? c->user.name : "", "groups",
+                             groups);
+    zk_adm_record_requester(obj, old, user);
+    json_decref(user);
+}
+
 bool zk_apis_hook_create(zk_call *c, json_t *obj)
 {
     const zk_kind *k = c->kind;
@@ -212,6 +226,8 @@ bool zk_apis_hook_create(zk_call *c, json_t *obj)
         zk_json_set_str(status, "qosClass", zk__qos(obj));
     } else if (zk__is(k, "", "services")) {
         return zk__service_allocate(c, obj, NULL);
+    } else if (zk__is(k, "zke.io", "batchrestarts")) {
+        zk__record_requester(c, obj, NULL);
     } else if (zk__is(k, "apiextensions.k8s.io", "customresourcedefinitions")) {
         json_t *status = zk_apis_crd_status(obj);
         if (status)
@@ -243,6 +259,8 @@ json_t *zk_apis_crd_status(const json_t *crd)
 
 bool zk_apis_hook_update(zk_call *c, json_t *obj, const json_t *old)
 {
+    if (zk__is(c->kind, "zke.io", "batchrestarts"))
+        zk__record_requester(c, obj, old);
     if (zk__is(c->kind, "", "services"))
         return zk__service_allocate(c, obj, old);
     if (zk__is(c->kind, "", "pods")) {

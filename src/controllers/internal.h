@@ -16,8 +16,18 @@ extern const zk_ctl_def zk_ctl_serviceaccount, zk_ctl_serviceaccount_token;
 extern const zk_ctl_def zk_ctl_nodelifecycle, zk_ctl_podgc, zk_ctl_nodeipam;
 extern const zk_ctl_def zk_ctl_daemonset;
 extern const zk_ctl_def zk_ctl_statefulset;
-extern const zk_ctl_def zk_ctl_hostgroup;
-extern const zk_kube_resource zk_kube_hostgroups;
+extern const zk_ctl_def zk_ctl_hostgroup, zk_ctl_batchrestart;
+extern const zk_kube_resource zk_kube_hostgroups, zk_kube_batchrestarts;
+
+/* ---- batch restarts (batchrestart.c) ---- */
+
+enum { ZK_ROLLOUT_NOT_STARTED, ZK_ROLLOUT_PROGRESSING, ZK_ROLLOUT_DONE, ZK_ROLLOUT_FAILED };
+/* Where the restart (kubectl.kubernetes.io/restartedAt = restarted_at on
+ * its template) of a Deployment, StatefulSet or DaemonSet (kind) stands:
+ * not yet seen, rolling, healthy (every replica updated and available), or
+ * failed (a Deployment's ProgressDeadlineExceeded; why says so). */
+int zk_ctl_rollout_state(const char *kind, const json_t *w, const char *restarted_at,
+                         char *why, size_t whylen);
 
 /* ---- host groups (hostgroup.c) ---- */
 

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Run every tests/integration/test_*.py and print one summary line:
-"integration: N passed, N failed"."""
+"integration: N passed, N failed". Before it, the time each module took
+(class setup included), so a slow suite shows where CI time goes."""
 import os
 import sys
+import time
 import unittest
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -10,16 +12,22 @@ sys.path.insert(0, here)
 
 only = sys.argv[1:]
 loader = unittest.TestLoader()
-suite = unittest.TestSuite()
+runner = unittest.TextTestRunner(verbosity=2, stream=sys.stdout)
+ran = failed = skipped = 0
+times = []
 for name in sorted(os.listdir(here)):
-    if name.startswith("test_") and name.endswith(".py"):
-        mod = name[:-3]
-        if only and mod not in only:
-            continue
-        suite.addTests(loader.loadTestsFromName(mod))
-
-result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-failed = len(result.failures) + len(result.errors)
-passed = result.testsRun - failed - len(result.skipped)
-print("integration: %d passed, %d failed, %d skipped" % (passed, failed, len(result.skipped)))
+    if not (name.startswith("test_") and name.endswith(".py")):
+        continue
+    mod = name[:-3]
+    if only and mod not in only:
+        continue
+    t0 = time.monotonic()
+    result = runner.run(loader.loadTestsFromName(mod))
+    times.append((time.monotonic() - t0, mod, result.testsRun))
+    ran += result.testsRun
+    failed += len(result.failures) + len(result.errors)
+    skipped += len(result.skipped)
+for secs, mod, n in sorted(times, reverse=True):
+    print("integration time: %-28s %4d tests %7.1f s" % (mod, n, secs))
+print("integration: %d passed, %d failed, %d skipped" % (ran - failed - skipped, failed, skipped))
 sys.exit(1 if failed else 0)
