@@ -84,6 +84,8 @@ class RolloutWatch(threading.Thread):
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=10)
+        self.join(timeout=10)
+        self.proc.stdout.close()
 
 
 class BatchRestartTest(unittest.TestCase):
@@ -272,6 +274,116 @@ class BatchRestartTest(unittest.TestCase):
         d = self.srv.kjson("get", "deployment", "-n", "rbac", "web")
         self.assertNotIn("kubectl.kubernetes.io/restartedAt",
                          d["spec"]["template"]["metadata"].get("annotations") or {})
+
+
+
+def have_runtime():
+    return os.geteuid() == 0 and shutil.which("runc") is not None and \
+        os.path.exists("/usr/lib/cni/bridge")
+
+
+@unittest.skipUnless(have_runtime(), "needs root, runc and the CNI plugins "
+                                     "(CI runs as root with scripts/deps.sh)")
+class BatchRestartContainersTest(unittest.TestCase):
+    """The acceptance run on real containers: 20 Deployments of zkt pods
+    (readiness by HTTP), restarted 4 at a time; a batch that halts when a
+    Deployment's new pods crash."""
+    NODE = "zk-br-it"
+    IMAGE = "zke.test/zkt:1"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.build = tempfile.mkdtemp(prefix="zke-brc-")
+        archive = os.path.join(cls.build, "zkt.tar")
+        testimg.oci_archive(testimg.build_zkt(cls.build), cls.IMAGE, archive)
+        cls.srv = Server(agent=cls.NODE)
+        subprocess.run([ZKE, "image", "import", "--data-dir", cls.srv.dir, archive], check=True,
+                       capture_output=True)
+        try:
+            cls.srv.start()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.srv.kubectl("delete", "deployments,pods", "--all", "-A", "--wait=true",
+                            "--timeout=60s", check=False, timeout=90)
+        finally:
+            cls.srv.stop()
+            agent_cleanup(cls.srv.dir, cls.NODE)
+            cls.srv.cleanup()
+            shutil.rmtree(cls.build, ignore_errors=True)
+
+    def zkt(self, name, labels, mode_from=None):
+        c = {"name": "c", "image": self.IMAGE, "args": ["$(MODE)", "8080"],
+             "env": [{"name": "MODE", "value": "serve"}],
+             "readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1}}
+        if mode_from:
+            c["env"] = [{"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": mode_from,
+                                                                             "key": "mode"}}}]
+        return {"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": name, "namespace": "real", "labels": labels},
+                "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                         "template": {"metadata": {"labels": {"app": name}},
+                                      "spec": {"terminationGracePeriodSeconds": 0,
+                                               "containers": [c]}}}}
+
+    def pods(self):
+        return {p["metadata"]["uid"]: p for p in self.srv.kjson("get", "pods", "-n", "real")["items"]}
+
+    def test_twenty_deployments_four_at_a_time_then_a_halt(self):
+        self.srv.kubectl("create", "namespace", "real")
+        names = ["w%02d" % i for i in range(20)]
+        docs = [self.zkt(n, {"team": "c"}) for n in names]
+        docs += [{"apiVersion": "v1", "kind": "ConfigMap",
+                  "metadata": {"name": "mode", "namespace": "real"}, "data": {"mode": "serve"}},
+                 self.zkt("a-crashy", {"team": "h"}, mode_from="mode"),
+                 self.zkt("b-fine", {"team": "h"}), self.zkt("c-fine", {"team": "h"})]
+        self.srv.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                                "items": docs}))
+
+        def all_ready():
+            ds = self.srv.kjson("get", "deployments", "-n", "real")["items"]
+            return len(ds) == 23 and all(d.get("status", {}).get("availableReplicas") == 1
+                                         for d in ds)
+        wait_for(all_ready, 180, "23 deployments available")
+        before = {uid for uid, p in self.pods().items() if p["metadata"]["labels"]["app"] in names}
+        w = RolloutWatch(self.srv, "real")
+        w.start()
+        try:
+            p = subprocess.run([ZKE, "restart", "--kubeconfig", self.srv.kubeconfig, "-n", "real",
+                                "-l", "team=c", "--max-concurrent", "4", "--progress-deadline",
+                                "120", "--wait"], capture_output=True, text=True, timeout=600)
+        finally:
+            time.sleep(1)
+            w.stop()
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("Succeeded: 20 restarted, 0 skipped", p.stdout)
+        self.assertLessEqual(w.max_rolling, 4)
+        self.assertGreaterEqual(w.max_rolling, 2)   # it did run several at once
+        # every pod of the 20 is a new one, running and ready
+        after = {uid: p for uid, p in self.pods().items() if p["metadata"]["labels"]["app"] in names}
+        self.assertEqual(len(after), 20)
+        self.assertFalse(set(after) & before)
+        self.assertTrue(all(p["status"].get("phase") == "Running" for p in after.values()))
+        # a-crashy's next pods crash (its ConfigMap now says so): the batch halts
+        self.srv.kubectl("patch", "configmap", "-n", "real", "mode", "--type=merge", "-p",
+                         '{"data":{"mode":"crash"}}')
+        p = subprocess.run([ZKE, "restart", "--kubeconfig", self.srv.kubeconfig, "-n", "real",
+                            "-l", "team=h", "--max-concurrent", "1", "--max-failures", "1",
+                            "--progress-deadline", "8", "--wait"],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("Failed: stopped: 1 rollouts failed (maxFailures 1)", p.stdout)
+        br = [b for b in self.srv.kjson("get", "batchrestarts", "-n", "real")["items"]
+              if b["status"].get("phase") == "Failed"][0]
+        self.assertEqual({w["name"]: w["state"] for w in br["status"]["workloads"]},
+                         {"a-crashy": "Failed", "b-fine": "Skipped", "c-fine": "Skipped"})
+        # the old a-crashy pod still serves (a rolling update keeps it until the new one is ready)
+        d = self.srv.kjson("get", "deployment", "-n", "real", "a-crashy")
+        self.assertEqual(d["status"].get("availableReplicas"), 1)
 
 
 if __name__ == "__main__":
