@@ -17,6 +17,7 @@
 #include "apiserver/server.h"
 #include "base/mem.h"
 #include "cli/image.h"
+#include "cli/overcommit.h"
 #include "cli/restart.h"
 #include "cli/token.h"
 #include "controllers/host.h"
@@ -156,6 +157,7 @@ static void usage(FILE *f)
             "  node-cleanup  stop a stopped node's containers, remove its pod network\n"
             "  webhook   zke's policies as admission webhooks for other clusters\n"
             "  restart   restart many workloads, a few at a time (a BatchRestart)\n"
+            "  overcommit report: limits, requests and usage per namespace and node\n"
             "  version   print the version\n"
             "\n"
             "Run 'zke <command> --help' for a command's options.\n");
@@ -206,6 +208,7 @@ int main(int argc, char **argv)
         {"node-cleanup", zk_agent_cleanup_main},
         {"webhook", zk_adm_webhook_main},
         {"restart", zk_cli_restart_main},
+        {"overcommit", zk_cli_overcommit_main},
     };
     if (argc < 2) {
         usage(stderr);

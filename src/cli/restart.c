@@ -14,33 +14,8 @@
 #include "base/json.h"
 #include "base/mem.h"
 #include "base/time.h"
+#include "cli/api.h"
 #include "kube/client.h"
-
-typedef struct reply {
-    bool done;
-    int status;
-    json_t *body;
-    char msg[512];
-} reply;
-
-static void on_reply(void *ctx, const zk_kube_result *r)
-{
-    reply *w = ctx;
-    w->done = true;
-    w->status = r->status;
-    w->body = json_incref(r->body);
-    snprintf(w->msg, sizeof(w->msg), "%s", r->error ? r->error : "");
-}
-
-static int call(zk_kube_client *cl, uv_loop_t *loop, const char *method, const char *path,
-                const json_t *body, reply *w)
-{
-    memset(w, 0, sizeof(*w));
-    zk_kube_request(cl, method, path, body, NULL, on_reply, w);
-    while (!w->done)
-        uv_run(loop, UV_RUN_ONCE);
-    return w->status;
-}
 
 static void usage(FILE *f)
 {
@@ -177,32 +152,24 @@ int zk_cli_restart_main(int argc, char **argv)
         json_object_set_new(spec, "kinds", arr);
     }
     zk_err err = {0};
-    zk_kube_config cfg = {0};
-    if (zk_kube_config_load(kubeconfig, &cfg, &err) < 0) {
+    zk_cli_api api;
+    if (zk_cli_api_open(&api, kubeconfig, "zke-restart/" ZK_VERSION, &err) < 0) {
         fprintf(stderr, "zke restart: %s\n", err.msg);
         json_decref(spec);
-        return 1;
-    }
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    zk_kube_client *cl = zk_kube_client_new(&loop, &cfg, &err);
-    if (!cl) {
-        fprintf(stderr, "zke restart: %s\n", err.msg);
-        json_decref(spec);
-        zk_kube_config_free(&cfg);
         return 1;
     }
     json_t *br = json_pack("{s:s,s:s,s:{s:s},s:o}", "apiVersion", "zke.io/v1alpha1", "kind",
                            "BatchRestart", "metadata", "generateName", "restart-", "spec", spec);
     char path[512];
     snprintf(path, sizeof(path), "/apis/zke.io/v1alpha1/namespaces/%s/batchrestarts", ns);
-    reply w;
+    json_t *body = NULL;
+    char msg[512];
     int rc = 1;
-    if (call(cl, &loop, "POST", path, br, &w) != 201) {
-        fprintf(stderr, "zke restart: %s (HTTP %d)\n",
-                zk_json_str(w.body, "message") ?: w.msg, w.status);
+    int code = zk_cli_api_call(&api, "POST", path, br, &body, msg, sizeof(msg));
+    if (code != 201) {
+        fprintf(stderr, "zke restart: %s (HTTP %d)\n", msg, code);
     } else {
-        const char *name = zk_json_path_str(w.body, "metadata", "name", NULL);
+        const char *name = zk_json_path_str(body, "metadata", "name", NULL);
         char bname[256];
         snprintf(bname, sizeof(bname), "%s", name ? name : "");
         printf("batchrestart.zke.io/%s created\n", bname);
@@ -214,14 +181,16 @@ int zk_cli_restart_main(int argc, char **argv)
             snprintf(path, sizeof(path), "/apis/zke.io/v1alpha1/namespaces/%s/batchrestarts/%s",
                      ns, bname);
             for (;;) {
-                json_decref(w.body);
-                if (call(cl, &loop, "GET", path, NULL, &w) != 200) {
+                json_decref(body);
+                body = NULL;
+                code = zk_cli_api_call(&api, "GET", path, NULL, &body, msg, sizeof(msg));
+                if (code != 200) {
                     fprintf(stderr, "%szke restart: reading %s: HTTP %d %s\n", tty ? "\n" : "",
-                            bname, w.status, w.msg);
+                            bname, code, msg);
                     rc = 1;
                     break;
                 }
-                json_t *s = json_object_get(w.body, "status");
+                json_t *s = json_object_get(body, "status");
                 show(s, tty, last, sizeof(last));
                 const char *phase = zk_json_str(s, "phase");
                 if (phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed"))) {
@@ -240,11 +209,8 @@ int zk_cli_restart_main(int argc, char **argv)
             }
         }
     }
-    json_decref(w.body);
+    json_decref(body);
     json_decref(br);
-    zk_kube_client_free(cl);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
-    zk_kube_config_free(&cfg);
+    zk_cli_api_close(&api);
     return rc;
 }

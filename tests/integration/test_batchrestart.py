@@ -368,6 +368,15 @@ class BatchRestartContainersTest(unittest.TestCase):
         self.assertEqual(len(after), 20)
         self.assertFalse(set(after) & before)
         self.assertTrue(all(p["status"].get("phase") == "Running" for p in after.values()))
+        # the pods' usage, sampled from metrics.k8s.io (the agent's stats)
+        p = subprocess.run([ZKE, "overcommit", "report", "-n", "real", "--window", "2s",
+                            "--interval", "1s", "--kubeconfig", self.srv.kubeconfig],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"usage: [1-3] samples? over 2s\n")
+        row = [l.split() for l in p.stdout.splitlines() if l.startswith("real ")][0]
+        self.assertEqual(row[1], "23")
+        self.assertNotEqual(row[9], "-")   # memory p95 of 23 running zkt pods
         # a-crashy's next pods crash (its ConfigMap now says so): the batch halts
         self.srv.kubectl("patch", "configmap", "-n", "real", "mode", "--type=merge", "-p",
                          '{"data":{"mode":"crash"}}')

@@ -11,7 +11,7 @@ import tempfile
 import time
 import unittest
 
-from zke import Server, Sim, wait_for
+from zke import ZKE, Server, Sim, wait_for
 
 WAIT = 60
 
@@ -150,6 +150,17 @@ class PoliciesTest(unittest.TestCase):
             return (len(ps) == 10 and nodes.count("plain-0") == 2 and nodes.count(None) == 8 and
                     any("Insufficient cpu" in e["message"] for e in evs))
         wait_for(two_bound_eight_refused, WAIT, "2 of 10 opted-out pods bound, the rest refused")
+        # the report: limits, requests and their ratio per namespace and node
+        # (sim nodes report no usage: those columns say "-")
+        p = subprocess.run([ZKE, "overcommit", "report", "-n", "oc-ten", "--window", "0s",
+                            "--kubeconfig", self.srv.kubeconfig], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = {l.split()[0]: l.split() for l in p.stdout.splitlines() if l.strip()}
+        self.assertEqual(rows["oc-ten"][1:6], ["10", "20.0", "2000m", "-", "10.0"])
+        self.assertEqual(rows["oc-ten"][7:11], ["30.0Gi", "20.0Gi", "-", "1.5"])
+        self.assertIn("- (no usage seen)", p.stdout)
+        self.assertEqual(rows["oc-0"][1:3], ["10", "20.0"])
 
     def test_bad_policy_and_annotation_input(self):
         for ratio, msg in ((0, "should be greater than 0"), (-1.5, "should be greater than 0"),
