@@ -61,7 +61,7 @@ def wrk(url, script, conns, env, threads=1):
 
 
 class Zke:
-    def __init__(self):
+    def __init__(self, extra=()):
         self.dir = tempfile.mkdtemp(prefix="zke-bench-")
         self.port = free_port()
         tok = os.path.join(self.dir, "tokens.csv")
@@ -70,7 +70,7 @@ class Zke:
         os.chmod(tok, 0o600)
         self.proc = subprocess.Popen([ZKE, "server", "--data-dir", self.dir, "--https-port",
                                       str(self.port), "--disable-agent", "--token-auth-file", tok,
-                                      "--log-level", "warn"],
+                                      "--log-level", "warn"] + list(extra),
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         deadline = time.time() + 30
         while time.time() < deadline:

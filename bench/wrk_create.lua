@@ -26,6 +26,9 @@ request = function()
     -- etcd v3 JSON gateway: base64 key and value
     local key = "/registry/bench/" .. name
     body = string.format('{"key":"%s","value":"%s"}', b64(key), b64(string.rep("v", 800)))
+  elseif kind == "pod" then
+    -- a pod with limits only: what overcommit works on
+    body = string.format('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"%s","labels":{"app":"bench"}},"spec":{"containers":[{"name":"web","image":"zke.test/none:1","resources":{"limits":{"cpu":"2","memory":"3Gi"}}}]}}', name)
   else
     body = string.format('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"%s","labels":{"app":"bench"}},"data":{"payload":"%s"}}', name, string.rep("x", 700))
   end
