@@ -383,6 +383,29 @@ static void list_done(zk_kube_informer *inf)
 static void on_list(void *ctx, const zk_kube_result *r)
 {
     zk_kube_informer *inf = ctx;
+    if (r->status == 404) {
+        /* the cluster does not serve this resource (a CRD not installed,
+         * or removed): it is synced and empty, so that the other informers
+         * of a process do not wait for it, and looked at again later */
+        if (!inf->synced || zk_map_count(inf->cache))
+            zk_warn("informer %s.%s: not served by this cluster (404); empty until it is",
+                    inf->res->resource, inf->res->group[0] ? inf->res->group : "core");
+        free_map_objs(inf->listing);
+        inf->listing = NULL;
+        size_t n = zk_map_count(inf->cache), k = 0, pos = 0;
+        char **gone = zk_xmalloc((n ? n : 1) * sizeof(*gone));
+        const char *key;
+        while (zk_map_next(inf->cache, &pos, &key, NULL))
+            gone[k++] = zk_xstrdup(key);
+        for (size_t i = 0; i < k; i++) {
+            remove_key(inf, gone[i]);
+            free(gone[i]);
+        }
+        free(gone);
+        inf->synced = true;
+        retry_later(inf, true);
+        return;
+    }
     if (r->status != 200 || !json_is_object(r->body)) {
         zk_warn("informer %s: list: %s", inf->res->resource, r->error[0] ? r->error : "no body");
         free_map_objs(inf->listing);

@@ -342,6 +342,19 @@ static void test_informer(void **state)
     assert_int_equal(n.dels, 1);
     assert_null(zk_kube_informer_get(inf, "default", "inf-3"));
     assert_int_equal(zk_kube_informer_relists(inf), 0);
+    /* a resource the server does not serve (a CRD not installed): synced
+     * and empty, so that a process's other informers do not wait on it */
+    static const zk_kube_resource nope = {"nope.zke.io", "v1", "things", "Thing", true};
+    zk_kube_informer *ni = zk_kube_informer_new(c, &nope, NULL, NULL, NULL);
+    zk_kube_informer_start(ni);
+    uint64_t nend = zk_mono_ms() + 20000;
+    while (!zk_kube_informer_synced(ni) && zk_mono_ms() < nend) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(1000);
+    }
+    assert_true(zk_kube_informer_synced(ni));
+    assert_int_equal(zk_kube_informer_count(ni), 0);
+    zk_kube_informer_free(ni);
 
     /* The server dies; while it is down to the informer (its loop is not
      * run), it restarts with a 10-event history and 20 changes are made
