@@ -354,7 +354,6 @@ typedef void (*zk_apis_wh_next)(zk_call *c, json_t *doc, void *ctx);
  * With none concerned next runs at once; else later, on the loop. */
 void zk_apis_webhooks_run(zk_call *c, bool mutating, const char *op, json_t *doc,
                           const json_t *old, zk_apis_wh_next next, void *ctx);
-void zk_apis_webhooks_free(zk_apiserver *srv);
 
 /* The status of a CRD being stored: names accepted, established. */
 json_t *zk_apis_crd_status(const json_t *crd);

@@ -553,24 +553,3 @@ void zk_apis_webhooks_run(zk_call *c, bool mutating, const char *op, json_t *doc
     zk_buf_init(&r->body, ZK_WH_BODY_MAX);
     zk__run_step(r);
 }
-
-void zk_apis_webhooks_free(zk_apiserver *srv)
-{
-    if (!srv->webhooks)
-        return;
-    zk__hookset_unref(srv->webhooks->sets[0]);
-    zk__hookset_unref(srv->webhooks->sets[1]);
-    if (srv->webhooks->clients) {
-        size_t pos = 0;
-        void *v;
-        while (zk_map_next(srv->webhooks->clients, &pos, NULL, &v)) {
-            zk__client *cl = v;
-            zk_h1c_free(cl->h1);
-            SSL_CTX_free(cl->ctx);
-            free(cl);
-        }
-        zk_map_free(srv->webhooks->clients);
-    }
-    free(srv->webhooks);
-    srv->webhooks = NULL;
-}
