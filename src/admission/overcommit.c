@@ -196,16 +196,6 @@ static bool lr_min(const json_t *const *ranges, size_t n, const char *res, zk_ku
 
 /* ---- containers ---- */
 
-static json_t *obj_at(json_t *parent, const char *key)
-{
-    json_t *o = json_object_get(parent, key);
-    if (!json_is_object(o)) {
-        o = json_object();
-        json_object_set_new(parent, key, o);
-    }
-    return o;
-}
-
 static void record_num(zk_buf *b, const json_t *v, const char *dflt)
 {
     if (json_is_integer(v))
@@ -224,7 +214,7 @@ static int one_container(json_t *ct, bool init, const policy *p, const char *lr_
     const char *name = zk_json_str(ct, "name");
     if (!name)
         name = "";
-    json_t *res = obj_at(ct, "resources");
+    json_t *res = zk_json_child_obj(ct, "resources");
     json_t *limits = json_object_get(res, "limits");
     int changed = 0;
     bool named = false;
@@ -235,7 +225,7 @@ static int one_container(json_t *ct, bool init, const policy *p, const char *lr_
             const json_t *d = lr_default_limit(ranges, nranges, rn);
             if (!d)
                 continue;
-            limits = obj_at(res, "limits");
+            limits = zk_json_child_obj(res, "limits");
             json_object_set_new(limits, rn, json_deep_copy(d));
             lim = json_object_get(limits, rn);
             changed = 1;
@@ -276,7 +266,7 @@ static int one_container(json_t *ct, bool init, const policy *p, const char *lr_
         char wbuf[ZK_KUBE_QUANTITY_STR_MAX], lbuf[ZK_KUBE_QUANTITY_STR_MAX];
         zk_kube_quantity_canonical(&want, wbuf, sizeof(wbuf));
         zk_kube_quantity_canonical(&limit, lbuf, sizeof(lbuf));
-        json_object_set_new(obj_at(res, "requests"), rn, json_string(wbuf));
+        json_object_set_new(zk_json_child_obj(res, "requests"), rn, json_string(wbuf));
         changed = 1;
         if (!named) {
             zk_buf_printf(rec, "%s%s%s", rec->len ? "; " : "", init ? "init " : "", name);
@@ -383,8 +373,8 @@ int zk_adm_overcommit(json_t *pod, const json_t *ns, json_t *const *policies, si
         zk_buf_puts(&text, ", memory ");
         record_num(&text, p.ratio_json[1], DEFAULT_MEMORY_RATIO);
         zk_buf_printf(&text, "): %.*s", (int)rec.len, rec.data);
-        json_t *wmeta = obj_at(work, "metadata");
-        json_object_set_new(obj_at(wmeta, "annotations"), ZK_ADM_OC_RECORD,
+        json_t *wmeta = zk_json_child_obj(work, "metadata");
+        json_object_set_new(zk_json_child_obj(wmeta, "annotations"), ZK_ADM_OC_RECORD,
                             json_stringn(text.data, text.len));
         zk_buf_free(&text);
     }

@@ -109,6 +109,21 @@ char *zk_adm_policies_check(const char *group, const char *resource, const json_
     return why;
 }
 
+/* The answer's JSON Patch from what came to what goes (none when equal). */
+static void set_patch(json_t *resp, const json_t *from, const json_t *to)
+{
+    json_t *ops = zk_kube_patch_diff(from, to);
+    if (json_array_size(ops)) {
+        char *text = json_dumps(ops, JSON_COMPACT);
+        char *b64 = zk_base64_encode(text, strlen(text));
+        json_object_set_new(resp, "patchType", json_string("JSONPatch"));
+        json_object_set_new(resp, "patch", json_string(b64));
+        free(b64);
+        free(text);
+    }
+    json_decref(ops);
+}
+
 void zk_adm_record_requester(json_t *obj, const json_t *old, const json_t *user)
 {
     json_t *meta = json_object_get(obj, "metadata");
@@ -163,16 +178,7 @@ json_t *zk_adm_review(const json_t *review, bool mutate, const zk_adm_sources *s
             ns = zk_json_path_str(pod, "metadata", "namespace", NULL);
         refused = zk_adm_policies_pod(pod, ns ? ns : "", src);
         if (!refused) {
-            json_t *ops = zk_kube_patch_diff(obj, pod);
-            if (json_array_size(ops)) {
-                char *text = json_dumps(ops, JSON_COMPACT);
-                char *b64 = zk_base64_encode(text, strlen(text));
-                json_object_set_new(resp, "patchType", json_string("JSONPatch"));
-                json_object_set_new(resp, "patch", json_string(b64));
-                free(b64);
-                free(text);
-            }
-            json_decref(ops);
+            set_patch(resp, obj, pod);
         }
         json_decref(pod);
     } else if (mutate && op && (!strcmp(op, "CREATE") || !strcmp(op, "UPDATE")) &&
@@ -181,16 +187,7 @@ json_t *zk_adm_review(const json_t *review, bool mutate, const zk_adm_sources *s
         json_t *old = json_object_get(req, "oldObject");
         zk_adm_record_requester(copy, !strcmp(op, "UPDATE") && json_is_object(old) ? old : NULL,
                                 json_object_get(req, "userInfo"));
-        json_t *ops = zk_kube_patch_diff(obj, copy);
-        if (json_array_size(ops)) {
-            char *text = json_dumps(ops, JSON_COMPACT);
-            char *b64 = zk_base64_encode(text, strlen(text));
-            json_object_set_new(resp, "patchType", json_string("JSONPatch"));
-            json_object_set_new(resp, "patch", json_string(b64));
-            free(b64);
-            free(text);
-        }
-        json_decref(ops);
+        set_patch(resp, obj, copy);
         json_decref(copy);
     } else if (!mutate && op && (!strcmp(op, "CREATE") || !strcmp(op, "UPDATE")) &&
                json_is_object(obj)) {

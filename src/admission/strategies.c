@@ -166,40 +166,20 @@ char *zk_adm_strategies_check(const json_t *annotations, json_t *const *groups, 
 
 /* ---- the rewrite ---- */
 
-static json_t *obj_at(json_t *parent, const char *key)
-{
-    json_t *o = json_object_get(parent, key);
-    if (!json_is_object(o)) {
-        o = json_object();
-        json_object_set_new(parent, key, o);
-    }
-    return o;
-}
-
-static json_t *arr_at(json_t *parent, const char *key)
-{
-    json_t *a = json_object_get(parent, key);
-    if (!json_is_array(a)) {
-        a = json_array();
-        json_object_set_new(parent, key, a);
-    }
-    return a;
-}
-
 /* Add expr to every required nodeSelectorTerm (a new term when there is
  * none); returns whether anything was added. */
 static bool require(json_t *pod, const json_t *expr)
 {
-    json_t *na = obj_at(obj_at(obj_at(pod, "spec"), "affinity"), "nodeAffinity");
-    json_t *req = obj_at(na, "requiredDuringSchedulingIgnoredDuringExecution");
-    json_t *terms = arr_at(req, "nodeSelectorTerms");
+    json_t *na = zk_json_child_obj(zk_json_child_obj(zk_json_child_obj(pod, "spec"), "affinity"), "nodeAffinity");
+    json_t *req = zk_json_child_obj(na, "requiredDuringSchedulingIgnoredDuringExecution");
+    json_t *terms = zk_json_child_arr(req, "nodeSelectorTerms");
     if (!json_array_size(terms))
         json_array_append_new(terms, json_object());
     bool added = false;
     size_t i;
     json_t *t;
     json_array_foreach(terms, i, t) {
-        json_t *exprs = arr_at(t, "matchExpressions");
+        json_t *exprs = zk_json_child_arr(t, "matchExpressions");
         bool have = false;
         size_t j;
         json_t *e;
@@ -215,7 +195,7 @@ static bool require(json_t *pod, const json_t *expr)
 
 static bool tolerate(json_t *pod, const char *group)
 {
-    json_t *tols = arr_at(obj_at(pod, "spec"), "tolerations");
+    json_t *tols = zk_json_child_arr(zk_json_child_obj(pod, "spec"), "tolerations");
     json_t *want = json_pack("{s:s,s:s,s:s,s:s}", "key", ZK_ADM_EXCLUSIVE_TAINT, "operator",
                              "Equal", "value", group, "effect", "NoSchedule");
     size_t i;
@@ -268,7 +248,7 @@ int zk_adm_strategies_pod(json_t *pod, json_t *const *groups, size_t ngroups, js
     if (!strcmp(key, K_EXCL))
         changed = tolerate(pod, value) || changed;
     if (changed)
-        json_object_set_new(obj_at(obj_at(pod, "metadata"), "annotations"),
+        json_object_set_new(zk_json_child_obj(zk_json_child_obj(pod, "metadata"), "annotations"),
                             ZK_ADM_PLACEMENT_RECORD, json_string(note));
     free(note);
     return changed ? 1 : 0;

@@ -198,10 +198,7 @@ int zk_adm_webhook_main(int argc, char **argv)
             break;
         }
         case 'v':
-            zk_log_set_level(!strcmp(optarg, "debug")  ? ZK_LOG_DEBUG
-                             : !strcmp(optarg, "warn") ? ZK_LOG_WARN
-                             : !strcmp(optarg, "error") ? ZK_LOG_ERROR
-                                                        : ZK_LOG_INFO);
+            zk_log_set_level_name(optarg);
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

@@ -151,3 +151,23 @@ bool zk_json_bool(const json_t *obj, const char *key, bool def)
     json_t *v = json_object_get(obj, key);
     return json_is_boolean(v) ? json_is_true(v) : def;
 }
+
+json_t *zk_json_child_obj(json_t *parent, const char *key)
+{
+    json_t *o = json_object_get(parent, key);
+    if (!json_is_object(o)) {
+        o = json_object();
+        json_object_set_new(parent, key, o);
+    }
+    return o;
+}
+
+json_t *zk_json_child_arr(json_t *parent, const char *key)
+{
+    json_t *a = json_object_get(parent, key);
+    if (!json_is_array(a)) {
+        a = json_array();
+        json_object_set_new(parent, key, a);
+    }
+    return a;
+}

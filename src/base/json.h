@@ -54,6 +54,12 @@ const char *zk_json_path_str(const json_t *obj, ...) __attribute__((sentinel));
  * non-object is in the way. Borrowed. */
 json_t *zk_json_path_obj(json_t *obj, ...) __attribute__((sentinel));
 
+/* The object (array) at key of parent, made when it is missing or is not
+ * one (what was there is replaced). Borrowed. For code that writes a
+ * field into a document it builds on. */
+json_t *zk_json_child_obj(json_t *parent, const char *key);
+json_t *zk_json_child_arr(json_t *parent, const char *key);
+
 /* Set key to a new string (copied). */
 void zk_json_set_str(json_t *obj, const char *key, const char *val);
 /* Borrowed string value of key or NULL. */

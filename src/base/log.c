@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static int zk__log_level = ZK_LOG_INFO;
@@ -30,4 +31,12 @@ void zk_log(int level, const char *fmt, ...)
         vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
     va_end(ap);
     fprintf(stderr, "%s\n", line);
+}
+
+void zk_log_set_level_name(const char *name)
+{
+    zk_log_set_level(!strcmp(name, "debug")   ? ZK_LOG_DEBUG
+                     : !strcmp(name, "warn")  ? ZK_LOG_WARN
+                     : !strcmp(name, "error") ? ZK_LOG_ERROR
+                                              : ZK_LOG_INFO);
 }

@@ -6,6 +6,9 @@ enum { ZK_LOG_DEBUG = 0, ZK_LOG_INFO = 1, ZK_LOG_WARN = 2, ZK_LOG_ERROR = 3 };
 
 /* Messages below this level are dropped; default ZK_LOG_INFO. */
 void zk_log_set_level(int level);
+/* The level named "debug", "info", "warn" or "error" (a --log-level flag);
+ * anything else means info. */
+void zk_log_set_level_name(const char *name);
 int zk_log_get_level(void);
 void zk_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -147,10 +147,7 @@ int zk_ctl_host_main(int argc, char **argv, const zk_ctl_host_opts *defaults, co
         case 'd': o.disabled = optarg; break;
         case 'l': o.leader_elect = strcmp(optarg, "false") != 0; break;
         case 'v':
-            zk_log_set_level(!strcmp(optarg, "debug") ? ZK_LOG_DEBUG
-                             : !strcmp(optarg, "warn") ? ZK_LOG_WARN
-                             : !strcmp(optarg, "error") ? ZK_LOG_ERROR
-                                                         : ZK_LOG_INFO);
+            zk_log_set_level_name(optarg);
             break;
         case 'h':
             printf("usage: zke %s [--kubeconfig FILE] [--leader-elect true|false]%s\n", cmd,

@@ -103,10 +103,7 @@ int zk_sched_main(int argc, char **argv)
         case 'l': leader_elect = strcmp(optarg, "false") != 0; break;
         case 'E': so.no_scheduled_events = true; break;
         case 'v':
-            zk_log_set_level(!strcmp(optarg, "debug")  ? ZK_LOG_DEBUG
-                             : !strcmp(optarg, "warn") ? ZK_LOG_WARN
-                             : !strcmp(optarg, "error") ? ZK_LOG_ERROR
-                                                        : ZK_LOG_INFO);
+            zk_log_set_level_name(optarg);
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
