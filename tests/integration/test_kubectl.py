@@ -54,11 +54,11 @@ CRD = """
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
-  name: hostgroups.zke.io
+  name: racks.example.zke.io
 spec:
-  group: zke.io
+  group: example.zke.io
   scope: Cluster
-  names: {plural: hostgroups, singular: hostgroup, kind: HostGroup, shortNames: [hg]}
+  names: {plural: racks, singular: rack, kind: Rack, shortNames: [rk]}
   versions:
   - name: v1
     served: true
@@ -283,27 +283,28 @@ class KubectlCommon:
 
 
     def test_crd(self):
-        name = "hostgroups.zke.io"
+        # a CRD of the test's own (zke's own zke.io CRDs are installed already)
+        name = "racks.example.zke.io"
         p = self.k("apply", "-f", "-", input=CRD)
         self.assertIn(name, p.stdout)
         ok = False
         for _ in range(50):
-            if self.k("get", "hostgroups", check=False).returncode == 0:
+            if self.k("get", "racks", check=False).returncode == 0:
                 ok = True
                 break
             time.sleep(0.2)
         self.assertTrue(ok, "the custom resource was never served")
-        hg = "apiVersion: zke.io/v1\nkind: HostGroup\nmetadata:\n  name: gpu-%s\nspec:\n  size: 3\n  zone: hz\n" % (
+        hg = "apiVersion: example.zke.io/v1\nkind: Rack\nmetadata:\n  name: gpu-%s\nspec:\n  size: 3\n  zone: hz\n" % (
             "old" if self.OLD else "new")
         self.k("apply", "-f", "-", input=hg)
-        out = self.k("get", "hostgroups").stdout
+        out = self.k("get", "racks").stdout
         self.assertRegex(out, r"NAME\s+HOSTS\s+AGE")
         self.assertRegex(out, r"gpu-\w+\s+3\s+")
         bad = hg.replace("size: 3", "size: -1").replace("gpu-", "bad-")
         p = self.k("apply", "-f", "-", input=bad, check=False)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("spec.size", p.stderr)
-        out = self.k("explain", "hostgroup.spec").stdout
+        out = self.k("explain", "rack.spec").stdout
         self.assertIn("size", out)
         self.assertIn("How many hosts", out)
 
