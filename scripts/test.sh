@@ -44,9 +44,21 @@ run_integration() { # zke binary, label
 
 stage() { echo "== $1 (at ${SECONDS}s)"; }
 
-# The sanitizer and fuzz trees build while the first suites run: one job,
-# lowest priority, so the tests keep the other core (they wait on
-# processes far more than they compute). Each writes its exit status.
+# one fuzz target: its exit status and log land in $2
+fuzz_one() { # target name, results dir
+  local work corpus=tests/fuzz/corpus/${1#fuzz_}
+  work=$(mktemp -d)
+  [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null
+  ./build-fuzz/tests/fuzz/"$1" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=0 "$work" >"$2/$1.log" 2>&1
+  echo $? >"$2/$1.rc"
+  rm -rf "$work"
+}
+
+# The sanitizer and fuzz trees build while the first suites run, and then
+# the fuzz targets run one after another while the sanitizer suites do: one
+# job at the lowest priority, so the tests keep the other core (they wait
+# on processes far more than they compute). Each step writes its status.
 pre=$(mktemp -d)
 (
   if [ ! -f build-asan/build.ninja ]; then
@@ -63,6 +75,12 @@ pre=$(mktemp -d)
   fi
   nice -n 19 ninja -C build-fuzz -j1 >"$pre/fuzz.log" 2>&1
   echo $? >"$pre/fuzz.rc"
+  if [ "$(cat "$pre/fuzz.rc")" = 0 ]; then
+    mkdir -p "$pre/results"
+    for src in tests/fuzz/fuzz_*.c; do
+      nice -n 19 bash -c "$(declare -f fuzz_one); FUZZ_SECONDS=$FUZZ_SECONDS fuzz_one $(basename "$src" .c) $pre/results"
+    done
+  fi
 ) &
 prebuild=$!
 
@@ -88,27 +106,10 @@ else
   failed=$((failed + 1))
 fi
 
-stage "fuzz targets, ${FUZZ_SECONDS}s each, $(nproc) at a time"
+stage "fuzz targets, ${FUZZ_SECONDS}s each (run beside the sanitizer suites)"
 wait "$prebuild"
-# one target, in the background: its exit status and log land in $2
-fuzz_one() { # target name, results dir
-  local work corpus=tests/fuzz/corpus/${1#fuzz_}
-  work=$(mktemp -d)
-  [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/ 2>/dev/null
-  ./build-fuzz/tests/fuzz/"$1" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=0 "$work" >"$2/$1.log" 2>&1
-  echo $? >"$2/$1.rc"
-  rm -rf "$work"
-}
-if [ "$(cat "$pre/fuzz.rc" 2>/dev/null)" = 0 ] || ninja -C build-fuzz >/dev/null; then
-  # as many targets at once as there are cores: nothing else runs now
-  results=$(mktemp -d)
-  jobs_max=$(nproc)
-  for src in tests/fuzz/fuzz_*.c; do
-    while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
-    fuzz_one "$(basename "$src" .c)" "$results" &
-  done
-  wait
+if [ "$(cat "$pre/fuzz.rc" 2>/dev/null)" = 0 ]; then
+  results=$pre/results
   for src in tests/fuzz/fuzz_*.c; do
     name=$(basename "$src" .c)
     if [ "$(cat "$results/$name.rc" 2>/dev/null)" = 0 ]; then
@@ -123,8 +124,8 @@ if [ "$(cat "$pre/fuzz.rc" 2>/dev/null)" = 0 ] || ninja -C build-fuzz >/dev/null
       failed=$((failed + 1))
     fi
   done
-  rm -rf "$results"
 else
+  tail -20 "$pre/fuzz.log" 2>/dev/null
   failures+=("fuzz build")
   failed=$((failed + 1))
 fi
