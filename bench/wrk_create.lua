@@ -26,6 +26,10 @@ request = function()
     -- etcd v3 JSON gateway: base64 key and value
     local key = "/registry/bench/" .. name
     body = string.format('{"key":"%s","value":"%s"}', b64(key), b64(string.rep("v", 800)))
+  elseif kind == "podmutated" then
+    -- the same pod as zke's policies leave it (requests, anti-affinity and
+    -- their annotations): what the store writes when they run
+    body = string.format('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"%s","labels":{"app":"bench"},"annotations":{"policy.zke.io/overcommit":"OvercommitPolicy default (cpu 10, memory 1.5): web cpu 2 -> 200m, memory 3Gi -> 2Gi","policy.zke.io/soft-anti-affinity":"preferred podAntiAffinity on app=bench, kubernetes.io/hostname"}},"spec":{"affinity":{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":100,"podAffinityTerm":{"labelSelector":{"matchLabels":{"app":"bench"}},"topologyKey":"kubernetes.io/hostname"}}]}},"containers":[{"name":"web","image":"zke.test/none:1","resources":{"limits":{"cpu":"2","memory":"3Gi"},"requests":{"cpu":"200m","memory":"2Gi"}}}]}}', name)
   elseif kind == "pod" then
     -- a pod with limits only: what overcommit works on
     body = string.format('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"%s","labels":{"app":"bench"}},"spec":{"containers":[{"name":"web","image":"zke.test/none:1","resources":{"limits":{"cpu":"2","memory":"3Gi"}}}]}}', name)

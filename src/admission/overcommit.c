@@ -1,6 +1,7 @@
 /* Overcommit: requests from limits by a ratio (see overcommit.h). */
 #include "admission/overcommit.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,25 @@ static bool is_on(const char *v)
     return v && (!strcmp(v, "true") || !strcmp(v, "enabled"));
 }
 
+/* A ratio from its JSON number: directly when it is a whole number of
+ * thousandths (10, 1.5: parsing a real as a quantity renders its text
+ * first, which cost more than the rest of a pod's admission), else
+ * exactly. False unless it is > 0. */
+static bool ratio_of(const json_t *v, zk_kube_quantity *q)
+{
+    double d = json_number_value(v);
+    if (!(d > 0))
+        return false;
+    long long milli = d < 1e12 ? llround(d * 1000) : 0;
+    if (milli > 0 && fabs(d * 1000 - (double)milli) < 1e-6) {
+        zk_kube_quantity_from_milli(milli, ZK_KUBE_QUANTITY_DECIMAL_SI, q);
+        return true;
+    }
+    /* finer than a thousandth, or huge: the exact (slower) way */
+    zk_err err = {0};
+    return zk_kube_quantity_parse_json(v, q, &err) == 0 && zk_kube_quantity_sign(q) > 0;
+}
+
 /* Read a policy; NULL or what is wrong (caller frees). */
 static char *read_policy(const json_t *obj, policy *p)
 {
@@ -56,9 +76,7 @@ static char *read_policy(const json_t *obj, policy *p)
         zk_err err = {0};
         if (!v || json_is_null(v)) {
             zk_kube_quantity_parse(ratio_defaults[r], &p->ratio[r], &err);
-        } else if (!json_is_number(v) ||
-                   zk_kube_quantity_parse_json(v, &p->ratio[r], &err) < 0 ||
-                   zk_kube_quantity_sign(&p->ratio[r]) <= 0) {
+        } else if (!json_is_number(v) || !ratio_of(v, &p->ratio[r])) {
             zk_autofree char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
             return zk_xasprintf("OvercommitPolicy \"%s\": spec.%s is %s: it must be a number "
                                 "greater than 0",
@@ -67,7 +85,14 @@ static char *read_policy(const json_t *obj, policy *p)
         p->ratio_json[r] = v;
         json_t *f = zk_json_path(spec, "minRequests", resources[r], NULL);
         if (!f || json_is_null(f)) {
-            zk_kube_quantity_parse(floor_defaults[r], &p->floor[r], &err);
+            /* parsed once: every pod create reads them */
+            static zk_kube_quantity floors[2];
+            static bool floors_ready[2];
+            if (!floors_ready[r]) {
+                zk_kube_quantity_parse(floor_defaults[r], &floors[r], &err);
+                floors_ready[r] = true;
+            }
+            p->floor[r] = floors[r];
         } else if (zk_kube_quantity_parse_json(f, &p->floor[r], &err) < 0 ||
                    zk_kube_quantity_sign(&p->floor[r]) < 0) {
             return zk_xasprintf("OvercommitPolicy \"%s\": spec.minRequests.%s: %s", p->name,
@@ -207,27 +232,31 @@ static void record_num(zk_buf *b, const json_t *v, const char *dflt)
 }
 
 /* One container: returns -1 with *why on a bad quantity, else whether it
- * changed; what changed goes to rec. */
+ * changes (changed, when apply is set; nothing is written otherwise, and
+ * rec may be NULL), what changed going to rec. */
 static int one_container(json_t *ct, bool init, const policy *p, const char *lr_note,
-                         const json_t *const *ranges, size_t nranges, zk_buf *rec, char **why)
+                         const json_t *const *ranges, size_t nranges, bool apply, zk_buf *rec,
+                         char **why)
 {
     const char *name = zk_json_str(ct, "name");
     if (!name)
         name = "";
-    json_t *res = zk_json_child_obj(ct, "resources");
+    json_t *res = json_object_get(ct, "resources");
     json_t *limits = json_object_get(res, "limits");
     int changed = 0;
     bool named = false;
     for (int r = 0; r < 2; r++) {
         const char *rn = resources[r];
-        json_t *lim = json_object_get(limits, rn);
+        const json_t *lim = json_object_get(limits, rn);
         if (!lim) {
-            const json_t *d = lr_default_limit(ranges, nranges, rn);
-            if (!d)
+            lim = lr_default_limit(ranges, nranges, rn);
+            if (!lim)
                 continue;
-            limits = zk_json_child_obj(res, "limits");
-            json_object_set_new(limits, rn, json_deep_copy(d));
-            lim = json_object_get(limits, rn);
+            if (apply) {
+                res = zk_json_child_obj(ct, "resources");
+                limits = zk_json_child_obj(res, "limits");
+                json_object_set_new(limits, rn, json_deep_copy(lim));
+            }
             changed = 1;
         }
         zk_kube_quantity limit, req, unit, want;
@@ -266,8 +295,11 @@ static int one_container(json_t *ct, bool init, const policy *p, const char *lr_
         char wbuf[ZK_KUBE_QUANTITY_STR_MAX], lbuf[ZK_KUBE_QUANTITY_STR_MAX];
         zk_kube_quantity_canonical(&want, wbuf, sizeof(wbuf));
         zk_kube_quantity_canonical(&limit, lbuf, sizeof(lbuf));
-        json_object_set_new(zk_json_child_obj(res, "requests"), rn, json_string(wbuf));
         changed = 1;
+        if (!apply)
+            continue;
+        res = zk_json_child_obj(ct, "resources");
+        json_object_set_new(zk_json_child_obj(res, "requests"), rn, json_string(wbuf));
         if (!named) {
             zk_buf_printf(rec, "%s%s%s", rec->len ? "; " : "", init ? "init " : "", name);
             named = true;
@@ -339,31 +371,33 @@ int zk_adm_overcommit(json_t *pod, const json_t *ns, json_t *const *policies, si
     *why = read_policy(chosen, &p);
     if (*why)
         return -1;
-    /* work on a copy: a failure leaves the pod as it came */
-    json_t *work = json_deep_copy(pod);
-    const char *lr_note = zk_json_path_str(work, "metadata", "annotations",
+    /* first look (a failure leaves the pod as it came), then write */
+    const char *lr_note = zk_json_path_str(pod, "metadata", "annotations",
                                            ZK_ADM_LIMITRANGER_ANNOTATION, NULL);
     zk_buf rec;
     zk_buf_init(&rec, 64u << 10);
     int changed = 0;
     static const char *const lists[] = {"initContainers", "containers"};
-    for (int l = 0; l < 2; l++) {
-        size_t i;
-        json_t *ct;
-        json_array_foreach(zk_json_path(work, "spec", lists[l], NULL), i, ct) {
-            int rc = one_container(ct, l == 0, &p, lr_note, ranges, nranges, &rec, why);
-            if (rc < 0) {
-                zk_buf_free(&rec);
-                json_decref(work);
-                return -1;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int l = 0; l < 2; l++) {
+            size_t i;
+            json_t *ct;
+            json_array_foreach(zk_json_path(pod, "spec", lists[l], NULL), i, ct) {
+                if (!json_is_object(ct))
+                    continue;
+                int rc = one_container(ct, l == 0, &p, lr_note, ranges, nranges, pass == 1,
+                                       &rec, why);
+                if (rc < 0) {
+                    zk_buf_free(&rec);
+                    return -1;
+                }
+                changed |= rc;
             }
-            changed |= rc;
         }
-    }
-    if (!changed) {
-        zk_buf_free(&rec);
-        json_decref(work);
-        return 0;
+        if (!changed) {
+            zk_buf_free(&rec);
+            return 0;
+        }
     }
     if (rec.len) {
         zk_buf text;
@@ -373,14 +407,11 @@ int zk_adm_overcommit(json_t *pod, const json_t *ns, json_t *const *policies, si
         zk_buf_puts(&text, ", memory ");
         record_num(&text, p.ratio_json[1], DEFAULT_MEMORY_RATIO);
         zk_buf_printf(&text, "): %.*s", (int)rec.len, rec.data);
-        json_t *wmeta = zk_json_child_obj(work, "metadata");
-        json_object_set_new(zk_json_child_obj(wmeta, "annotations"), ZK_ADM_OC_RECORD,
+        json_t *meta = zk_json_child_obj(pod, "metadata");
+        json_object_set_new(zk_json_child_obj(meta, "annotations"), ZK_ADM_OC_RECORD,
                             json_stringn(text.data, text.len));
         zk_buf_free(&text);
     }
     zk_buf_free(&rec);
-    /* the copy's content becomes the pod's */
-    json_object_update(pod, work);
-    json_decref(work);
     return 1;
 }

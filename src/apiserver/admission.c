@@ -264,36 +264,40 @@ static void zk__forbidden(zk_call *c, const zk_kind *k, const json_t *obj, const
 /* ---- zke's policies (src/admission/overcommit.c, strategies.c,
  * antiaffinity.c): the objects they read ---- */
 
-/* Every object of a zke.io kind (v1alpha1), parsed; none while its CRD is
- * not served. */
-static void zk__list_zke(zk_apiserver *srv, const char *resource, zk__list *out)
-{
-    const zk_kind *k = zk_kinds_find("zke.io", "v1alpha1", resource);
-    if (k)
-        zk__list_ns(srv, "zke.io", resource, "", out);
-}
-
-static json_t *zk__namespace_obj(zk_apiserver *srv, const char *name)
-{
-    const zk_kind *nsk = zk_kinds_find("", "v1", "namespaces");
-    zk_obj *o = zk_storage_get_obj(zk_apis_storage(srv, nsk), "", name);
-    return o ? zk_obj_parse(o) : NULL;
-}
-
+/* The sources read objects and never change them: they get the kept
+ * (shared) trees of the objects, not copies, so a pod create costs no
+ * parsing of its namespace, policies or LimitRanges once they are warm. */
 static json_t *zk__src_namespace(void *ctx, const char *name)
 {
-    return zk__namespace_obj(ctx, name);
+    const zk_kind *nsk = zk_kinds_find("", "v1", "namespaces");
+    zk_obj *o = zk_storage_get_obj(zk_apis_storage(ctx, nsk), "", name);
+    return o ? zk_obj_tree(o) : NULL;
 }
 
 static size_t zk__src_list(void *ctx, const char *resource, const char *ns, json_t ***out)
 {
+    zk_apiserver *srv = ctx;
+    const zk_kind *k = !strcmp(resource, "nodes")         ? zk_kinds_find("", "v1", "nodes")
+                       : !strcmp(resource, "limitranges") ? zk_kinds_find("", "v1", "limitranges")
+                                                          : zk_kinds_find("zke.io", "v1alpha1",
+                                                                          resource);
     zk__list l = {0};
-    if (!strcmp(resource, "nodes"))
-        zk__list_ns(ctx, "", "nodes", "", &l);
-    else if (!strcmp(resource, "limitranges"))
-        zk__list_ns(ctx, "", "limitranges", ns ? ns : "", &l);
-    else
-        zk__list_zke(ctx, resource, &l);
+    zk_storage *st = k ? zk_apis_storage(srv, k) : NULL;
+    const char *want = k && k->namespaced ? (ns ? ns : "") : "";
+    size_t pos = 0;
+    void *v;
+    while (st && zk_map_next(st->entries, &pos, NULL, &v)) {
+        zk_entry *e = v;
+        if (!e->latest || strcmp(e->latest->ns, want))
+            continue;
+        if (l.n == l.cap) {
+            l.cap = l.cap ? l.cap * 2 : 4;
+            l.v = zk_xrealloc(l.v, l.cap * sizeof(*l.v));
+        }
+        l.v[l.n++] = zk_obj_tree(e->latest);
+    }
+    if (l.n > 1)
+        qsort(l.v, l.n, sizeof(*l.v), zk__by_name);
     *out = l.v;
     return l.n;
 }
