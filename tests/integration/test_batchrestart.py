@@ -368,7 +368,13 @@ class BatchRestartContainersTest(unittest.TestCase):
         self.assertEqual(len(after), 20)
         self.assertFalse(set(after) & before)
         self.assertTrue(all(p["status"].get("phase") == "Running" for p in after.values()))
-        # the pods' usage, sampled from metrics.k8s.io (the agent's stats)
+        # the pods' usage, sampled from metrics.k8s.io (the agent's stats:
+        # two readings 10 s apart make a rate, so the new pods need that long)
+        def metrics():
+            r = self.srv.kubectl("get", "--raw", "/apis/metrics.k8s.io/v1beta1/namespaces/real/pods",
+                                 check=False)
+            return r.returncode == 0 and len(json.loads(r.stdout).get("items", [])) >= 20
+        wait_for(metrics, 60, "pod metrics of the new pods")
         p = subprocess.run([ZKE, "overcommit", "report", "-n", "real", "--window", "2s",
                             "--interval", "1s", "--kubeconfig", self.srv.kubeconfig],
                            capture_output=True, text=True, timeout=60)
@@ -376,7 +382,7 @@ class BatchRestartContainersTest(unittest.TestCase):
         self.assertRegex(p.stdout, r"usage: [1-3] samples? over 2s\n")
         row = [l.split() for l in p.stdout.splitlines() if l.startswith("real ")][0]
         self.assertEqual(row[1], "23")
-        self.assertNotEqual(row[9], "-")   # memory p95 of 23 running zkt pods
+        self.assertNotEqual(row[9], "-", p.stdout)   # memory p95 of 23 running zkt pods
         # a-crashy's next pods crash (its ConfigMap now says so): the batch halts
         self.srv.kubectl("patch", "configmap", "-n", "real", "mode", "--type=merge", "-p",
                          '{"data":{"mode":"crash"}}')
