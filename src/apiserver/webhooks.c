@@ -409,8 +409,13 @@ static void zk__on_done(void *ctx, const char *error)
         return;
     }
     if (patched) {
-        if (!json_equal(patched, r->doc))
+        if (!json_equal(patched, r->doc)) {
             r->version++;
+            /* its own change is no reason to call it again: only what
+             * later webhooks change is */
+            if (r->seen && !r->second)
+                r->seen[r->at] = r->version;
+        }
         json_decref(r->doc);
         r->doc = patched;
     }

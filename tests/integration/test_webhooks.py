@@ -298,7 +298,7 @@ class WebhooksTest(unittest.TestCase):
     def test_patch_warning_selectors_and_order(self):
         self.config("MutatingWebhookConfiguration", "b-label", [
             hook("label.test.zke.io", self.peer.url("/label"), self.bundle, [rule(["configmaps"])],
-                 objectSelector={"matchLabels": {"hook": "yes"}})])
+                 objectSelector={"matchLabels": {"hook": "yes"}}, reinvocationPolicy="IfNeeded")])
         # runs first (by configuration name), and again once /label changed the object
         self.config("MutatingWebhookConfiguration", "a-count", [
             hook("count.test.zke.io", self.peer.url("/count/a"), self.bundle,
@@ -313,6 +313,8 @@ class WebhooksTest(unittest.TestCase):
             got = self.srv.kjson("get", "configmap", "touched")
             self.assertEqual(got["metadata"]["labels"], {"hook": "yes", "added": "by-hook"})
             self.assertEqual(self.peer.calls.get("/count/a"), 2)   # reinvoked once
+            # /label changed the object itself, and nothing after it did: once
+            self.assertEqual(self.peer.calls.get("/label"), 1)
             # not selected: left alone, and nobody called
             before = dict(self.peer.calls)
             self.srv.kubectl("create", "configmap", "plain")
