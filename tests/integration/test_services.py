@@ -181,6 +181,16 @@ class ServicesCases:
     def dig_short(self, name, qtype="A"):
         return sorted(x for x in self.dig(name, qtype, "+short").splitlines() if x)
 
+    def endpoint_pods(self, svc):
+        """The pods behind the Service's ready endpoints (targetRef names)."""
+        out = []
+        for sl in self.srv.kjson("get", "endpointslices", "-l",
+                                 "kubernetes.io/service-name=" + svc)["items"]:
+            for e in sl.get("endpoints") or []:
+                if (e.get("conditions") or {}).get("ready", True) and e.get("targetRef"):
+                    out.append(e["targetRef"]["name"])
+        return sorted(out)
+
     def cluster_ip(self, svc):
         return self.srv.kjson("get", "svc", svc)["spec"]["clusterIP"]
 
@@ -389,7 +399,9 @@ class ServicesCases:
                    {"name": "echo", "port": 53, "protocol": "UDP", "targetPort": "echo"}]}}
         self.apply(dep, svc)
         wait_for(lambda: self.ready_endpoints("udp") == 1, 60, "the udp endpoint")
-        first = self.pod_names("udp")[0]
+        # the pod behind the endpoint (a second pod the ReplicaSet made and
+        # took back at once may still be listed)
+        first = self.endpoint_pods("udp")[0]
         out = {}
 
         def ask():
@@ -401,7 +413,8 @@ class ServicesCases:
         t.join(timeout=120)
         lines = [l.split(" ", 1)[1] for l in out["text"].splitlines()]
         self.assertEqual(lines[0], "hello from " + first, out["text"])
-        second = [p for p in self.pod_names("udp") if p != first]
+        second = wait_for(lambda: [p for p in self.endpoint_pods("udp") if p != first] or None,
+                          60, "the new udp endpoint")
         self.assertEqual(len(second), 1)
         # the flow ends on the new pod: without the conntrack deletion it
         # would time out until the entry expires (30 s or more)
