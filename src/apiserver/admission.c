@@ -92,15 +92,13 @@ static int zk__by_name(const void *a, const void *b)
 }
 
 /* The live objects of a kind in ns, parsed and sorted by name. */
-static void zk__list_ns(zk_apiserver *srv, const char *group, const char *resource,
-                        const char *ns, zk__list *out)
+/* The live objects of st in ns, sorted by name: parsed copies, or (shared)
+ * the objects' kept trees, which the caller must only read. */
+static void zk__list_storage(zk_storage *st, const char *ns, bool shared, zk__list *out)
 {
-    zk_storage *st = zk__storage_of(srv, group, resource);
-    if (!st)
-        return;
     size_t pos = 0;
     void *v;
-    while (zk_map_next(st->entries, &pos, NULL, &v)) {
+    while (st && zk_map_next(st->entries, &pos, NULL, &v)) {
         zk_entry *e = v;
         if (!e->latest || strcmp(e->latest->ns, ns))
             continue;
@@ -108,10 +106,16 @@ static void zk__list_ns(zk_apiserver *srv, const char *group, const char *resour
             out->cap = out->cap ? out->cap * 2 : 4;
             out->v = zk_xrealloc(out->v, out->cap * sizeof(*out->v));
         }
-        out->v[out->n++] = zk_obj_parse(e->latest);
+        out->v[out->n++] = shared ? zk_obj_tree(e->latest) : zk_obj_parse(e->latest);
     }
     if (out->n > 1)
         qsort(out->v, out->n, sizeof(*out->v), zk__by_name);
+}
+
+static void zk__list_ns(zk_apiserver *srv, const char *group, const char *resource,
+                        const char *ns, zk__list *out)
+{
+    zk__list_storage(zk__storage_of(srv, group, resource), ns, false, out);
 }
 
 static bool zk__any_in_ns(zk_apiserver *srv, const char *group, const char *resource,
@@ -282,22 +286,8 @@ static size_t zk__src_list(void *ctx, const char *resource, const char *ns, json
                                                           : zk_kinds_find("zke.io", "v1alpha1",
                                                                           resource);
     zk__list l = {0};
-    zk_storage *st = k ? zk_apis_storage(srv, k) : NULL;
-    const char *want = k && k->namespaced ? (ns ? ns : "") : "";
-    size_t pos = 0;
-    void *v;
-    while (st && zk_map_next(st->entries, &pos, NULL, &v)) {
-        zk_entry *e = v;
-        if (!e->latest || strcmp(e->latest->ns, want))
-            continue;
-        if (l.n == l.cap) {
-            l.cap = l.cap ? l.cap * 2 : 4;
-            l.v = zk_xrealloc(l.v, l.cap * sizeof(*l.v));
-        }
-        l.v[l.n++] = zk_obj_tree(e->latest);
-    }
-    if (l.n > 1)
-        qsort(l.v, l.n, sizeof(*l.v), zk__by_name);
+    zk__list_storage(k ? zk_apis_storage(srv, k) : NULL,
+                     k && k->namespaced ? (ns ? ns : "") : "", true, &l);
     *out = l.v;
     return l.n;
 }

@@ -137,38 +137,29 @@ bool zk_ctl_hostgroup_apply(json_t *node, const json_t *group)
 
 /* ---- the controller ---- */
 
-static void all_groups(hg_state *st)
+/* Enqueue "<kind>:<name>" (kind 'g' a group, 'n' a node). */
+static void enqueue(hg_state *st, char kind, const json_t *obj)
 {
-    json_t **gs = NULL;
-    size_t n = zk_kube_informer_list(st->groups, &gs);
     char key[300];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(key, sizeof(key), "g:%.253s", zk_kube_name(gs[i]));
-        zk_ctl_enqueue(st->c, key);
-    }
-    free(gs);
+    snprintf(key, sizeof(key), "%c:%.253s", kind, zk_kube_name(obj));
+    zk_ctl_enqueue(st->c, key);
 }
 
-static void all_nodes(hg_state *st)
+static void enqueue_all(hg_state *st, zk_kube_informer *inf, char kind)
 {
-    json_t **ns = NULL;
-    size_t n = zk_kube_informer_list(st->nodes, &ns);
-    char key[300];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(key, sizeof(key), "n:%.253s", zk_kube_name(ns[i]));
-        zk_ctl_enqueue(st->c, key);
-    }
-    free(ns);
+    json_t **all = NULL;
+    size_t n = zk_kube_informer_list(inf, &all);
+    for (size_t i = 0; i < n; i++)
+        enqueue(st, kind, all[i]);
+    free(all);
 }
 
 static void group_ev(void *ctx, json_t *g)
 {
     hg_state *st = ctx;
-    all_nodes(st);
-    all_groups(st);
-    char key[300];
-    snprintf(key, sizeof(key), "g:%.253s", zk_kube_name(g));
-    zk_ctl_enqueue(st->c, key);
+    enqueue_all(st, st->nodes, 'n');
+    enqueue_all(st, st->groups, 'g');
+    enqueue(st, 'g', g);
 }
 
 static void group_upd(void *ctx, json_t *old, json_t *g)
@@ -183,10 +174,8 @@ static void group_upd(void *ctx, json_t *old, json_t *g)
 static void node_ev(void *ctx, json_t *node)
 {
     hg_state *st = ctx;
-    char key[300];
-    snprintf(key, sizeof(key), "n:%.253s", zk_kube_name(node));
-    zk_ctl_enqueue(st->c, key);
-    all_groups(st);
+    enqueue(st, 'n', node);
+    enqueue_all(st, st->groups, 'g');
 }
 
 static void node_upd(void *ctx, json_t *old, json_t *node)
