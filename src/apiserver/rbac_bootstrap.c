@@ -184,7 +184,10 @@ static const role_def roles[] = {
         .rules = {
             {"*", "core apps batch discovery.k8s.io coordination.k8s.io events.k8s.io policy "
                   "autoscaling networking.k8s.io zke.io", "*", NULL},
-            {READ, "rbac.authorization.k8s.io apiextensions.k8s.io metrics.k8s.io", "*", NULL},
+            {READ, "rbac.authorization.k8s.io apiextensions.k8s.io metrics.k8s.io "
+                   "custom.metrics.k8s.io external.metrics.k8s.io", "*", NULL},
+            /* the HPA and ScheduledScaling scale whatever has a scale */
+            {"get update patch", "*", "*/scale", NULL},
             {"create", "authentication.k8s.io", "tokenreviews", NULL},
             {"create", "authorization.k8s.io", "subjectaccessreviews", NULL},
         },

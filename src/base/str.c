@@ -1,6 +1,7 @@
 #include "base/str.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -127,4 +128,20 @@ char *zk_base64_encode(const void *in, size_t len)
     }
     *o = '\0';
     return out;
+}
+
+void zk_str_query_escape(char *out, size_t n, const char *s)
+{
+    size_t j = 0;
+    if (!n)
+        return;
+    for (; *s && j + 4 < n; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            strchr("-_.~", ch))
+            out[j++] = (char)ch;
+        else
+            j += (size_t)snprintf(out + j, n - j, "%%%02X", ch);
+    }
+    out[j] = 0;
 }

@@ -13,6 +13,9 @@ size_t zk_str_concat(char *out, size_t n, ...) __attribute__((sentinel));
 
 /* v in decimal into out, which has room for 21 bytes; returns the length. */
 size_t zk_str_i64(char *out, int64_t v);
+/* Percent-escape s as a URL query value into out (n bytes, NUL included;
+ * a value too long is cut at a whole escape). */
+void zk_str_query_escape(char *out, size_t n, const char *s);
 
 /* FNV-1a of a string, 32 and 64 bit: names derived from names (a node's
  * bridge, a Service port's iptables chains), stable across versions. */

@@ -11,6 +11,7 @@
 
 #include "base/json.h"
 #include "base/log.h"
+#include "base/str.h"
 #include "base/map.h"
 #include "base/mem.h"
 
@@ -437,30 +438,15 @@ static void on_list(void *ctx, const zk_kube_result *r)
         list_done(inf);
 }
 
-/* Percent-escape for a query value. */
-static void qescape(char *out, size_t n, const char *s)
-{
-    size_t j = 0;
-    for (; *s && j + 4 < n; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-            strchr("-_.~", ch))
-            out[j++] = (char)ch;
-        else
-            j += (size_t)snprintf(out + j, n - j, "%%%02X", ch);
-    }
-    out[j] = 0;
-}
-
 static void base_query(zk_kube_informer *inf, zk_buf *q)
 {
     char esc[2048];
     if (inf->lsel && inf->lsel[0]) {
-        qescape(esc, sizeof(esc), inf->lsel);
+        zk_str_query_escape(esc, sizeof(esc), inf->lsel);
         zk_buf_printf(q, "&labelSelector=%s", esc);
     }
     if (inf->fsel && inf->fsel[0]) {
-        qescape(esc, sizeof(esc), inf->fsel);
+        zk_str_query_escape(esc, sizeof(esc), inf->fsel);
         zk_buf_printf(q, "&fieldSelector=%s", esc);
     }
 }
@@ -479,7 +465,7 @@ static void list_page(zk_kube_informer *inf, const char *cont)
     base_query(inf, &q);
     if (cont) {
         char esc[4096];
-        qescape(esc, sizeof(esc), cont);
+        zk_str_query_escape(esc, sizeof(esc), cont);
         zk_buf_printf(&q, "&continue=%s", esc);
     }
     zk_buf_putc(&q, 0);

@@ -6,6 +6,8 @@
  *   zkt crash CODE      print a line and exit with CODE
  *   zkt alloc MB        touch MB megabytes, then sleep
  *   zkt spin            a busy loop
+ *   zkt spinwhile PATH  a busy loop while PATH exists, idle (checking every
+ *                       100 ms) while it does not
  *   zkt sleep           sleep until killed (TERM ends it with code 0)
  *   zkt cat PATH...     print files
  *   zkt get IP PORT     one HTTP GET of "/", the answer printed
@@ -243,6 +245,19 @@ int main(int argc, char **argv)
         volatile unsigned long x = 0;
         for (;;)
             x++;
+    }
+    if (!strcmp(mode, "spinwhile") && argc > 2) {
+        printf("zkt: spinning while %s exists\n", argv[2]);
+        fflush(stdout);
+        volatile unsigned long x = 0;
+        for (;;) {
+            if (access(argv[2], F_OK) != 0) {
+                usleep(100000);
+                continue;
+            }
+            for (unsigned long i = 0; i < 50000000ul; i++)
+                x++;
+        }
     }
     if (!strcmp(mode, "sleep")) {
         printf("zkt: sleeping\n");
