@@ -19,7 +19,8 @@ static const char *const month_names[] = {"jan", "feb", "mar", "apr", "may", "ju
                                           "aug", "sep", "oct", "nov", "dec", NULL};
 static const char *const dow_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL};
 
-static const field_def fields[5] = {
+static const field_def fields[6] = {
+    {"second", 0, 59, NULL},
     {"minute", 0, 59, NULL},
     {"hour", 0, 23, NULL},
     {"day of month", 1, 31, NULL},
@@ -194,7 +195,7 @@ void zk_ctl_cron_free(zk_ctl_cron *c)
     c->tz = NULL;
 }
 
-int zk_ctl_cron_parse(const char *spec, zk_ctl_cron *out, zk_err *err)
+static int parse(const char *spec, bool seconds, zk_ctl_cron *out, zk_err *err)
 {
     memset(out, 0, sizeof(*out));
     if (!spec)
@@ -252,8 +253,8 @@ int zk_ctl_cron_parse(const char *spec, zk_ctl_cron *out, zk_err *err)
             return zk_err_set(err, ZK_EPARSE, "unrecognized descriptor: %s", buf);
         }
     }
-    const char *f[5];
-    size_t flen[5], count = 0;
+    const char *f[6];
+    size_t flen[6], count = 0;
     for (const char *p = expr; *p;) {
         while (*p && isspace((unsigned char)*p))
             p++;
@@ -262,32 +263,49 @@ int zk_ctl_cron_parse(const char *spec, zk_ctl_cron *out, zk_err *err)
         const char *s = p;
         while (*p && !isspace((unsigned char)*p))
             p++;
-        if (count < 5) {
+        if (count < 6) {
             f[count] = s;
             flen[count] = (size_t)(p - s);
         }
         count++;
     }
-    if (count != 5) {
+    /* a descriptor is always five fields */
+    if (count != 5 && !(seconds && count == 6 && expr == buf)) {
         zk_ctl_cron_free(out);
+        if (seconds)
+            return zk_err_set(err, ZK_EPARSE, "expected 5 or 6 fields, found %zu: %s", count,
+                              expr);
         return zk_err_set(err, ZK_EPARSE, "expected exactly 5 fields, found %zu: %s", count, expr);
     }
-    uint64_t bits[5];
-    bool star[5];
-    for (int i = 0; i < 5; i++) {
-        if (field(f[i], flen[i], &fields[i], &bits[i], &star[i], err) < 0) {
+    /* bits[0] is the second: "0" unless a sixth field gives it */
+    uint64_t bits[6] = {1};
+    bool star[6] = {false};
+    size_t skip = count == 6 ? 0 : 1;
+    for (size_t i = skip; i < 6; i++) {
+        if (field(f[i - skip], flen[i - skip], &fields[i], &bits[i], &star[i], err) < 0) {
             zk_ctl_cron_free(out);
             return -ZK_EPARSE;
         }
     }
-    out->minute = bits[0];
-    out->hour = (uint32_t)bits[1];
-    out->dom = (uint32_t)bits[2];
-    out->month = (uint16_t)bits[3];
-    out->dow = (uint8_t)bits[4];
-    out->dom_star = star[2];
-    out->dow_star = star[4];
+    out->second = bits[0];
+    out->minute = bits[1];
+    out->hour = (uint32_t)bits[2];
+    out->dom = (uint32_t)bits[3];
+    out->month = (uint16_t)bits[4];
+    out->dow = (uint8_t)bits[5];
+    out->dom_star = star[3];
+    out->dow_star = star[5];
     return 0;
+}
+
+int zk_ctl_cron_parse(const char *spec, zk_ctl_cron *out, zk_err *err)
+{
+    return parse(spec, false, out, err);
+}
+
+int zk_ctl_cron_parse_seconds(const char *spec, zk_ctl_cron *out, zk_err *err)
+{
+    return parse(spec, true, out, err);
 }
 
 static bool day_matches(const zk_ctl_cron *c, const zk_ctl_tm *tm)
@@ -304,7 +322,7 @@ bool zk_ctl_cron_matches(const zk_ctl_cron *c, const zk_ctl_tz *tz, int64_t t)
         return false;
     zk_ctl_tm tm;
     zk_ctl_tz_localtime(c->tz ? c->tz : tz, t, &tm);
-    return tm.sec == 0 && (c->month >> tm.mon & 1) && day_matches(c, &tm) &&
+    return (c->second >> tm.sec & 1) && (c->month >> tm.mon & 1) && day_matches(c, &tm) &&
            (c->hour >> tm.hour & 1) && (c->minute >> tm.min & 1);
 }
 
@@ -345,11 +363,14 @@ int64_t zk_ctl_cron_next(const zk_ctl_cron *c, const zk_ctl_tz *zone, int64_t t)
         } else if (!(c->hour >> tm.hour & 1)) {
             int h = next_bit(c->hour, tm.hour, 23);
             step = h < 0 ? to_day : (int64_t)(h - tm.hour - 1) * 3600 + to_hour;
-        } else if (tm.sec == 0 && (c->minute >> tm.min & 1)) {
-            return cur;
-        } else {
+        } else if (!(c->minute >> tm.min & 1)) {
             int m = next_bit(c->minute, tm.min, 59);
             step = m < 0 ? to_hour : (int64_t)(m - tm.min - 1) * 60 + to_min;
+        } else if (c->second >> tm.sec & 1) {
+            return cur;
+        } else {
+            int s = next_bit(c->second, tm.sec, 59);
+            step = s < 0 ? to_min : s - tm.sec;
         }
         int64_t next = cur + step;
         int64_t tr = zk_ctl_tz_next_transition(tz, cur);

@@ -71,6 +71,7 @@ void zk_ctl_tz_rfc3339(const zk_ctl_tz *tz, int64_t t, char *out, size_t n);
 /* ---- schedules ---- */
 
 typedef struct zk_ctl_cron {
+    uint64_t second;       /* bit i: second i matches (bit 0 only for 5 fields) */
     uint64_t minute;       /* bit i: minute i matches */
     uint32_t hour;
     uint32_t dom;          /* bits 1..31 */
@@ -84,9 +85,14 @@ typedef struct zk_ctl_cron {
 /* Parse spec. On error ZK_EPARSE (or ZK_ENOTFOUND for an unknown TZ= zone)
  * with a message like robfig/cron's. *out needs zk_ctl_cron_free. */
 int zk_ctl_cron_parse(const char *spec, zk_ctl_cron *out, zk_err *err);
+/* The same, also taking six fields whose first is the second (0-59), as
+ * robfig/cron's WithSeconds parser and kubernetes-cronhpa-controller do:
+ * "0 30 8 * * *" is 08:30:00, "*\/15 * * * * *" every 15 s. */
+int zk_ctl_cron_parse_seconds(const char *spec, zk_ctl_cron *out, zk_err *err);
 void zk_ctl_cron_free(zk_ctl_cron *c);
 
-/* Does the schedule fire at t (a whole minute in the zone)? Not for @every. */
+/* Does the schedule fire at t (a matching second in the zone)? Not for
+ * @every. */
 bool zk_ctl_cron_matches(const zk_ctl_cron *c, const zk_ctl_tz *tz, int64_t t);
 /* The first time strictly after t that the schedule fires, evaluated in
  * the schedule's TZ= zone if it has one, else in tz (NULL = UTC). Local

@@ -45,13 +45,11 @@
 #include "kube/quantity.h"
 #include "kube/selector.h"
 
-#define DISCOVERY_TTL_MS 60000
-
 typedef struct hpa_st {
     zk_ctl *c;
     zk_kube_informer *hpas, *pods;
     zk_map *hist;          /* key -> zk_hpa_hist* */
-    json_t *kinds;         /* "group/version/Kind" -> {"resource","scale","at"} */
+    zk_ctl_kinds *kinds;
     uint64_t sync_ms;
     int64_t down_window_s, cpu_init_s, ready_delay_s;
     double tolerance;
@@ -123,43 +121,6 @@ static const char *group_of(const char *api_version, char *g, size_t n)
     const char *slash = strchr(api_version, '/');
     snprintf(g, n, "%.*s", slash ? (int)(slash - api_version) : 0, api_version);
     return g;
-}
-
-static const struct {
-    const char *gv, *kind, *resource;
-} builtin_kinds[] = {
-    {"apps/v1", "Deployment", "deployments"},
-    {"apps/v1", "ReplicaSet", "replicasets"},
-    {"apps/v1", "StatefulSet", "statefulsets"},
-    {"v1", "ReplicationController", "replicationcontrollers"},
-};
-
-/* The resource of apiVersion/kind and whether it has a scale: built-in,
- * from the discovery cache, or unknown (NULL; *stale says to ask). */
-static const char *resource_of(hpa_st *st, const char *gv, const char *kind, bool *scalable,
-                               bool *stale)
-{
-    *stale = false;
-    for (size_t i = 0; i < sizeof(builtin_kinds) / sizeof(builtin_kinds[0]); i++)
-        if (!strcmp(builtin_kinds[i].gv, gv) && !strcmp(builtin_kinds[i].kind, kind)) {
-            *scalable = true;
-            return builtin_kinds[i].resource;
-        }
-    char k[600];
-    snprintf(k, sizeof(k), "%s/%s", gv, kind);
-    json_t *e = json_object_get(st->kinds, k);
-    if (!e) {
-        /* the group/version was read but had no such kind: "" resource */
-        snprintf(k, sizeof(k), "%s/", gv);
-        json_t *gvmark = json_object_get(st->kinds, k);
-        if (!gvmark || zk_mono_ms() - (uint64_t)zk_json_int(gvmark, "at", 0) > DISCOVERY_TTL_MS)
-            *stale = true;
-        return NULL;
-    }
-    if (zk_mono_ms() - (uint64_t)zk_json_int(e, "at", 0) > DISCOVERY_TTL_MS)
-        *stale = true;
-    *scalable = zk_json_bool(e, "scale", false);
-    return zk_json_str(e, "resource");
 }
 
 /* ---- status ---- */
@@ -815,8 +776,9 @@ static void read_metrics(run *r)
             const json_t *src = json_object_get(m, "object");
             const json_t *obj = json_object_get(src, "describedObject");
             bool scalable, stale;
-            const char *res = resource_of(r->st, zk_json_str(obj, "apiVersion") ?: "v1",
-                                          zk_json_str(obj, "kind") ?: "", &scalable, &stale);
+            const char *res = zk_ctl_kinds_lookup(r->st->kinds, zk_json_str(obj, "apiVersion") ?: "v1",
+                                                  zk_json_str(obj, "kind") ?: "", &scalable,
+                                                  &stale);
             if (!res || !res[0]) {
                 r->errors[i] = zk_xasprintf("no resource for kind %s",
                                             zk_json_str(obj, "kind") ?: "");
@@ -883,7 +845,7 @@ static void get_scale(run *r)
     const char *kind = zk_json_str(ref, "kind") ?: "";
     const char *name = zk_json_str(ref, "name") ?: "";
     bool scalable = false, stale = false;
-    const char *res = resource_of(r->st, gv, kind, &scalable, &stale);
+    const char *res = zk_ctl_kinds_lookup(r->st->kinds, gv, kind, &scalable, &stale);
     if (!res || !res[0] || !scalable) {
         char g[256];
         char why[700];
@@ -895,44 +857,15 @@ static void get_scale(run *r)
         fail_get_scale(r, why);
         return;
     }
-    r->scale_path = zk_xasprintf("%s%s/namespaces/%s/%s/%s/scale",
-                                 strchr(gv, '/') ? "/apis/" : "/api/", gv,
-                                 zk_kube_namespace(r->hpa), res, name);
+    r->scale_path = zk_ctl_kinds_path(gv, zk_kube_namespace(r->hpa), res, name, "scale");
     zk_ctl_batch_request(r->b, "GET", r->scale_path, NULL, on_scale, r);
 }
 
-/* Remember every kind of the group/version from its discovery document. */
 static void on_discovery(void *ctx, const zk_kube_result *res)
 {
     run *r = ctx;
-    const json_t *ref = zk_json_path(r->hpa, "spec", "scaleTargetRef", NULL);
-    const char *gv = zk_json_str(ref, "apiVersion") ?: "";
-    json_int_t now = (json_int_t)zk_mono_ms();
-    if (res->status == 200) {
-        const json_t *list = json_object_get(res->body, "resources");
-        size_t i;
-        json_t *e;
-        json_array_foreach(list, i, e) {
-            const char *name = zk_json_str(e, "name"), *kind = zk_json_str(e, "kind");
-            if (!name || !kind || strchr(name, '/'))
-                continue;
-            char sub[300];
-            snprintf(sub, sizeof(sub), "%s/scale", name);
-            bool scalable = false;
-            size_t j;
-            json_t *o;
-            json_array_foreach(list, j, o) if (!strcmp(zk_json_str(o, "name") ?: "", sub))
-                scalable = true;
-            char k[600];
-            snprintf(k, sizeof(k), "%s/%s", gv, kind);
-            json_object_set_new(r->st->kinds, k,
-                                json_pack("{s:s,s:b,s:I}", "resource", name, "scale", scalable,
-                                          "at", now));
-        }
-    }
-    char k[600];
-    snprintf(k, sizeof(k), "%s/", gv);
-    json_object_set_new(r->st->kinds, k, json_pack("{s:I}", "at", now));
+    const char *gv = zk_json_path_str(r->hpa, "spec", "scaleTargetRef", "apiVersion", NULL) ?: "";
+    zk_ctl_kinds_learn(r->st->kinds, gv, res->status == 200 ? res->body : NULL);
     get_scale(r);
 }
 
@@ -961,10 +894,10 @@ static void hpa_sync(zk_ctl *c, void *state, const char *key)
     const json_t *ref = zk_json_path(hpa, "spec", "scaleTargetRef", NULL);
     bool scalable, stale;
     const char *gv = zk_json_str(ref, "apiVersion") ?: "";
-    const char *res = resource_of(st, gv, zk_json_str(ref, "kind") ?: "", &scalable, &stale);
+    const char *res = zk_ctl_kinds_lookup(st->kinds, gv, zk_json_str(ref, "kind") ?: "",
+                                          &scalable, &stale);
     if ((!res || stale) && gv[0]) {
-        char path[600];
-        snprintf(path, sizeof(path), "%s%s", strchr(gv, '/') ? "/apis/" : "/api/", gv);
+        zk_autofree char *path = zk_ctl_kinds_discovery_path(gv);
         zk_ctl_batch_request(r->b, "GET", path, NULL, on_discovery, r);
         return;
     }
@@ -1007,7 +940,7 @@ static void *hpa_init(zk_ctl *c)
     st->hpas = zk_ctl_informer(c, &zk_kube_hpas);
     st->pods = zk_ctl_informer(c, &zk_kube_pods);
     st->hist = zk_map_new();
-    st->kinds = json_object();
+    st->kinds = zk_ctl_kinds_new();
     st->sync_ms = setting_ms("ZKE_HPA_SYNC_PERIOD", 15000);
     st->down_window_s = (int64_t)setting_ms("ZKE_HPA_DOWNSCALE_STABILIZATION", 300000) / 1000;
     st->cpu_init_s = (int64_t)setting_ms("ZKE_HPA_CPU_INITIALIZATION_PERIOD", 300000) / 1000;
@@ -1038,7 +971,7 @@ static void hpa_free(void *state)
         free(v);
     }
     zk_map_free(st->hist);
-    json_decref(st->kinds);
+    zk_ctl_kinds_free(st->kinds);
     free(st);
 }
 

@@ -20,6 +20,24 @@ extern const zk_ctl_def zk_ctl_hostgroup, zk_ctl_batchrestart;
 extern const zk_ctl_def zk_ctl_hpa;
 extern const zk_kube_resource zk_kube_hostgroups, zk_kube_batchrestarts;
 
+/* ---- kinds and their resources (kinds.c) ---- */
+
+typedef struct zk_ctl_kinds zk_ctl_kinds;
+zk_ctl_kinds *zk_ctl_kinds_new(void);
+void zk_ctl_kinds_free(zk_ctl_kinds *k);
+/* The resource of apiVersion gv and kind (borrowed), NULL when unknown;
+ * *scalable when it has a scale subresource; *stale when discovery should
+ * be asked (never read, or read over a minute ago). */
+const char *zk_ctl_kinds_lookup(zk_ctl_kinds *k, const char *gv, const char *kind, bool *scalable,
+                                bool *stale);
+/* Learn gv's kinds from its discovery document (NULL: the read failed;
+ * the attempt is remembered for a minute all the same). */
+void zk_ctl_kinds_learn(zk_ctl_kinds *k, const char *gv, const json_t *discovery);
+/* "/apis/gv" or "/api/v1"; and an object's path (sub: "scale" or NULL). */
+char *zk_ctl_kinds_discovery_path(const char *gv);
+char *zk_ctl_kinds_path(const char *gv, const char *ns, const char *resource, const char *name,
+                        const char *sub);
+
 /* ---- batch restarts (batchrestart.c) ---- */
 
 enum { ZK_ROLLOUT_NOT_STARTED, ZK_ROLLOUT_PROGRESSING, ZK_ROLLOUT_DONE, ZK_ROLLOUT_FAILED };

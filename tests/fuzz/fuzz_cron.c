@@ -49,6 +49,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         zk_ctl_cron_free(&c);
     }
+    /* the six-field form (seconds first) of ScheduledScaling */
+    if (zk_ctl_cron_parse_seconds(s, &c, NULL) == 0) {
+        check_next(&c, NULL, 1730612400);
+        check_next(&c, new_york, 1730612400);
+        zk_ctl_cron_free(&c);
+    }
 
     zk_ctl_tz *tz = NULL;
     if (zk_ctl_tz_from_posix(s, &tz, NULL) == 0) {
