@@ -10,6 +10,8 @@
 uint64_t zk_mono_ms(void);
 /* Seconds since the epoch, wall clock. */
 int64_t zk_wall_s(void);
+/* Wall-clock milliseconds since the epoch. */
+int64_t zk_wall_ms(void);
 /* Write t as RFC 3339 UTC ("2026-11-27T07:15:05Z") into out (>= 21 bytes). */
 void zk_time_rfc3339(int64_t t, char *out, size_t outlen);
 /* Same with microseconds ("...05.123456Z"), as metav1.MicroTime. */

@@ -361,13 +361,20 @@ void zk_ctl_batch_delete(zk_ctl_batch *b, const zk_kube_resource *r, const char 
     zk_kube_delete(zk_ctl_client(b->c), r, ns, name, propagation, uid, on_op, op);
 }
 
-void zk_ctl_batch_request(zk_ctl_batch *b, const char *method, const char *path,
-                          const json_t *body, zk_ctl_answer_fn fn, void *ctx)
+void zk_ctl_batch_request_as(zk_ctl_batch *b, const char *method, const char *path,
+                             const char *content_type, const json_t *body, zk_ctl_answer_fn fn,
+                             void *ctx)
 {
     zk_ctl_op *op = op_new(b, NULL, 2, NULL, path);
     op->fn = fn;
     op->ctx = ctx;
-    zk_kube_request(zk_ctl_client(b->c), method, path, body, NULL, on_op, op);
+    zk_kube_request(zk_ctl_client(b->c), method, path, body, content_type, on_op, op);
+}
+
+void zk_ctl_batch_request(zk_ctl_batch *b, const char *method, const char *path,
+                          const json_t *body, zk_ctl_answer_fn fn, void *ctx)
+{
+    zk_ctl_batch_request_as(b, method, path, NULL, body, fn, ctx);
 }
 
 void zk_ctl_batch_fail(zk_ctl_batch *b)

@@ -84,6 +84,10 @@ void zk_ctl_batch_delete(zk_ctl_batch *b, const zk_kube_resource *r, const char 
  * unless fn is given (then fn decides with zk_ctl_batch_fail). */
 void zk_ctl_batch_request(zk_ctl_batch *b, const char *method, const char *path,
                           const json_t *body, zk_ctl_answer_fn fn, void *ctx);
+/* The same with a content type (a patch's). */
+void zk_ctl_batch_request_as(zk_ctl_batch *b, const char *method, const char *path,
+                             const char *content_type, const json_t *body, zk_ctl_answer_fn fn,
+                             void *ctx);
 void zk_ctl_batch_fail(zk_ctl_batch *b);
 /* Requeue the key after ms even if every write succeeds. */
 void zk_ctl_batch_requeue_after(zk_ctl_batch *b, uint64_t ms);
