@@ -25,8 +25,10 @@ static const char *const zk__group_order[] = {
 
 static const char *zk__preferred_version(const char *group)
 {
-    if (!strcmp(group, "metrics.k8s.io"))
-        return "v1beta1";   /* served from the node agents (metrics_api.c) */
+    if (!strcmp(group, "metrics.k8s.io") || !strcmp(group, "external.metrics.k8s.io"))
+        return "v1beta1";   /* from the node agents (metrics_api.c), BacklogScalers */
+    if (!strcmp(group, "custom.metrics.k8s.io"))
+        return "v1beta2";
     /* the first served version wins, except where Kubernetes prefers another */
     if (!strcmp(group, "autoscaling"))
         return "v2";
@@ -86,6 +88,8 @@ static json_t *zk__group_list(void)
     }
     json_decref(seen);
     json_array_append_new(groups, zk__api_group("metrics.k8s.io"));
+    json_array_append_new(groups, zk__api_group("custom.metrics.k8s.io"));
+    json_array_append_new(groups, zk__api_group("external.metrics.k8s.io"));
     return json_pack("{s:s,s:s,s:o}", "kind", "APIGroupList", "apiVersion", "v1", "groups",
                      groups);
 }
@@ -128,6 +132,15 @@ static json_t *zk__resource_list(const char *group, const char *version)
                    : json_pack("{s:s,s:s,s:s,s:o}", "kind", "APIResourceList", "apiVersion", "v1",
                                "groupVersion", "metrics.k8s.io/v1beta1", "resources",
                                zk_apis_metrics_resources());
+    if (!strcmp(group, "external.metrics.k8s.io") || !strcmp(group, "custom.metrics.k8s.io")) {
+        const char *v = group[0] == 'e' ? "v1beta1" : "v1beta2";
+        if (strcmp(version, v))
+            return NULL;
+        char gv[64];
+        snprintf(gv, sizeof(gv), "%s/%s", group, v);
+        return json_pack("{s:s,s:s,s:s,s:o}", "kind", "APIResourceList", "apiVersion", "v1",
+                         "groupVersion", gv, "resources", zk_apis_ext_metrics_resources(group));
+    }
     json_t *res = json_array();
     size_t pos = 0;
     const zk_kind *k;

@@ -279,6 +279,10 @@ void zk_apis_ws_accept(h2o_req_t *req, const char *key, const char *proto);
  * request is for another group */
 bool zk_apis_serve_metrics_api(zk_call *c);
 json_t *zk_apis_metrics_resources(void);
+/* external.metrics.k8s.io and custom.metrics.k8s.io from BacklogScalers
+ * (extmetrics_api.c) */
+bool zk_apis_serve_ext_metrics(zk_call *c);
+json_t *zk_apis_ext_metrics_resources(const char *group);
 void zk_apis_user_free(zk_user *u);
 
 /* ---- tables and conversion ---- */

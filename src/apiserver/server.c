@@ -98,7 +98,7 @@ static int zk__on_request(void *ctx, h2o_req_t *req)
                            NULL);
         goto done;
     }
-    if (zk_apis_serve_metrics_api(c))
+    if (zk_apis_serve_metrics_api(c) || zk_apis_serve_ext_metrics(c))
         goto done;
     c->kind = zk_kinds_find(c->ri.group, c->ri.version, c->ri.resource);
     if (!c->kind) {
