@@ -13,7 +13,7 @@ packages=(
   runc containernetworking-plugins iptables nftables conntrack util-linux iproute2
   # tests
   libcmocka-dev python3 python3-kubernetes python3-yaml curl openssl sqlite3 procps iputils-ping
-  docker-registry skopeo prometheus bind9-dnsutils dnsmasq-base
+  docker-registry skopeo prometheus bind9-dnsutils dnsmasq-base redis-server rabbitmq-server
   # benchmarks
   etcd-server wrk dnsperf
 )

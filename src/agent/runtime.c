@@ -666,7 +666,9 @@ void zk_agent_rt_start(zk_start_job *j)
     }
     char cg[300];
     snprintf(cg, sizeof(cg), "/zke/pod%s/%s", j->uid, name);
-    zk_agent_spec_opts so = {.rootfs = rootfs, .netns = j->netns, .cgroups_path = cg,
+    /* no netns path (hostNetwork): the host's, not a new empty one */
+    zk_agent_spec_opts so = {.rootfs = rootfs, .netns = j->netns[0] ? j->netns : NULL,
+                             .host_network = !j->netns[0], .cgroups_path = cg,
                              .pids_limit = 4096, .mounts = j->mounts, .no_terminal = false,
                              .devices = devices};
     if (zk_agent_spec_build(j->pod, j->container, icfg, &so, &spec, &err) < 0) {

@@ -23,6 +23,7 @@ static const zk_ctl_def *const builtin[] = {
     &zk_ctl_batchrestart,
     &zk_ctl_hpa,
     &zk_ctl_scheduledscaling,
+    &zk_ctl_backlogscaler,
 };
 
 static bool disabled_in(const char *list, const char *name)

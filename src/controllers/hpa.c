@@ -920,6 +920,17 @@ static void hpa_upd(void *ctx, json_t *old, json_t *obj)
     zk_ctl_enqueue_obj(ctx, obj);
 }
 
+/* A BacklogScaler's new reading: its HPA syncs now, not at its period. */
+static void backlog_upd(void *ctx, json_t *old, json_t *obj)
+{
+    if (json_equal(zk_json_path(old, "status", "triggers", NULL),
+                   zk_json_path(obj, "status", "triggers", NULL)))
+        return;
+    char key[600];
+    snprintf(key, sizeof(key), "%s/zke-backlog-%.240s", zk_kube_namespace(obj), zk_kube_name(obj));
+    zk_ctl_enqueue(ctx, key);
+}
+
 static uint64_t setting_ms(const char *env, uint64_t dflt)
 {
     const char *v = getenv(env);
@@ -957,6 +968,8 @@ static void *hpa_init(zk_ctl *c)
     }
     zk_kube_informer_on(st->hpas, &(zk_kube_handler){.add = hpa_ev, .update = hpa_upd,
                                                      .del = hpa_ev, .ctx = c});
+    zk_kube_informer_on(zk_ctl_informer(c, &zk_kube_backlogscalers),
+                        &(zk_kube_handler){.update = backlog_upd, .ctx = c});
     return st;
 }
 

@@ -17,8 +17,8 @@ extern const zk_ctl_def zk_ctl_nodelifecycle, zk_ctl_podgc, zk_ctl_nodeipam;
 extern const zk_ctl_def zk_ctl_daemonset;
 extern const zk_ctl_def zk_ctl_statefulset;
 extern const zk_ctl_def zk_ctl_hostgroup, zk_ctl_batchrestart;
-extern const zk_ctl_def zk_ctl_hpa, zk_ctl_scheduledscaling;
-extern const zk_kube_resource zk_kube_scheduledscalings;
+extern const zk_ctl_def zk_ctl_hpa, zk_ctl_scheduledscaling, zk_ctl_backlogscaler;
+extern const zk_kube_resource zk_kube_scheduledscalings, zk_kube_backlogscalers;
 extern const zk_kube_resource zk_kube_hostgroups, zk_kube_batchrestarts;
 
 /* ---- kinds and their resources (kinds.c) ---- */

@@ -26,6 +26,13 @@ static const char *const patch_types[] = {
     "application/strategic-merge-patch+json", "application/apply-patch+yaml", NULL,
 };
 
+/* custom resources take no strategic merge patch (kubectl apply reads this
+ * to choose its patch type, as kube-apiserver publishes it) */
+static const char *const cr_patch_types[] = {
+    "application/json-patch+json", "application/merge-patch+json",
+    "application/apply-patch+yaml", NULL,
+};
+
 static const char *const produce_types[] = { "application/json", "application/yaml", NULL };
 
 /* One generation run: v2 or v3, and the definitions object being filled. */
@@ -653,14 +660,15 @@ static json_t *operation(const gen *g, const kind_ctx *c, const op_spec *s, cons
         json_object_set_new(op, "parameters", params);
     else
         json_decref(params);
+    const char *const *patches = c->k->crd_schema ? cr_patch_types : patch_types;
     if (s->body && g->v3)
         json_object_set_new(op, "requestBody", json_pack(
             "{s:o, s:b}", "content",
-            content_of(g, s->patch_body ? patch_types : (const char *const[]){ "*/*", NULL },
+            content_of(g, s->patch_body ? patches : (const char *const[]){ "*/*", NULL },
                        s->body),
             "required", 1));
     if (!g->v3) {
-        json_object_set_new(op, "consumes", s->patch_body ? str_array(patch_types)
+        json_object_set_new(op, "consumes", s->patch_body ? str_array(patches)
                                                           : json_pack("[s]", "*/*"));
         json_object_set_new(op, "produces", str_array(produce_types));
         json_object_set_new(op, "schemes", json_pack("[s]", "https"));

@@ -8,6 +8,10 @@
  *   zkt spin            a busy loop
  *   zkt spinwhile PATH  a busy loop while PATH exists, idle (checking every
  *                       100 ms) while it does not
+ *   zkt redispop HOST PORT LIST MS [PASSWORD]
+ *                       a queue consumer: LPOP one item of a Redis list every
+ *                       MS ms (100 ms pauses while it is empty), printing a
+ *                       count every 1000 items; reconnects when Redis goes
  *   zkt sleep           sleep until killed (TERM ends it with code 0)
  *   zkt cat PATH...     print files
  *   zkt get IP PORT     one HTTP GET of "/", the answer printed
@@ -218,6 +222,82 @@ static int hits(int n, const char *host, const char *port)
     return 0;
 }
 
+/* One RESP command of n arguments; reads the reply's first line into out.
+ * -1 on a broken connection. */
+static int redis_cmd(int fd, int n, const char *const *args, char *out, size_t outlen)
+{
+    char buf[1024];
+    int len = snprintf(buf, sizeof(buf), "*%d\r\n", n);
+    for (int i = 0; i < n && len < (int)sizeof(buf); i++)
+        len += snprintf(buf + len, sizeof(buf) - (size_t)len, "$%zu\r\n%s\r\n", strlen(args[i]),
+                        args[i]);
+    if (len >= (int)sizeof(buf) || write(fd, buf, (size_t)len) != len)
+        return -1;
+    /* the first line, then a bulk string's body if there is one */
+    size_t got = 0;
+    while (got + 1 < outlen) {
+        ssize_t r = read(fd, out + got, 1);
+        if (r <= 0)
+            return -1;
+        if (out[got] == '\n')
+            break;
+        got++;
+    }
+    out[got] = 0;
+    if (out[0] == '$' && atoi(out + 1) >= 0) {
+        long want = atol(out + 1) + 2;
+        char sink[256];
+        while (want > 0) {
+            ssize_t r = read(fd, sink, want < (long)sizeof(sink) ? (size_t)want : sizeof(sink));
+            if (r <= 0)
+                return -1;
+            want -= r;
+        }
+    }
+    return 0;
+}
+
+static int redispop(const char *host, const char *port, const char *list, int ms,
+                    const char *password)
+{
+    long long popped = 0;
+    for (;;) {
+        struct sockaddr_in a;
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0 || resolve4(host, port, &a) != 0 || connect_within(fd, &a, 3000) != 0) {
+            if (fd >= 0)
+                close(fd);
+            sleep(1);
+            continue;
+        }
+        char line[256];
+        if (password) {
+            const char *auth[] = {"AUTH", password};
+            if (redis_cmd(fd, 2, auth, line, sizeof(line)) < 0 || line[0] != '+') {
+                printf("zkt: redis AUTH: %s\n", line);
+                fflush(stdout);
+                close(fd);
+                sleep(1);
+                continue;
+            }
+        }
+        const char *pop[] = {"LPOP", list};
+        while (redis_cmd(fd, 2, pop, line, sizeof(line)) == 0) {
+            if (!strncmp(line, "$-1", 3) || line[0] == '_') {
+                usleep(100000);
+                continue;
+            }
+            if (++popped % 1000 == 0) {
+                printf("zkt: popped %lld\n", popped);
+                fflush(stdout);
+            }
+            usleep((useconds_t)ms * 1000);
+        }
+        close(fd);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGTERM, on_term);
@@ -246,6 +326,8 @@ int main(int argc, char **argv)
         for (;;)
             x++;
     }
+    if (!strcmp(mode, "redispop") && argc > 5)
+        return redispop(argv[2], argv[3], argv[4], atoi(argv[5]), argc > 6 ? argv[6] : NULL);
     if (!strcmp(mode, "spinwhile") && argc > 2) {
         printf("zkt: spinning while %s exists\n", argv[2]);
         fflush(stdout);
