@@ -14,6 +14,7 @@ packages=(
   # tests
   libcmocka-dev python3 python3-kubernetes python3-yaml curl openssl sqlite3 procps iputils-ping
   docker-registry skopeo prometheus bind9-dnsutils dnsmasq-base redis-server rabbitmq-server
+  python3-pika
   # benchmarks
   etcd-server wrk dnsperf
 )

@@ -118,9 +118,12 @@ static int start_components(const zk_apis_ready *r, zk_err *err)
     }
     cfg.server = zk_xstrdup(r->url);
     cfg.user_agent = zk_xstrdup("zke-controller-manager/" ZK_VERSION);
+    /* the scheduler alone (controllers disabled, a `zke controller-manager`
+     * elsewhere) leads on a lease of its own, as kube-scheduler does */
     zk_ctl_host_opts o = {.controllers = !r->disable_controller_manager,
                           .leader_elect = true,
-                          .lease_name = "zke-controller-manager"};
+                          .lease_name = r->disable_controller_manager ? "zke-scheduler"
+                                                                      : "zke-controller-manager"};
     if (!r->disable_scheduler) {
         o.prepare_extra = sched_prepare;
         o.start_extra = sched_start;

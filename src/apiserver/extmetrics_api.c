@@ -47,6 +47,36 @@ static zk_storage *scalers(zk_call *c)
     return k ? zk_apis_storage(c->srv, k) : NULL;
 }
 
+/* The fresh readings named by the request of the scaler o, if the
+ * selector takes it (its labels, and zke.io/backlogscaler: its name). */
+static void add_readings(zk_call *c, const zk_kube_selector *selector, zk_obj *o, int64_t now,
+                         json_t *items)
+{
+    json_t *obj = zk_obj_tree(o);
+    const char *name = zk_json_path_str(obj, "metadata", "name", NULL) ?: "";
+    json_t *labels = json_deep_copy(zk_json_path(obj, "metadata", "labels", NULL));
+    if (!json_is_object(labels)) {
+        json_decref(labels);
+        labels = json_object();
+    }
+    json_object_set_new(labels, "zke.io/backlogscaler", json_string(name));
+    if (zk_kube_selector_matches(selector, labels)) {
+        size_t i;
+        json_t *r;
+        json_array_foreach(zk_json_path(obj, "status", "triggers", NULL), i, r) {
+            if (strcmp(zk_json_str(r, "metricName") ?: "", c->ri.resource) || !fresh(obj, r, now))
+                continue;
+            json_array_append_new(items, json_pack("{s:s,s:{s:s},s:s,s:s}", "metricName",
+                                                   c->ri.resource, "metricLabels",
+                                                   "zke.io/backlogscaler", name, "timestamp",
+                                                   zk_json_str(r, "observedAt"), "value",
+                                                   zk_json_str(r, "metricValue")));
+        }
+    }
+    json_decref(labels);
+    json_decref(obj);
+}
+
 static void serve_external(zk_call *c)
 {
     char sel[4096];
@@ -60,35 +90,20 @@ static void serve_external(zk_call *c)
     json_t *items = json_array();
     zk_storage *st = scalers(c);
     int64_t now = zk_wall_s();
-    size_t pos = 0;
-    void *v;
-    while (st && zk_map_next(st->entries, &pos, NULL, &v)) {
-        zk_entry *e = v;
-        if (!e->latest || strcmp(e->latest->ns, c->ri.ns))
-            continue;
-        json_t *obj = zk_obj_tree(e->latest);
-        const char *name = zk_json_path_str(obj, "metadata", "name", NULL) ?: "";
-        json_t *labels = json_deep_copy(zk_json_path(obj, "metadata", "labels", NULL));
-        if (!json_is_object(labels)) {
-            json_decref(labels);
-            labels = json_object();
+    /* an HPA asks for one scaler by name: look it up, do not scan */
+    const char *one = zk_kube_selector_exact_match(selector, "zke.io/backlogscaler");
+    if (one) {
+        zk_obj *o = st ? zk_storage_get_obj(st, c->ri.ns, one) : NULL;
+        if (o)
+            add_readings(c, selector, o, now, items);
+    } else {
+        size_t pos = 0;
+        void *v;
+        while (st && zk_map_next(st->entries, &pos, NULL, &v)) {
+            zk_entry *e = v;
+            if (e->latest && !strcmp(e->latest->ns, c->ri.ns))
+                add_readings(c, selector, e->latest, now, items);
         }
-        json_object_set_new(labels, "zke.io/backlogscaler", json_string(name));
-        if (zk_kube_selector_matches(selector, labels)) {
-            size_t i;
-            json_t *r;
-            json_array_foreach(zk_json_path(obj, "status", "triggers", NULL), i, r) {
-                if (strcmp(zk_json_str(r, "metricName") ?: "", c->ri.resource) || !fresh(obj, r, now))
-                    continue;
-                json_array_append_new(items, json_pack("{s:s,s:{s:s},s:s,s:s}", "metricName",
-                                                       c->ri.resource, "metricLabels",
-                                                       "zke.io/backlogscaler", name, "timestamp",
-                                                       zk_json_str(r, "observedAt"), "value",
-                                                       zk_json_str(r, "metricValue")));
-            }
-        }
-        json_decref(labels);
-        json_decref(obj);
     }
     json_t *list = json_pack("{s:s,s:s,s:{},s:o}", "kind", "ExternalMetricValueList", "apiVersion",
                              EXT "/v1beta1", "metadata", "items", items);

@@ -38,7 +38,7 @@ const zk_kube_resource zk_kube_backlogscalers = {"zke.io", "v1alpha1", "backlogs
                                                  "BacklogScaler", true};
 
 #define HPA_PREFIX "zke-backlog-"
-#define OBSERVED_REFRESH_S 10
+#define OBSERVED_REFRESH_S 15   /* half the shortest freshness limit (30 s) */
 
 typedef struct bl_st bl_st;
 
@@ -277,8 +277,12 @@ static json_t *desired_hpa(const json_t *obj, const scaler *s)
     const char *name = zk_kube_name(obj);
     json_t *metrics = json_array();
     for (size_t i = 0; i < s->nt; i++) {
-        char target[64];
-        snprintf(target, sizeof(target), "%lldm", (long long)llround(s->t[i].target * 1000));
+        /* canonical, as the API server would store it: "1k", not "1000000m" */
+        zk_kube_quantity q;
+        char target[ZK_KUBE_QUANTITY_STR_MAX];
+        zk_kube_quantity_from_milli((int64_t)llround(s->t[i].target * 1000),
+                                    ZK_KUBE_QUANTITY_DECIMAL_SI, &q);
+        zk_kube_quantity_canonical(&q, target, sizeof(target));
         json_array_append_new(metrics, json_pack(
             "{s:s,s:{s:{s:s,s:{s:{s:s}}},s:{s:s,s:s}}}", "type", "External", "external", "metric",
             "name", s->t[i].metric, "selector", "matchLabels", "zke.io/backlogscaler", name,
@@ -537,7 +541,7 @@ static void bl_sync(zk_ctl *c, void *state, const char *key)
         int64_t seen_t = seen ? zk_time_parse_rfc3339(seen) : -1;
         if (mv) {
             json_object_set_new(e, "metricValue", mv);
-            /* unchanged readings refresh observedAt every 10 s, not every poll */
+            /* unchanged readings refresh observedAt every 15 s, not every poll */
             bool same = json_equal(mv, json_object_get(prev, "metricValue"));
             if ((t->ok || failing) && (!same || seen_t < 0 || now - seen_t >= OBSERVED_REFRESH_S))
                 set_time(e, "observedAt", now);

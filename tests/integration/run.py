@@ -1,7 +1,13 @@
 #!/usr/bin/python3
 """Run every tests/integration/test_*.py and print one summary line:
 "integration: N passed, N failed". Before it, the time each module took
-(class setup included), so a slow suite shows where CI time goes."""
+(class setup included), so a slow suite shows where CI time goes.
+
+--host-network runs only the modules that start node agents (they say
+USES_HOST_NETWORK = True: bridges, nftables/iptables rules, node ports and
+runc state on this machine, so they run one at a time); --no-host-network
+runs the others (control plane, simulated nodes). scripts/test.sh runs the
+two groups side by side."""
 import os
 import sys
 import time
@@ -10,7 +16,9 @@ import unittest
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 
-only = sys.argv[1:]
+args = sys.argv[1:]
+group = args.pop(0) if args and args[0] in ("--host-network", "--no-host-network") else None
+only = args
 loader = unittest.TestLoader()
 runner = unittest.TextTestRunner(verbosity=2, stream=sys.stdout)
 ran = failed = skipped = 0
@@ -21,6 +29,11 @@ for name in sorted(os.listdir(here)):
     mod = name[:-3]
     if only and mod not in only:
         continue
+    if group:
+        with open(os.path.join(here, name)) as f:
+            host = "\nUSES_HOST_NETWORK = True" in f.read()
+        if host != (group == "--host-network"):
+            continue
     t0 = time.monotonic()
     result = runner.run(loader.loadTestsFromName(mod))
     times.append((time.monotonic() - t0, mod, result.testsRun))

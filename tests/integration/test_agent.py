@@ -18,6 +18,9 @@ import unittest
 import testimg
 from zke import KUBECTL, KUBECTL_OLD, ZKE, Server, agent_cleanup, wait_for
 
+# node agents here: bridges, host rules, node ports (run.py runs these one at a time)
+USES_HOST_NETWORK = True
+
 IMAGE = "zke.test/zkt:1"
 NODE = "zk-agent-it"
 

@@ -14,6 +14,9 @@ import unittest
 import testimg
 from zke import KUBECTL, ZKE, Server, Sim, agent_cleanup, wait_for
 
+# node agents here: bridges, host rules, node ports (run.py runs these one at a time)
+USES_HOST_NETWORK = True
+
 WAIT = 90
 
 

@@ -17,6 +17,9 @@ import unittest
 
 from zke import ROOT, ZKE, free_port, wait_for
 
+# node agents here: bridges, host rules, node ports (run.py runs these one at a time)
+USES_HOST_NETWORK = True
+
 
 def have_runtime():
     return (os.geteuid() == 0 and shutil.which("runc") is not None

@@ -13,6 +13,9 @@ import unittest
 import testimg
 from zke import ZKE, Server, Sim, agent_cleanup, wait_for
 
+# node agents here: bridges, host rules, node ports (run.py runs these one at a time)
+USES_HOST_NETWORK = True
+
 SYNC = "2s"   # the HPA sync period for these tests (15 s by default)
 
 

@@ -23,6 +23,9 @@ import unittest
 import testimg
 from zke import ZKE, Server, agent_cleanup, bridge_name, free_port, ipt_chain, ipt_prefix, wait_for
 
+# node agents here: bridges, host rules, node ports (run.py runs these one at a time)
+USES_HOST_NETWORK = True
+
 IMAGE = "zke.test/zkt:1"
 
 

@@ -14,6 +14,9 @@ import unittest
 
 from zke import KUBECTL, ServerTest, Sim
 
+# node agents here: bridges, host rules, node ports (run.py runs these one at a time)
+USES_HOST_NETWORK = True
+
 WAIT = 90          # seconds any one condition may take (ASan on a loaded machine is slow)
 POLL = 0.2
 
