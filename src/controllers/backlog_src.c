@@ -28,6 +28,7 @@ enum { T_REDIS, T_STREAM, T_RABBIT, T_PROM, T_HTTP };
 
 typedef struct rpoll rpoll;
 typedef struct hpoll hpoll;
+typedef struct busy busy;
 
 struct zk_bl_src {
     uv_loop_t *loop;
@@ -44,6 +45,7 @@ struct zk_bl_src {
     char *path, *headers;
     zk_kube_jsonpath *jp;
     hpoll *hp;
+    busy *busy;              /* refusals not yet delivered */
 };
 
 /* ---- answers ---- */
@@ -659,22 +661,34 @@ int zk_bl_src_new(uv_loop_t *loop, const json_t *trigger, const json_t *params, 
     return 0;
 }
 
-typedef struct busy {
+struct busy {
+    zk_bl_src *s;
     zk_bl_done_fn cb;
     void *ctx;
     uv_timer_t t;
-} busy;
+    busy *next;
+};
 
 static void busy_closed(uv_handle_t *h)
 {
     free(h->data);
 }
 
+static void busy_unlink(busy *b)
+{
+    for (busy **p = &b->s->busy; *p; p = &(*p)->next)
+        if (*p == b) {
+            *p = b->next;
+            break;
+        }
+}
+
 static void busy_fire(uv_timer_t *t)
 {
     busy *b = t->data;
-    b->cb(b->ctx, false, 0, "a reading is still running");
+    busy_unlink(b);
     uv_close((uv_handle_t *)&b->t, busy_closed);
+    b->cb(b->ctx, false, 0, "a reading is still running");
 }
 
 void zk_bl_src_poll(zk_bl_src *s, int timeout_ms, zk_bl_done_fn cb, void *ctx)
@@ -682,8 +696,11 @@ void zk_bl_src_poll(zk_bl_src *s, int timeout_ms, zk_bl_done_fn cb, void *ctx)
     if (s->rp || s->hp) {
         /* answered later, never inside this call */
         busy *b = zk_xcalloc(1, sizeof(*b));
+        b->s = s;
         b->cb = cb;
         b->ctx = ctx;
+        b->next = s->busy;
+        s->busy = b;
         uv_timer_init(s->loop, &b->t);
         b->t.data = b;
         uv_timer_start(&b->t, busy_fire, 0, 0);
@@ -703,6 +720,12 @@ void zk_bl_src_free(zk_bl_src *s)
         rpoll *p = s->rp;
         p->s = NULL;
         rp_finish(p, false, 0, "gone");
+    }
+    while (s->busy) {
+        busy *b = s->busy;
+        s->busy = b->next;
+        uv_timer_stop(&b->t);
+        uv_close((uv_handle_t *)&b->t, busy_closed);
     }
     if (s->hp) {
         zk_buf_free(&s->hp->body);

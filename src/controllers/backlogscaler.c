@@ -41,8 +41,10 @@ const zk_kube_resource zk_kube_backlogscalers = {"zke.io", "v1alpha1", "backlogs
 #define OBSERVED_REFRESH_S 15   /* half the shortest freshness limit (30 s) */
 
 typedef struct bl_st bl_st;
+typedef struct scaler scaler;
 
 typedef struct trig {
+    scaler *s;               /* the reading's context: freed sources answer nothing */
     zk_bl_src *src;
     char metric[64];
     double target, activation;
@@ -52,7 +54,7 @@ typedef struct trig {
     int failures;
 } trig;
 
-typedef struct scaler {
+struct scaler {
     bl_st *st;
     char *key;
     char *hash;              /* the spec and credentials the sources were made from */
@@ -64,7 +66,7 @@ typedef struct scaler {
     bool read_once;
     int64_t last_active;     /* wall seconds */
     bool in_fallback;
-} scaler;
+};
 
 struct bl_st {
     zk_ctl *c;
@@ -100,17 +102,10 @@ static void scaler_free(scaler *s)
     uv_close((uv_handle_t *)&s->timer, on_timer_closed);
 }
 
-typedef struct reading {
-    scaler *s;
-    size_t i;
-} reading;
-
 static void on_reading(void *ctx, bool ok, double value, const char *error)
 {
-    reading *r = ctx;
-    scaler *s = r->s;
-    trig *t = &s->t[r->i];
-    free(r);
+    trig *t = ctx;
+    scaler *s = t->s;
     t->read = true;
     t->ok = ok;
     if (ok) {
@@ -134,12 +129,8 @@ static void on_tick(uv_timer_t *tm)
         return;   /* the last round is still out, or nothing to read */
     s->pending = (int)s->nt;
     int timeout = s->interval_ms > 10000 ? 10000 : (int)s->interval_ms;
-    for (size_t i = 0; i < s->nt; i++) {
-        reading *r = zk_xcalloc(1, sizeof(*r));
-        r->s = s;
-        r->i = i;
-        zk_bl_src_poll(s->t[i].src, timeout < 1000 ? 1000 : timeout, on_reading, r);
-    }
+    for (size_t i = 0; i < s->nt; i++)
+        zk_bl_src_poll(s->t[i].src, timeout < 1000 ? 1000 : timeout, on_reading, &s->t[i]);
 }
 
 /* ---- spec ---- */
@@ -239,6 +230,7 @@ static int ensure_sources(bl_st *st, scaler *s, const json_t *obj, zk_err *err)
     int rc = 0;
     json_array_foreach(triggers, i, tr) {
         trig *t = &s->t[i];
+        t->s = s;
         if (quantity(json_object_get(tr, "targetValue"), -1, &t->target) < 0 || t->target <= 0) {
             rc = zk_err_set(err, ZK_EINVAL, "triggers[%zu].targetValue: must be a quantity "
                             "above 0", i);
