@@ -160,6 +160,26 @@ class QueueServersBacklogTest(unittest.TestCase):
             self.assertEqual(self.replicas("web"), 0)
             depth["n"] = 35
             wait_for(lambda: self.replicas("web") == 4, 60, "http: ceil(35/10) = 4 replicas")
+            # any HPA may read a scaler's reading as an Object metric
+            # (custom.metrics.k8s.io): 35 against 5 a replica is 7
+            self.deployment("obj")
+            self.srv.kubectl("scale", "deployment", "obj", "--replicas=1")
+            self.srv.kubectl("apply", "-f", "-", input=json.dumps({
+                "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                "metadata": {"name": "obj"},
+                "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                            "name": "obj"},
+                         "minReplicas": 1, "maxReplicas": 10,
+                         "metrics": [{"type": "Object", "object": {
+                             "describedObject": {"apiVersion": "zke.io/v1alpha1",
+                                                 "kind": "BacklogScaler", "name": "web"},
+                             "metric": {"name": "s0-http"},
+                             "target": {"type": "AverageValue", "averageValue": "5"}}}]}}))
+            wait_for(lambda: self.replicas("obj") == 7, 60, "the Object metric's 7 replicas")
+            m = json.loads(self.srv.kubectl(
+                "get", "--raw", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/"
+                "backlogscalers.zke.io/web/s0-http").stdout)
+            self.assertEqual(m["items"][0]["value"], "35")
             # the query now says nothing waits: back to 0 after the cooldown
             self.srv.kubectl("patch", "bls", "prom", "--type=json", "-p", json.dumps([
                 {"op": "replace", "path": "/spec/triggers/0/metadata/query",

@@ -91,8 +91,13 @@ class PoliciesTest(unittest.TestCase):
 
     def test_zke_crds_are_installed_and_served(self):
         out = self.srv.kubectl("api-resources", "--api-group=zke.io", "-o", "name").stdout.split()
-        self.assertEqual(sorted(out), ["batchrestarts.zke.io", "hostgroups.zke.io",
-                                       "overcommitpolicies.zke.io"])
+        # every CRD of deploy/crds/, served without a kubectl apply
+        here = os.path.dirname(os.path.abspath(__file__))
+        want = sorted(f[:-5] + ".zke.io"
+                      for f in os.listdir(os.path.join(here, "..", "..", "deploy", "crds"))
+                      if f.endswith(".yaml"))
+        self.assertEqual(len(want), 5)
+        self.assertEqual(sorted(out), want)
         crd = self.srv.kjson("get", "crd", "overcommitpolicies.zke.io")
         self.assertIn({"type": "Established", "status": "True"},
                       [{"type": c["type"], "status": c["status"]} for c in crd["status"]["conditions"]])
