@@ -861,12 +861,64 @@ static void get_scale(run *r)
     zk_ctl_batch_request(r->b, "GET", r->scale_path, NULL, on_scale, r);
 }
 
+/* The first apiVersion this HPA needs (its target's, its Object metrics'
+ * described objects') whose kinds are unknown or old, into gv; false when
+ * every one is known. */
+static bool unknown_gv(run *r, char *gv, size_t n)
+{
+    const json_t *spec = json_object_get(r->hpa, "spec");
+    const json_t *refs[1 + 16];
+    size_t nrefs = 0;
+    refs[nrefs++] = json_object_get(spec, "scaleTargetRef");
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(spec, "metrics"), i, m) {
+        if (metric_type(m) == M_OBJECT && nrefs < ZK_ARRAY_LEN(refs))
+            refs[nrefs++] = zk_json_path(m, "object", "describedObject", NULL);
+    }
+    for (size_t k = 0; k < nrefs; k++) {
+        const char *v = zk_json_str(refs[k], "apiVersion") ?: "";
+        bool scalable, stale;
+        /* stale: never read, or read over a minute ago */
+        zk_ctl_kinds_lookup(r->st->kinds, v, zk_json_str(refs[k], "kind") ?: "", &scalable,
+                            &stale);
+        if (v[0] && stale) {
+            snprintf(gv, n, "%s", v);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void resolve(run *r);
+
+typedef struct disc_ctx {
+    run *r;
+    char gv[256];
+} disc_ctx;
+
 static void on_discovery(void *ctx, const zk_kube_result *res)
 {
-    run *r = ctx;
-    const char *gv = zk_json_path_str(r->hpa, "spec", "scaleTargetRef", "apiVersion", NULL) ?: "";
-    zk_ctl_kinds_learn(r->st->kinds, gv, res->status == 200 ? res->body : NULL);
-    get_scale(r);
+    disc_ctx *d = ctx;
+    zk_ctl_kinds_learn(d->r->st->kinds, d->gv, res->status == 200 ? res->body : NULL);
+    run *r = d->r;
+    free(d);
+    resolve(r);
+}
+
+/* Learn the kinds the HPA names (one discovery read per group/version,
+ * then kept a minute), then read the target's scale. */
+static void resolve(run *r)
+{
+    disc_ctx *d = zk_xcalloc(1, sizeof(*d));
+    if (!unknown_gv(r, d->gv, sizeof(d->gv))) {
+        free(d);
+        get_scale(r);
+        return;
+    }
+    d->r = r;
+    zk_autofree char *path = zk_ctl_kinds_discovery_path(d->gv);
+    zk_ctl_batch_request(r->b, "GET", path, NULL, on_discovery, d);
 }
 
 /* ---- the controller ---- */
@@ -891,17 +943,7 @@ static void hpa_sync(zk_ctl *c, void *state, const char *key)
     r->hpa = json_deep_copy(hpa);
     r->orig_status = json_deep_copy(json_object_get(hpa, "status"));
     r->b = zk_ctl_batch_begin(c, key);
-    const json_t *ref = zk_json_path(hpa, "spec", "scaleTargetRef", NULL);
-    bool scalable, stale;
-    const char *gv = zk_json_str(ref, "apiVersion") ?: "";
-    const char *res = zk_ctl_kinds_lookup(st->kinds, gv, zk_json_str(ref, "kind") ?: "",
-                                          &scalable, &stale);
-    if ((!res || stale) && gv[0]) {
-        zk_autofree char *path = zk_ctl_kinds_discovery_path(gv);
-        zk_ctl_batch_request(r->b, "GET", path, NULL, on_discovery, r);
-        return;
-    }
-    get_scale(r);
+    resolve(r);
 }
 
 static void hpa_ev(void *ctx, json_t *obj)

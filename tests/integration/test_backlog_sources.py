@@ -175,7 +175,11 @@ class QueueServersBacklogTest(unittest.TestCase):
                                                  "kind": "BacklogScaler", "name": "web"},
                              "metric": {"name": "s0-http"},
                              "target": {"type": "AverageValue", "averageValue": "5"}}}]}}))
-            wait_for(lambda: self.replicas("obj") == 7, 60, "the Object metric's 7 replicas")
+            try:
+                wait_for(lambda: self.replicas("obj") == 7, 60, "the Object metric's 7 replicas")
+            except AssertionError:
+                print(json.dumps(self.srv.kjson("get", "hpa", "obj").get("status"), indent=1))
+                raise
             m = json.loads(self.srv.kubectl(
                 "get", "--raw", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/"
                 "backlogscalers.zke.io/web/s0-http").stdout)
