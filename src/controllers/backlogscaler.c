@@ -401,6 +401,20 @@ static int32_t replicas_of(bl_st *st, const json_t *obj)
     return w ? (int32_t)zk_json_int(json_object_get(w, "spec"), "replicas", 1) : -2;
 }
 
+typedef struct disc_ctx {
+    bl_st *st;
+    char gv[256], key[600];
+} disc_ctx;
+
+/* A custom kind's resource learnt: the scaler syncs again. */
+static void on_discovery(void *ctx, const zk_kube_result *r)
+{
+    disc_ctx *d = ctx;
+    zk_ctl_kinds_learn(d->st->kinds, d->gv, r->status == 200 ? r->body : NULL);
+    zk_ctl_enqueue(d->st->c, d->key);
+    free(d);
+}
+
 static void set_zero(bl_st *st, zk_ctl_batch *b, const json_t *obj, int32_t to, bool up,
                      const char *why)
 {
@@ -409,6 +423,15 @@ static void set_zero(bl_st *st, zk_ctl_batch *b, const json_t *obj, int32_t to, 
     bool scalable, stale;
     const char *res = zk_ctl_kinds_lookup(st->kinds, gv, zk_json_str(ref, "kind") ?: "Deployment",
                                           &scalable, &stale);
+    if (!res && stale) {
+        disc_ctx *d = zk_xcalloc(1, sizeof(*d));
+        d->st = st;
+        snprintf(d->gv, sizeof(d->gv), "%s", gv);
+        snprintf(d->key, sizeof(d->key), "%s/%s", zk_kube_namespace(obj), zk_kube_name(obj));
+        zk_autofree char *path = zk_ctl_kinds_discovery_path(gv);
+        zk_ctl_batch_request(b, "GET", path, NULL, on_discovery, d);
+        return;
+    }
     if (!res || !scalable)
         return;   /* the HPA reports an unknown target */
     zero_read *zr = zk_xcalloc(1, sizeof(*zr));
