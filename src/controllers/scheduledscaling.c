@@ -152,7 +152,11 @@ static void record(ss_run *r, bool ok, const char *message)
     for (size_t i = 0; i < r->ndues; i++) {
         zk_ss_job *j = &r->jobs[r->dues[i].job];
         json_t *js = job_status(status, j->name);
-        set_time(js, "lastScheduleTime", r->dues[i].at);
+        /* a failed run stays due: the key comes back with backoff and it is
+         * tried again, until it works or a later run (or its deadline)
+         * takes over */
+        if (ok)
+            set_time(js, "lastScheduleTime", r->dues[i].at);
         set_time(js, "lastRunTime", r->now);
         json_object_set_new(js, "lastResult", json_string(ok ? "Succeeded" : "Failed"));
         json_object_set_new(js, "message", json_string(message));

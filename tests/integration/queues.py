@@ -56,6 +56,9 @@ class Redis:
         if line[:1] == b"$":
             n = int(line[1:])
             return None if n < 0 else f.read(n + 2)[:-2]
+        if line[:1] == b"*":
+            n = int(line[1:])
+            return None if n < 0 else [self._read(f) for _ in range(n)]
         raise RuntimeError("unexpected reply %r" % line)
 
     def ping(self):

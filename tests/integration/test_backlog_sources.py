@@ -16,7 +16,7 @@ import unittest
 
 import pika
 
-from queues import RabbitMQ
+from queues import RabbitMQ, Redis
 from zke import Server, free_port, wait_for
 
 
@@ -195,6 +195,40 @@ class QueueServersBacklogTest(unittest.TestCase):
             prom.terminate()
             prom.wait(timeout=20)
             shutil.rmtree(d, ignore_errors=True)
+
+    def test_redis_stream_group_backlog(self):
+        """A stream's backlog for a consumer group: entries not yet
+        delivered (lag) plus delivered and not acknowledged (pending)."""
+        r = Redis()
+        try:
+            for i in range(300):
+                r.cmd("XADD", "orders", "*", "n", str(i))
+            self.assertEqual(r.cmd("XGROUP", "CREATE", "orders", "workers", "0"), "OK")
+            self.deployment("streamers")
+            self.srv.kubectl("apply", "-f", "-", input=json.dumps(backlog_scaler(
+                "streamers", "streamers", [{
+                    "type": "redis-streams", "targetValue": "100",
+                    "metadata": {"address": "127.0.0.1:%d" % r.port, "stream": "orders",
+                                 "consumerGroup": "workers"}}],
+                pollingInterval=1, cooldownPeriod=3)))
+
+            def reading():
+                st = self.srv.kjson("get", "bls", "streamers").get("status") or {}
+                return (st.get("triggers") or [{}])[0].get("value")
+            wait_for(lambda: reading() == "300", 30, "a backlog of 300 (all lag)")
+            wait_for(lambda: self.replicas("streamers") == 3, 60, "300 against 100: 3 replicas")
+            # 100 delivered, not acknowledged: still 300 (200 lag + 100 pending)
+            got = r.cmd("XREADGROUP", "GROUP", "workers", "c1", "COUNT", "100", "STREAMS",
+                        "orders", ">")
+            ids = [e[0] for e in got[0][1]]
+            self.assertEqual(len(ids), 100)
+            time.sleep(2.5)
+            self.assertEqual(reading(), "300")
+            # acknowledged: 200 left
+            self.assertEqual(r.cmd("XACK", "orders", "workers", *ids), 100)
+            wait_for(lambda: reading() == "200", 30, "a backlog of 200 once 100 are acknowledged")
+        finally:
+            r.stop()
 
     def test_bad_spec_and_missing_secret_say_what_is_wrong(self):
         self.deployment("bad")
