@@ -973,19 +973,6 @@ static void backlog_upd(void *ctx, json_t *old, json_t *obj)
     zk_ctl_enqueue(ctx, key);
 }
 
-static uint64_t setting_ms(const char *env, uint64_t dflt)
-{
-    const char *v = getenv(env);
-    if (!v || !*v)
-        return dflt;
-    int64_t ms = zk_ctl_parse_duration_ms(v);
-    if (ms <= 0) {
-        zk_warn("hpa: %s=%s is not a duration; using %llu ms", env, v, (unsigned long long)dflt);
-        return dflt;
-    }
-    return (uint64_t)ms;
-}
-
 static void *hpa_init(zk_ctl *c)
 {
     hpa_st *st = zk_xcalloc(1, sizeof(*st));
@@ -994,10 +981,13 @@ static void *hpa_init(zk_ctl *c)
     st->pods = zk_ctl_informer(c, &zk_kube_pods);
     st->hist = zk_map_new();
     st->kinds = zk_ctl_kinds_new();
-    st->sync_ms = setting_ms("ZKE_HPA_SYNC_PERIOD", 15000);
-    st->down_window_s = (int64_t)setting_ms("ZKE_HPA_DOWNSCALE_STABILIZATION", 300000) / 1000;
-    st->cpu_init_s = (int64_t)setting_ms("ZKE_HPA_CPU_INITIALIZATION_PERIOD", 300000) / 1000;
-    st->ready_delay_s = (int64_t)setting_ms("ZKE_HPA_INITIAL_READINESS_DELAY", 30000) / 1000;
+    st->sync_ms = zk_ctl_setting_ms("hpa", "ZKE_HPA_SYNC_PERIOD", 15000);
+    st->down_window_s =
+        (int64_t)zk_ctl_setting_ms("hpa", "ZKE_HPA_DOWNSCALE_STABILIZATION", 300000) / 1000;
+    st->cpu_init_s =
+        (int64_t)zk_ctl_setting_ms("hpa", "ZKE_HPA_CPU_INITIALIZATION_PERIOD", 300000) / 1000;
+    st->ready_delay_s =
+        (int64_t)zk_ctl_setting_ms("hpa", "ZKE_HPA_INITIAL_READINESS_DELAY", 30000) / 1000;
     st->tolerance = ZK_HPA_TOLERANCE;
     const char *tol = getenv("ZKE_HPA_TOLERANCE");
     if (tol && *tol) {

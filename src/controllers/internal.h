@@ -179,6 +179,9 @@ int64_t zk_ctl_token_refresh_at(int64_t iat, int64_t exp);
 /* "500ms", "40s", "2m", "1m30s", "1h" or plain seconds ("40") to ms; -1 when
  * it is none of these. */
 int64_t zk_ctl_parse_duration_ms(const char *s);
+/* A duration setting from the environment (env), in ms; dflt when unset,
+ * and with a warning naming who when it is not a duration. */
+uint64_t zk_ctl_setting_ms(const char *who, const char *env, uint64_t dflt);
 /* Does the toleration tolerate the taint (effect, key, Exists/Equal). */
 bool zk_ctl_tolerates(const json_t *toleration, const json_t *taint);
 /* When (wall seconds) a pod with these tolerations must leave a node with

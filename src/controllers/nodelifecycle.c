@@ -704,14 +704,14 @@ static void nl_sync(zk_ctl *c, void *state, const char *key)
 
 /* ---- setup ---- */
 
-static uint64_t setting_ms(const char *env, uint64_t dflt)
+uint64_t zk_ctl_setting_ms(const char *who, const char *env, uint64_t dflt)
 {
     const char *v = getenv(env);
     if (!v || !*v)
         return dflt;
     int64_t ms = zk_ctl_parse_duration_ms(v);
     if (ms <= 0) {
-        zk_warn("nodelifecycle: %s=%s is not a duration; using %llu ms", env, v,
+        zk_warn("%s: %s=%s is not a duration; using %llu ms", who, env, v,
                 (unsigned long long)dflt);
         return dflt;
     }
@@ -724,8 +724,10 @@ static void *nl_init(zk_ctl *c)
     st->c = c;
     st->health = zk_map_new();
     st->zones = zk_map_new();
-    st->grace_ms = setting_ms("ZKE_NODE_MONITOR_GRACE_PERIOD", DEFAULT_GRACE_MS);
-    st->startup_ms = setting_ms("ZKE_NODE_STARTUP_GRACE_PERIOD", DEFAULT_STARTUP_GRACE_MS);
+    st->grace_ms =
+        zk_ctl_setting_ms("nodelifecycle", "ZKE_NODE_MONITOR_GRACE_PERIOD", DEFAULT_GRACE_MS);
+    st->startup_ms = zk_ctl_setting_ms("nodelifecycle", "ZKE_NODE_STARTUP_GRACE_PERIOD",
+                                       DEFAULT_STARTUP_GRACE_MS);
     st->nodes = zk_ctl_informer(c, &zk_kube_nodes);
     st->leases = zk_ctl_informer(c, &zk_kube_leases);
     st->pods = zk_ctl_informer(c, &zk_kube_pods);

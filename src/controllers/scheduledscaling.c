@@ -182,7 +182,8 @@ static void record(ss_run *r, bool ok, const char *message)
 
 /* ---- an HPA's bounds ---- */
 
-static void on_hpa_patched(void *ctx, const zk_kube_result *res)
+/* The HPA patch or the scale PUT answered: the runs' outcome. */
+static void on_written(void *ctx, const zk_kube_result *res)
 {
     ss_run *r = ctx;
     if (res->status >= 200 && res->status < 300) {
@@ -235,24 +236,12 @@ static void scale_hpa(ss_run *r, const json_t *hpa)
                                           "horizontalpodautoscalers/%s",
                                           zk_kube_namespace(hpa), zk_kube_name(hpa));
     zk_ctl_batch_request_as(r->b, "PATCH", path, "application/merge-patch+json", patch,
-                            on_hpa_patched, r);
+                            on_written, r);
     json_decref(patch);
 }
 
 /* ---- a workload's scale ---- */
 
-static void on_scale_put(void *ctx, const zk_kube_result *res)
-{
-    ss_run *r = ctx;
-    if (res->status >= 200 && res->status < 300) {
-        record(r, true, r->what);
-    } else {
-        char msg[600];
-        snprintf(msg, sizeof(msg), "%s: %s", r->what, res->error ? res->error : "failed");
-        record(r, false, msg);
-    }
-    finish(r);
-}
 
 static void on_scale(void *ctx, const zk_kube_result *res)
 {
@@ -288,7 +277,7 @@ static void on_scale(void *ctx, const zk_kube_result *res)
     }
     json_t *scale = json_deep_copy(r->scale);
     json_object_set_new(zk_json_child_obj(scale, "spec"), "replicas", json_integer(to));
-    zk_ctl_batch_request(r->b, "PUT", r->scale_path, scale, on_scale_put, r);
+    zk_ctl_batch_request(r->b, "PUT", r->scale_path, scale, on_written, r);
     json_decref(scale);
 }
 
